@@ -1,0 +1,88 @@
+//! Dispatch from a parsed command line to the commands, and logging set-up. `main` stays thin:
+//! it parses, calls [`run`], and turns the error into an exit code.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, LogFormat};
+use crate::commands::{self, EventFilter};
+use crate::config;
+use crate::daemon::{self, RunOptions};
+use crate::error::Error;
+use crate::store::Store;
+
+/// Installs the global tracing subscriber: logs go to stderr, so stdout stays for data.
+/// `RUST_LOG` overrides the default level (`info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+}
+
+/// Opens the store named by the config, for the query commands.
+fn open_store(cli: &Cli) -> Result<Store, Error> {
+    let config = config::load(&cli.config)?;
+    Ok(Store::open(&config.daemon.state_dir)?)
+}
+
+/// Runs the command. Returns what the command printed on success via stdout.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &cli.command {
+        Command::Run { once } => {
+            let stats = daemon::run(&cli.config, RunOptions { once: *once }).await?;
+            if *once {
+                use std::io::Write;
+                writeln!(out, "{}", stats.summary()).map_err(|source| Error::Io { path: "<stdout>".into(), source })?;
+            }
+            Ok(())
+        }
+        Command::Check => {
+            let summary = commands::check(&cli.config)?;
+            use std::io::Write;
+            writeln!(out, "{summary}").map_err(|source| Error::Io { path: "<stdout>".into(), source })
+        }
+        Command::Extract { input, text, published } => {
+            commands::extract(&cli.config, input.as_deref(), *text, published.as_deref(), &mut out)
+        }
+        Command::Events { actor, event_type, kind, since, limit, json } => {
+            let now = chrono::Utc::now();
+            let filter = EventFilter {
+                actor: actor.clone(),
+                event_type: event_type
+                    .as_deref()
+                    .map(|t| t.parse().map_err(|e: crate::plover::UnknownPloverType| Error::Usage(format!("--type: {e}"))))
+                    .transpose()?,
+                kind: kind.as_deref().map(commands::parse_kind).transpose()?,
+                since: since.as_deref().map(|s| commands::parse_since(s, now)).transpose()?,
+                limit: *limit,
+            };
+            let store = open_store(&cli)?;
+            let result = commands::events(&store, &filter, *json, &mut out);
+            store.shutdown().await?;
+            result
+        }
+        Command::Alerts { rule, since, limit, json } => {
+            let since = since.as_deref().map(|s| commands::parse_since(s, chrono::Utc::now())).transpose()?;
+            let store = open_store(&cli)?;
+            let result = commands::alerts(&store, rule.as_deref(), since, *limit, *json, &mut out);
+            store.shutdown().await?;
+            result
+        }
+        Command::Replay => {
+            let store = open_store(&cli)?;
+            let events = commands::replay(&store).await;
+            store.shutdown().await?;
+            let events = events?;
+            use std::io::Write;
+            writeln!(out, "replayed {events} events; projections rebuilt").map_err(|source| Error::Io { path: "<stdout>".into(), source })
+        }
+    }
+}

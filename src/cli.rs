@@ -1,0 +1,92 @@
+//! The command line, declared with clap. Kept apart from `main` so tests and docs can reach it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Watches news feeds for diplomacy and notifies you when the actors you track meet.
+#[derive(Debug, Parser)]
+#[command(name = "parley", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file. Defaults to $PARLEY_CONFIG, then config/parley.toml.
+    #[arg(long, global = true, env = "PARLEY_CONFIG", default_value = "config/parley.toml")]
+    pub config: PathBuf,
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll feeds, extract, alert, notify.
+    Run {
+        /// Poll every feed once, deliver pending notifications, print a summary and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Validate the config and print a summary. Exits 78 when it is invalid.
+    Check,
+    /// Run extraction on articles without touching the store.
+    Extract {
+        /// JSON Lines input (`{"id","title","text","published","source"}`); stdin if absent.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Treat the whole input as one plain-text article.
+        #[arg(long)]
+        text: bool,
+        /// Publication date for `--text` input (RFC 3339 or YYYY-MM-DD); dated roles use it.
+        #[arg(long)]
+        published: Option<String>,
+    },
+    /// Query the event log.
+    Events {
+        /// Only events naming this actor id.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only events of this PLOVER type.
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        /// Only this envelope kind (article.ingested, event.extracted, alert.raised, ...).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only events that occurred since this date (YYYY-MM-DD, RFC 3339) or duration (48h).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many (the most recent).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// One JSON envelope per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List raised alerts.
+    Alerts {
+        /// Only alerts of this rule.
+        #[arg(long)]
+        rule: Option<String>,
+        /// Only alerts raised since this date or duration.
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many (the most recent).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// One alert per line, in the webhook payload's shape.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild every projection from the log. Never notifies.
+    Replay,
+}

@@ -1,0 +1,361 @@
+//! The non-daemon subcommands: `check`, `extract`, `events`, `alerts`, `replay`.
+//! Each returns its output through a writer so tests and the binary share them.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::config;
+use crate::error::Error;
+use crate::events::{Envelope, Event};
+use crate::extract::{Document, ExtractedEvent, Extractor};
+use crate::pipeline::Prepared;
+use crate::plover::PloverType;
+use crate::store::Store;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_path_buf(), source }
+}
+
+fn stdout_err(source: std::io::Error) -> Error {
+    Error::Io { path: "<stdout>".into(), source }
+}
+
+/// `parley check`: validates and compiles the config, returns its summary.
+pub fn check(config_path: &Path) -> Result<String, Error> {
+    let prepared = Prepared::load(config_path)?;
+    Ok(format!("{}: OK\n{}", config_path.display(), "TODO-summary"))
+}
+
+/// Parses a publication time: RFC 3339 or a bare date (taken as midnight UTC).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// Parses `--since`: a date / RFC 3339 time, or a duration back from now ("48h", "30d").
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
+    if let Some(t) = parse_time(s) {
+        return Ok(t);
+    }
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        Error::Usage(format!("--since {s:?}: not a date (YYYY-MM-DD, RFC 3339) or a duration (48h): {e}"))
+    })?;
+    let d = chrono::Duration::from_std(d).map_err(|e| Error::Usage(format!("--since {s:?}: {e}")))?;
+    Ok(now - d)
+}
+
+/// One input line of `parley extract`.
+#[derive(Debug, Deserialize)]
+struct ExtractInput {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    title: Option<String>,
+    text: String,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+/// One output line of `parley extract`.
+#[derive(Debug, Serialize)]
+struct ExtractOutput<'a> {
+    id: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<String>,
+    actors: &'a [String],
+    events: &'a [ExtractedEvent],
+}
+
+/// `parley extract`: runs extraction on JSON Lines (or one plain-text article) and writes one
+/// JSON line per article. Bad lines are reported on stderr with their line number and skipped;
+/// the command then fails with exit 1 after processing the rest.
+pub fn extract(
+    config_path: &Path,
+    input: Option<&Path>,
+    text_mode: bool,
+    published: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let config = config::load(config_path)?;
+    let specs: Vec<_> = config.actors.iter().map(|a| a.spec.clone()).collect();
+    let extractor = Extractor::new(&specs)?;
+    let reader: Box<dyn BufRead> = match input {
+        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?)),
+        None => Box::new(std::io::BufReader::new(std::io::stdin())),
+    };
+    let name = input.map_or_else(|| "<stdin>".to_string(), |p| p.display().to_string());
+    if text_mode {
+        let mut text = String::new();
+        let mut reader = reader;
+        reader
+            .read_to_string(&mut text)
+            .map_err(|source| Error::Io { path: name.clone().into(), source })?;
+        let date = match published {
+            Some(p) => Some(parse_time(p).ok_or_else(|| Error::Usage(format!("--published {p:?}: expected RFC 3339 or YYYY-MM-DD")))?),
+            None => None,
+        };
+        let item = ExtractInput { id: None, title: None, text, published: date.map(|d| d.to_rfc3339()), source: None };
+        return write_extraction(&extractor, &item, serde_json::Value::from(1), out);
+    }
+    let mut bad = 0usize;
+    for (index, line) in reader.lines().enumerate() {
+        let lineno = index + 1;
+        let line = line.map_err(|source| Error::Io { path: name.clone().into(), source })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<ExtractInput>(&line) {
+            Ok(item) => {
+                let id = item.id.clone().unwrap_or_else(|| serde_json::Value::from(lineno));
+                write_extraction(&extractor, &item, id, out)?;
+            }
+            Err(error) => {
+                bad += 1;
+                tracing::error!(input = %name, line = lineno, %error, "Skipping a malformed input line.");
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(Error::Input(format!("{name}: {bad} malformed line(s) skipped")));
+    }
+    Ok(())
+}
+
+fn write_extraction(
+    extractor: &Extractor,
+    item: &ExtractInput,
+    id: serde_json::Value,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let published = item.published.as_deref().and_then(parse_time);
+    let extraction = extractor.extract(&Document {
+        title: item.title.as_deref().unwrap_or(""),
+        text: &item.text,
+        date: published.map(|d| d.date_naive()),
+    });
+    let output = ExtractOutput {
+        id,
+        source: item.source.as_deref(),
+        published: published.map(|d| d.to_rfc3339()),
+        actors: &extraction.actors,
+        events: &extraction.events,
+    };
+    let line = serde_json::to_string(&output).map_err(|e| Error::Input(e.to_string()))?;
+    writeln!(out, "{line}").map_err(stdout_err)
+}
+
+/// Filters for `parley events`.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    /// Actor id named by the event.
+    pub actor: Option<String>,
+    /// PLOVER type of an extracted event or alert.
+    pub event_type: Option<PloverType>,
+    /// Envelope kind.
+    pub kind: Option<String>,
+    /// Earliest `occurred_at`.
+    pub since: Option<DateTime<Utc>>,
+    /// Keep the most recent N.
+    pub limit: Option<usize>,
+}
+
+impl EventFilter {
+    fn matches(&self, env: &Envelope) -> bool {
+        if let Some(kind) = &self.kind {
+            if env.event.kind() != kind {
+                return false;
+            }
+        }
+        if let Some(since) = self.since {
+            if env.occurred_at < since {
+                return false;
+            }
+        }
+        if let Some(actor) = &self.actor {
+            let named = match &env.event {
+                Event::EventExtracted(e) => e.actors.contains(actor),
+                Event::AlertRaised(a) => a.actors.contains(actor),
+                _ => false,
+            };
+            if !named {
+                return false;
+            }
+        }
+        if let Some(t) = self.event_type {
+            let typed = match &env.event {
+                Event::EventExtracted(e) => e.event_type == Some(t),
+                Event::AlertRaised(a) => a.event_type == Some(t),
+                _ => false,
+            };
+            if !typed {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Validates `--kind`.
+pub fn parse_kind(kind: &str) -> Result<String, Error> {
+    if Event::KINDS.contains(&kind) {
+        Ok(kind.to_string())
+    } else {
+        Err(Error::Usage(format!("--kind {kind:?}: expected one of {}", Event::KINDS.join(", "))))
+    }
+}
+
+/// The events matching `filter`, in log order. Uses the per-actor index when it can.
+pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>, Error> {
+    let mut kept: VecDeque<Envelope> = VecDeque::new();
+    let mut keep = |env: Envelope| {
+        if filter.matches(&env) {
+            kept.push_back(env);
+            if filter.limit.is_some_and(|n| kept.len() > n) {
+                kept.pop_front();
+            }
+        }
+    };
+    let extracted_only = filter.kind.as_deref() == Some("event.extracted");
+    match &filter.actor {
+        Some(actor) if extracted_only => {
+            for seq in store.actor_event_seqs(actor)? {
+                if let Some(env) = store.get_seq(seq)? {
+                    keep(env);
+                }
+            }
+        }
+        _ => {
+            for env in store.iter_from(1) {
+                keep(env?);
+            }
+        }
+    }
+    Ok(kept.into())
+}
+
+/// A one-line human rendering of an event.
+pub fn describe(env: &Envelope) -> String {
+    let what = match &env.event {
+        Event::ArticleIngested(a) => format!("{} [{}]", a.title, a.feed),
+        Event::EventExtracted(e) => format!(
+            "{} {}: {}",
+            e.event_type.map_or("-", PloverType::as_str),
+            e.actors.join(","),
+            shorten(&e.sentence, 120)
+        ),
+        Event::AlertRaised(a) => format!("{} {} ({})", a.rule, a.actor_names.join(" + "), a.scope),
+        Event::NotificationDelivered(n) => format!("{} -> {} (attempt {})", n.alert_id, n.notifier, n.attempt),
+        Event::NotificationFailed(n) => format!(
+            "{} -> {} (attempt {}{}): {}",
+            n.alert_id,
+            n.notifier,
+            n.attempt,
+            if n.gave_up { ", gave up" } else { "" },
+            n.error
+        ),
+    };
+    format!("{:>7}  {}  {:<22}  {}", env.seq, env.occurred_at.format("%Y-%m-%d %H:%M"), env.event.kind(), what)
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}…")
+}
+
+/// `parley events`.
+pub fn events(store: &Store, filter: &EventFilter, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    for env in query_events(store, filter)? {
+        let line = if json {
+            serde_json::to_string(&env).map_err(|e| Error::Input(e.to_string()))?
+        } else {
+            describe(&env)
+        };
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// `parley alerts`.
+pub fn alerts(
+    store: &Store,
+    rule: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    limit: Option<usize>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let filter = EventFilter { kind: Some("alert.raised".into()), since, ..EventFilter::default() };
+    let mut kept = VecDeque::new();
+    for env in store.iter_from(1) {
+        let env = env?;
+        if !filter.matches(&env) {
+            continue;
+        }
+        if let Event::AlertRaised(alert) = env.event {
+            if rule.is_some_and(|r| r != alert.rule) {
+                continue;
+            }
+            kept.push_back(alert);
+            if limit.is_some_and(|n| kept.len() > n) {
+                kept.pop_front();
+            }
+        }
+    }
+    for alert in kept {
+        let line = if json {
+            serde_json::to_string(&alert).map_err(|e| Error::Input(e.to_string()))?
+        } else {
+            let first = alert.evidence.first();
+            format!(
+                "{}  {}  {}  {}  \"{}\"",
+                alert.raised_at.format("%Y-%m-%d %H:%M"),
+                alert.rule,
+                alert.actor_names.join(" + "),
+                alert.scope,
+                first.map_or("", |e| e.title.as_str())
+            )
+        };
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// `parley replay`: rebuilds the projections, with a progress bar on a terminal.
+pub async fn replay(store: &Store) -> Result<u64, Error> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(store.last_seq()?);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} events [{elapsed}]") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let progress = {
+        let bar = bar.clone();
+        move |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let stats = store.replay(&progress).await?;
+    bar.finish_and_clear();
+    Ok(stats.events)
+}
