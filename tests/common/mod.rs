@@ -1,0 +1,336 @@
+//! The one integration-test harness: real HTTP servers on 127.0.0.1:0 (a feed server and a
+//! webhook receiver), temporary config folders, and the real `parley` binary.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The seed article, if the project's shared folder is next to the repo.
+pub fn seed_article() -> Option<String> {
+    let path = repo().join("../shared/seed-article.txt");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            println!("SKIP: seed article not readable at {}: {error}", path.display());
+            None
+        }
+    }
+}
+
+/// The seed article without its `date YYYY-MM-DD` first line, and that date.
+pub fn seed_body_and_date() -> Option<(String, String)> {
+    let text = seed_article()?;
+    let mut lines = text.trim_start().splitn(2, '\n');
+    let first = lines.next().unwrap_or_default().trim();
+    let rest = lines.next().unwrap_or_default().to_string();
+    let date = first.strip_prefix("date ").unwrap_or("2023-11-12").trim().to_string();
+    Some((rest, date))
+}
+
+/// What the feed server serves at one path.
+#[derive(Clone, Debug)]
+pub enum Route {
+    /// A feed body with an ETag; answers 304 to a matching If-None-Match.
+    Feed { body: String, etag: String },
+    /// A fixed status, with an optional Retry-After.
+    Status { code: u16, retry_after: Option<String> },
+}
+
+/// A feed server whose routes tests change between polls.
+#[derive(Clone, Default)]
+pub struct FeedServer {
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    /// Every request seen: (path, If-None-Match header).
+    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub addr: Option<SocketAddr>,
+}
+
+async fn serve_feed(
+    State(server): State<FeedServer>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    server.requests.lock().unwrap().push((path.clone(), inm.clone()));
+    let route = server.routes.lock().unwrap().get(&path).cloned();
+    match route {
+        Some(Route::Feed { body, etag }) => {
+            if inm.as_deref() == Some(etag.as_str()) {
+                return StatusCode::NOT_MODIFIED.into_response();
+            }
+            let mut response = body.into_response();
+            let h = response.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/rss+xml"));
+            h.insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+            response
+        }
+        Some(Route::Status { code, retry_after }) => {
+            let mut response = StatusCode::from_u16(code).unwrap().into_response();
+            if let Some(ra) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_str(&ra).unwrap());
+            }
+            response
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+impl FeedServer {
+    /// Starts the server on 127.0.0.1:0.
+    pub async fn start() -> FeedServer {
+        let mut server = FeedServer::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        server.addr = Some(listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/{*path}", get(serve_feed))
+            .with_state(server.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        server
+    }
+
+    /// Sets what `path` (without leading slash) serves.
+    pub fn set(&self, path: &str, route: Route) {
+        self.routes.lock().unwrap().insert(path.to_string(), route);
+    }
+
+    /// The URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{path}", self.addr.unwrap())
+    }
+
+    /// Requests seen for `path`, with their If-None-Match.
+    pub fn requests_for(&self, path: &str) -> Vec<Option<String>> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, inm)| inm.clone())
+            .collect()
+    }
+}
+
+/// One POST the webhook receiver accepted or refused.
+#[derive(Clone, Debug)]
+pub struct Hook {
+    pub idempotency_key: Option<String>,
+    pub body: serde_json::Value,
+    pub status: u16,
+}
+
+/// A webhook receiver that records every POST and can refuse the first N.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub hooks: Arc<Mutex<Vec<Hook>>>,
+    fail_first: Arc<Mutex<usize>>,
+    pub arrived: Arc<Notify>,
+    pub addr: Option<SocketAddr>,
+}
+
+async fn receive(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let status = {
+        let mut fail = rx.fail_first.lock().unwrap();
+        if *fail > 0 {
+            *fail -= 1;
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::OK
+        }
+    };
+    rx.hooks.lock().unwrap().push(Hook {
+        idempotency_key: key,
+        body,
+        status: status.as_u16(),
+    });
+    rx.arrived.notify_waiters();
+    status
+}
+
+impl Receiver {
+    /// Starts the receiver on 127.0.0.1:0; it refuses the first `fail_first` POSTs with 503.
+    pub async fn start(fail_first: usize) -> Receiver {
+        let mut rx = Receiver {
+            fail_first: Arc::new(Mutex::new(fail_first)),
+            ..Receiver::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        rx.addr = Some(listener.local_addr().unwrap());
+        let app = Router::new().route("/hook", post(receive)).with_state(rx.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        rx
+    }
+
+    /// The hook URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr.unwrap())
+    }
+
+    /// Accepted deliveries (2xx).
+    pub fn accepted(&self) -> Vec<Hook> {
+        self.hooks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|h| h.status == 200)
+            .cloned()
+            .collect()
+    }
+
+    /// Every POST, accepted or not.
+    pub fn all(&self) -> Vec<Hook> {
+        self.hooks.lock().unwrap().clone()
+    }
+}
+
+/// An RSS item for [`rss`].
+pub struct Item<'a> {
+    pub guid: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub date: &'a str,
+}
+
+/// Escapes text for XML.
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Builds an RSS 2.0 document. `date` is RFC 2822.
+pub fn rss(title: &str, items: &[Item<'_>]) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{}</title><link>https://example.org/</link><description>test</description>\n",
+        xml_escape(title)
+    );
+    for item in items {
+        out.push_str(&format!(
+            "<item><guid>{}</guid><title>{}</title><link>https://example.org/{}</link><pubDate>{}</pubDate><description>{}</description></item>\n",
+            xml_escape(item.guid),
+            xml_escape(item.title),
+            xml_escape(item.guid),
+            item.date,
+            xml_escape(item.body)
+        ));
+    }
+    out.push_str("</channel></rss>\n");
+    out
+}
+
+/// A temporary config folder with a `parley.toml`; the store lives inside it.
+pub struct TestConfig {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestConfig {
+    /// Writes `body` as `parley.toml` and returns the folder.
+    pub fn new(body: &str) -> TestConfig {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("parley.toml"), body).unwrap();
+        TestConfig { dir }
+    }
+
+    /// The config file.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("parley.toml")
+    }
+
+    /// The state folder tests configure (`state_dir = "state"`).
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// Writes another file next to the config.
+    pub fn write(&self, name: &str, body: &str) {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, body).unwrap();
+    }
+
+    /// Runs the real binary with this config; stdin closed, output captured.
+    pub fn parley(&self, args: &[&str]) -> Output {
+        parley_cmd(&self.path(), args).output().unwrap()
+    }
+
+    /// Like [`TestConfig::parley`] but from a blocking thread, so the test's servers keep serving.
+    pub async fn parley_async(&self, args: &[&str]) -> Output {
+        let path = self.path();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            parley_cmd(&path, &refs).output().unwrap()
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// A `parley` command with `--config` set and a clean environment for logs.
+pub fn parley_cmd(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_parley"));
+    cmd.arg("--config").arg(config).args(args);
+    cmd.env_remove("PARLEY_CONFIG").env("RUST_LOG", "info");
+    cmd.stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// Stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success, showing stderr when not.
+pub fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "parley failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// Parses `--json` output: one JSON value per line.
+pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
+
+/// The shipped watchlists (actors, groups, rules), included by absolute glob.
+pub fn shipped_watchlists() -> String {
+    repo().join("config/watchlists/*.toml").display().to_string()
+}
