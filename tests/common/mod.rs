@@ -58,6 +58,8 @@ pub struct FeedServer {
     routes: Arc<Mutex<HashMap<String, Route>>>,
     /// Every request seen: (path, If-None-Match header).
     pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    /// Woken on every request.
+    pub arrived: Arc<Notify>,
     pub addr: Option<SocketAddr>,
 }
 
@@ -71,6 +73,7 @@ async fn serve_feed(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     server.requests.lock().unwrap().push((path.clone(), inm.clone()));
+    server.arrived.notify_waiters();
     let route = server.routes.lock().unwrap().get(&path).cloned();
     match route {
         Some(Route::Feed { body, etag }) => {
@@ -333,4 +336,21 @@ pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
 /// The shipped watchlists (actors, groups, rules), included by absolute glob.
 pub fn shipped_watchlists() -> String {
     repo().join("config/watchlists/*.toml").display().to_string()
+}
+
+/// Waits until `cond` holds, re-checking each time `notify` fires. The 60 s bound is a
+/// failure guard for a hung daemon, not a timing assertion.
+pub async fn wait_for(notify: &Notify, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if cond() {
+            return;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            panic!("timed out waiting for {what}");
+        }
+    }
 }
