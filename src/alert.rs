@@ -97,8 +97,12 @@ pub fn evaluate(
     let mut out = Vec::new();
     for rule in &config.rules {
         match rule.scope {
-            Scope::Sentence => evaluate_sentences(config, rule, article, extraction, raised_at, &mut out),
-            Scope::Article => evaluate_article(config, rule, article, extraction, raised_at, &mut out),
+            Scope::Sentence => {
+                evaluate_sentences(config, rule, article, extraction, raised_at, &mut out)
+            }
+            Scope::Article => {
+                evaluate_article(config, rule, article, extraction, raised_at, &mut out)
+            }
         }
     }
     out
@@ -125,8 +129,13 @@ fn evaluate_sentences(
     }
     for (actors, events) in by_set {
         let event_type = events.iter().find_map(|e| e.event_type);
-        let ev = events.iter().map(|e| evidence(article, &e.sentence)).collect();
-        out.push(candidate(config, rule, actors, event_type, ev, article, raised_at));
+        let ev = events
+            .iter()
+            .map(|e| evidence(article, &e.sentence))
+            .collect();
+        out.push(candidate(
+            config, rule, actors, event_type, ev, article, raised_at,
+        ));
     }
 }
 
@@ -153,8 +162,13 @@ fn evaluate_article(
         return;
     }
     let event_type = relevant.iter().find_map(|e| e.event_type);
-    let ev = relevant.iter().map(|e| evidence(article, &e.sentence)).collect();
-    out.push(candidate(config, rule, actors, event_type, ev, article, raised_at));
+    let ev = relevant
+        .iter()
+        .map(|e| evidence(article, &e.sentence))
+        .collect();
+    out.push(candidate(
+        config, rule, actors, event_type, ev, article, raised_at,
+    ));
 }
 
 fn candidate(
@@ -217,14 +231,33 @@ mod tests {
 
     fn actor(id: &str) -> ActorConfig {
         ActorConfig {
-            spec: ActorSpec { id: id.into(), name: id.to_uppercase(), aliases: vec![id.into()], roles: vec![] },
+            spec: ActorSpec {
+                id: id.into(),
+                name: id.to_uppercase(),
+                aliases: vec![id.into()],
+                roles: vec![],
+            },
             kind: ActorKind::Person,
             country: None,
         }
     }
 
-    fn rule(id: &str, slots: Vec<RuleSlot>, min: usize, scope: Scope, types: Vec<PloverType>) -> RuleConfig {
-        RuleConfig { id: id.into(), slots, min_actors: min, scope, event_types: types, cooldown: None, notify: vec!["n".into()] }
+    fn rule(
+        id: &str,
+        slots: Vec<RuleSlot>,
+        min: usize,
+        scope: Scope,
+        types: Vec<PloverType>,
+    ) -> RuleConfig {
+        RuleConfig {
+            id: id.into(),
+            slots,
+            min_actors: min,
+            scope,
+            event_types: types,
+            cooldown: None,
+            notify: vec!["n".into()],
+        }
     }
 
     fn config(rules: Vec<RuleConfig>) -> Config {
@@ -265,17 +298,36 @@ mod tests {
         Extraction { actors, events }
     }
 
-    const ART: ArticleRef<'static> = ArticleRef { article_id: "art-1", title: "T", url: None, feed: "F", published: None };
+    const ART: ArticleRef<'static> = ArticleRef {
+        article_id: "art-1",
+        title: "T",
+        url: None,
+        feed: "F",
+        published: None,
+    };
 
     #[test]
     fn sentence_scope_needs_the_actors_in_one_sentence() {
         // The seed's Netanyahu/Mikati case: same article, different sentences, no sentence alert.
-        let cfg = config(vec![rule("r", vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())], 2, Scope::Sentence, vec![])]);
+        let cfg = config(vec![rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            Scope::Sentence,
+            vec![],
+        )]);
         let split = extraction(vec![event(0, &["a"], None), event(1, &["b"], None)]);
         assert!(evaluate(&cfg, &ART, &split, Utc::now()).is_empty());
-        let together = extraction(vec![event(0, &["a", "b"], None), event(3, &["a", "b"], Some(PloverType::Consult))]);
+        let together = extraction(vec![
+            event(0, &["a", "b"], None),
+            event(3, &["a", "b"], Some(PloverType::Consult)),
+        ]);
         let got = evaluate(&cfg, &ART, &together, Utc::now());
-        assert_eq!(got.len(), 1, "one alert per actor set, with both sentences as evidence");
+        assert_eq!(
+            got.len(),
+            1,
+            "one alert per actor set, with both sentences as evidence"
+        );
         assert_eq!(got[0].alert.evidence.len(), 2);
         assert_eq!(got[0].alert.actors, vec!["a", "b"]);
         assert_eq!(got[0].alert.actor_names, vec!["A", "B"]);
@@ -285,21 +337,51 @@ mod tests {
     #[test]
     fn article_scope_joins_sentences() {
         // Article scope is how the seed's Blinken/Netanyahu pair is caught without coreference.
-        let cfg = config(vec![rule("r", vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())], 2, Scope::Article, vec![])]);
-        let split = extraction(vec![event(0, &["a"], None), event(1, &["b"], None), event(2, &["c"], None)]);
+        let cfg = config(vec![rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            Scope::Article,
+            vec![],
+        )]);
+        let split = extraction(vec![
+            event(0, &["a"], None),
+            event(1, &["b"], None),
+            event(2, &["c"], None),
+        ]);
         let got = evaluate(&cfg, &ART, &split, Utc::now());
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].alert.scope, "article");
-        assert_eq!(got[0].alert.evidence.len(), 2, "only sentences naming matched actors are evidence");
+        assert_eq!(
+            got[0].alert.evidence.len(),
+            2,
+            "only sentences naming matched actors are evidence"
+        );
     }
 
     #[test]
     fn groups_fill_one_slot_and_min_actors_is_k_of_n() {
         // group:ID members count as one slot; min_actors lets 2 of 3 slots fire.
-        let group = RuleSlot::Group { id: "g".into(), members: vec!["c".into(), "d".into()] };
-        let cfg = config(vec![rule("r", vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into()), group], 2, Scope::Sentence, vec![])]);
+        let group = RuleSlot::Group {
+            id: "g".into(),
+            members: vec!["c".into(), "d".into()],
+        };
+        let cfg = config(vec![rule(
+            "r",
+            vec![
+                RuleSlot::Actor("a".into()),
+                RuleSlot::Actor("b".into()),
+                group,
+            ],
+            2,
+            Scope::Sentence,
+            vec![],
+        )]);
         let e = extraction(vec![event(0, &["c", "d"], None)]);
-        assert!(evaluate(&cfg, &ART, &e, Utc::now()).is_empty(), "two members of one group fill one slot");
+        assert!(
+            evaluate(&cfg, &ART, &e, Utc::now()).is_empty(),
+            "two members of one group fill one slot"
+        );
         let e = extraction(vec![event(0, &["a", "d"], None)]);
         let got = evaluate(&cfg, &ART, &e, Utc::now());
         assert_eq!(got.len(), 1);
@@ -309,8 +391,17 @@ mod tests {
     #[test]
     fn event_type_filter_applies() {
         // A rule about meetings must not fire on an accusation between the same people.
-        let cfg = config(vec![rule("r", vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())], 2, Scope::Sentence, vec![PloverType::Consult])]);
-        let e = extraction(vec![event(0, &["a", "b"], Some(PloverType::Accuse)), event(1, &["a", "b"], None)]);
+        let cfg = config(vec![rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            Scope::Sentence,
+            vec![PloverType::Consult],
+        )]);
+        let e = extraction(vec![
+            event(0, &["a", "b"], Some(PloverType::Accuse)),
+            event(1, &["a", "b"], None),
+        ]);
         assert!(evaluate(&cfg, &ART, &e, Utc::now()).is_empty());
         let e = extraction(vec![event(0, &["a", "b"], Some(PloverType::Consult))]);
         assert_eq!(evaluate(&cfg, &ART, &e, Utc::now()).len(), 1);
@@ -330,8 +421,16 @@ mod tests {
         // Cooldowns silence repeats inside the window only.
         let now = Utc::now();
         let six_h = Some(Duration::from_secs(6 * 3600));
-        assert!(in_cooldown(Some(now - chrono::Duration::hours(1)), now, six_h));
-        assert!(!in_cooldown(Some(now - chrono::Duration::hours(7)), now, six_h));
+        assert!(in_cooldown(
+            Some(now - chrono::Duration::hours(1)),
+            now,
+            six_h
+        ));
+        assert!(!in_cooldown(
+            Some(now - chrono::Duration::hours(7)),
+            now,
+            six_h
+        ));
         assert!(!in_cooldown(None, now, six_h));
         assert!(!in_cooldown(Some(now), now, None));
     }

@@ -21,7 +21,9 @@ pub fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
-        LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Pretty => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
     };
 }
 
@@ -40,28 +42,56 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let stats = daemon::run(&cli.config, RunOptions { once: *once }).await?;
             if *once {
                 use std::io::Write;
-                writeln!(out, "{}", stats.summary()).map_err(|source| Error::Io { path: "<stdout>".into(), source })?;
+                writeln!(out, "{}", stats.summary()).map_err(|source| Error::Io {
+                    path: "<stdout>".into(),
+                    source,
+                })?;
             }
             Ok(())
         }
         Command::Check => {
             let summary = commands::check(&cli.config)?;
             use std::io::Write;
-            writeln!(out, "{summary}").map_err(|source| Error::Io { path: "<stdout>".into(), source })
+            writeln!(out, "{summary}").map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
         }
-        Command::Extract { input, text, published } => {
-            commands::extract(&cli.config, input.as_deref(), *text, published.as_deref(), &mut out)
-        }
-        Command::Events { actor, event_type, kind, since, limit, json } => {
+        Command::Extract {
+            input,
+            text,
+            published,
+        } => commands::extract(
+            &cli.config,
+            input.as_deref(),
+            *text,
+            published.as_deref(),
+            &mut out,
+        ),
+        Command::Events {
+            actor,
+            event_type,
+            kind,
+            since,
+            limit,
+            json,
+        } => {
             let now = chrono::Utc::now();
             let filter = EventFilter {
                 actor: actor.clone(),
                 event_type: event_type
                     .as_deref()
-                    .map(|t| t.parse().map_err(|e: crate::plover::UnknownPloverType| Error::Usage(format!("--type: {e}"))))
+                    .map(|t| {
+                        t.parse().map_err(|e: crate::plover::UnknownPloverType| {
+                            Error::Usage(format!("--type: {e}"))
+                        })
+                    })
                     .transpose()?,
                 kind: kind.as_deref().map(commands::parse_kind).transpose()?,
-                since: since.as_deref().map(|s| commands::parse_since(s, now)).transpose()?,
+                since: since
+                    .as_deref()
+                    .map(|s| commands::parse_since(s, now))
+                    .transpose()?,
                 limit: *limit,
             };
             let store = open_store(&cli)?;
@@ -69,8 +99,16 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             store.shutdown().await?;
             result
         }
-        Command::Alerts { rule, since, limit, json } => {
-            let since = since.as_deref().map(|s| commands::parse_since(s, chrono::Utc::now())).transpose()?;
+        Command::Alerts {
+            rule,
+            since,
+            limit,
+            json,
+        } => {
+            let since = since
+                .as_deref()
+                .map(|s| commands::parse_since(s, chrono::Utc::now()))
+                .transpose()?;
             let store = open_store(&cli)?;
             let result = commands::alerts(&store, rule.as_deref(), since, *limit, *json, &mut out);
             store.shutdown().await?;
@@ -82,7 +120,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             store.shutdown().await?;
             let events = events?;
             use std::io::Write;
-            writeln!(out, "replayed {events} events; projections rebuilt").map_err(|source| Error::Io { path: "<stdout>".into(), source })
+            writeln!(out, "replayed {events} events; projections rebuilt").map_err(|source| {
+                Error::Io {
+                    path: "<stdout>".into(),
+                    source,
+                }
+            })
         }
     }
 }

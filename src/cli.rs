@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(name = "parley", version, about, long_about = None)]
 pub struct Cli {
     /// Config file. Defaults to $PARLEY_CONFIG, then config/parley.toml.
-    #[arg(long, global = true, env = "PARLEY_CONFIG", default_value = "config/parley.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "PARLEY_CONFIG",
+        default_value = "config/parley.toml"
+    )]
     pub config: PathBuf,
     /// Log format on standard error.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]

@@ -18,11 +18,17 @@ use crate::plover::PloverType;
 use crate::store::Store;
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn stdout_err(source: std::io::Error) -> Error {
-    Error::Io { path: "<stdout>".into(), source }
+    Error::Io {
+        path: "<stdout>".into(),
+        source,
+    }
 }
 
 /// `parley check`: validates and compiles the config, returns its summary.
@@ -48,9 +54,12 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> 
         return Ok(t);
     }
     let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        Error::Usage(format!("--since {s:?}: not a date (YYYY-MM-DD, RFC 3339) or a duration (48h): {e}"))
+        Error::Usage(format!(
+            "--since {s:?}: not a date (YYYY-MM-DD, RFC 3339) or a duration (48h): {e}"
+        ))
     })?;
-    let d = chrono::Duration::from_std(d).map_err(|e| Error::Usage(format!("--since {s:?}: {e}")))?;
+    let d =
+        chrono::Duration::from_std(d).map_err(|e| Error::Usage(format!("--since {s:?}: {e}")))?;
     Ok(now - d)
 }
 
@@ -94,7 +103,9 @@ pub fn extract(
     let specs: Vec<_> = config.actors.iter().map(|a| a.spec.clone()).collect();
     let extractor = Extractor::new(&specs)?;
     let reader: Box<dyn BufRead> = match input {
-        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?)),
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(io_err(path))?,
+        )),
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let name = input.map_or_else(|| "<stdin>".to_string(), |p| p.display().to_string());
@@ -103,24 +114,43 @@ pub fn extract(
         let mut reader = reader;
         reader
             .read_to_string(&mut text)
-            .map_err(|source| Error::Io { path: name.clone().into(), source })?;
+            .map_err(|source| Error::Io {
+                path: name.clone().into(),
+                source,
+            })?;
         let date = match published {
-            Some(p) => Some(parse_time(p).ok_or_else(|| Error::Usage(format!("--published {p:?}: expected RFC 3339 or YYYY-MM-DD")))?),
+            Some(p) => Some(parse_time(p).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--published {p:?}: expected RFC 3339 or YYYY-MM-DD"
+                ))
+            })?),
             None => None,
         };
-        let item = ExtractInput { id: None, title: None, text, published: date.map(|d| d.to_rfc3339()), source: None };
+        let item = ExtractInput {
+            id: None,
+            title: None,
+            text,
+            published: date.map(|d| d.to_rfc3339()),
+            source: None,
+        };
         return write_extraction(&extractor, &item, serde_json::Value::from(1), out);
     }
     let mut bad = 0usize;
     for (index, line) in reader.lines().enumerate() {
         let lineno = index + 1;
-        let line = line.map_err(|source| Error::Io { path: name.clone().into(), source })?;
+        let line = line.map_err(|source| Error::Io {
+            path: name.clone().into(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<ExtractInput>(&line) {
             Ok(item) => {
-                let id = item.id.clone().unwrap_or_else(|| serde_json::Value::from(lineno));
+                let id = item
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| serde_json::Value::from(lineno));
                 write_extraction(&extractor, &item, id, out)?;
             }
             Err(error) => {
@@ -130,7 +160,9 @@ pub fn extract(
         }
     }
     if bad > 0 {
-        return Err(Error::Input(format!("{name}: {bad} malformed line(s) skipped")));
+        return Err(Error::Input(format!(
+            "{name}: {bad} malformed line(s) skipped"
+        )));
     }
     Ok(())
 }
@@ -214,7 +246,10 @@ pub fn parse_kind(kind: &str) -> Result<String, Error> {
     if Event::KINDS.contains(&kind) {
         Ok(kind.to_string())
     } else {
-        Err(Error::Usage(format!("--kind {kind:?}: expected one of {}", Event::KINDS.join(", "))))
+        Err(Error::Usage(format!(
+            "--kind {kind:?}: expected one of {}",
+            Event::KINDS.join(", ")
+        )))
     }
 }
 
@@ -258,7 +293,9 @@ pub fn describe(env: &Envelope) -> String {
             shorten(&e.sentence, 120)
         ),
         Event::AlertRaised(a) => format!("{} {} ({})", a.rule, a.actor_names.join(" + "), a.scope),
-        Event::NotificationDelivered(n) => format!("{} -> {} (attempt {})", n.alert_id, n.notifier, n.attempt),
+        Event::NotificationDelivered(n) => {
+            format!("{} -> {} (attempt {})", n.alert_id, n.notifier, n.attempt)
+        }
         Event::NotificationFailed(n) => format!(
             "{} -> {} (attempt {}{}): {}",
             n.alert_id,
@@ -268,7 +305,13 @@ pub fn describe(env: &Envelope) -> String {
             n.error
         ),
     };
-    format!("{:>7}  {}  {:<22}  {}", env.seq, env.occurred_at.format("%Y-%m-%d %H:%M"), env.event.kind(), what)
+    format!(
+        "{:>7}  {}  {:<22}  {}",
+        env.seq,
+        env.occurred_at.format("%Y-%m-%d %H:%M"),
+        env.event.kind(),
+        what
+    )
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -280,7 +323,12 @@ fn shorten(s: &str, max: usize) -> String {
 }
 
 /// `parley events`.
-pub fn events(store: &Store, filter: &EventFilter, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+pub fn events(
+    store: &Store,
+    filter: &EventFilter,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     for env in query_events(store, filter)? {
         let line = if json {
             serde_json::to_string(&env).map_err(|e| Error::Input(e.to_string()))?
@@ -301,7 +349,11 @@ pub fn alerts(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let filter = EventFilter { kind: Some("alert.raised".into()), since, ..EventFilter::default() };
+    let filter = EventFilter {
+        kind: Some("alert.raised".into()),
+        since,
+        ..EventFilter::default()
+    };
     let mut kept = VecDeque::new();
     for env in store.iter_from(1) {
         let env = env?;

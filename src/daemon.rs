@@ -52,7 +52,11 @@ struct Ctx {
 
 impl Ctx {
     /// Builds the shared context and the receiving end of the ingest queue.
-    fn new(prepared: &Prepared, store: &Store, stats: &Arc<Stats>) -> (Ctx, mpsc::Receiver<IngestRequest>) {
+    fn new(
+        prepared: &Prepared,
+        store: &Store,
+        stats: &Arc<Stats>,
+    ) -> (Ctx, mpsc::Receiver<IngestRequest>) {
         let (ingest, rx) = mpsc::channel(64);
         let ctx = Ctx {
             limit: Arc::new(Semaphore::new(prepared.config.daemon.concurrency.max(1))),
@@ -93,7 +97,14 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
         watcher.abort();
         result
     } else {
-        run_forever(config_path, prepared, store.clone(), stats.clone(), &mut signals).await
+        run_forever(
+            config_path,
+            prepared,
+            store.clone(),
+            stats.clone(),
+            &mut signals,
+        )
+        .await
     };
     // The store flushes and closes after every task of the last generation has stopped.
     let closed = store.shutdown().await;
@@ -111,7 +122,11 @@ async fn run_forever(
 ) -> Result<(), Error> {
     loop {
         let generation = Generation::start(prepared.clone(), store.clone(), stats.clone(), false);
-        info!(feeds = prepared.config.feeds.len(), rules = prepared.config.rules.len(), "Parley is running.");
+        info!(
+            feeds = prepared.config.feeds.len(),
+            rules = prepared.config.rules.len(),
+            "Parley is running."
+        );
         let next = loop {
             match signals.recv().await {
                 Some(Signal::Reload) => match Prepared::load(config_path) {
@@ -173,7 +188,15 @@ async fn run_once(
         Err(join) => return Err(Error::Input(format!("ingest task failed: {join}"))),
     }
     if !cancel.is_cancelled() {
-        pipeline::relay_loop(prepared, store, stats, Arc::new(Notify::new()), cancel, true).await?;
+        pipeline::relay_loop(
+            prepared,
+            store,
+            stats,
+            Arc::new(Notify::new()),
+            cancel,
+            true,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -243,7 +266,14 @@ async fn ingest_loop(
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     // Drop our own sender so the loop ends when the pollers' senders are gone.
-    let Ctx { prepared, store, stats, wake_relay, ingest, .. } = ctx;
+    let Ctx {
+        prepared,
+        store,
+        stats,
+        wake_relay,
+        ingest,
+        ..
+    } = ctx;
     drop(ingest);
     loop {
         let request = tokio::select! {
@@ -254,7 +284,15 @@ async fn ingest_loop(
             },
         };
         let prepared = prepared.clone();
-        let result = pipeline::ingest(&prepared, &store, &stats, &request.feed, request.articles, &wake_relay).await;
+        let result = pipeline::ingest(
+            &prepared,
+            &store,
+            &stats,
+            &request.feed,
+            request.articles,
+            &wake_relay,
+        )
+        .await;
         if let Err(error) = &result {
             error!(feed = %request.feed.location.key(), %error, "Ingest failed.");
         }
@@ -289,7 +327,9 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
 }
 
 fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
-    let jitter = Duration::from_millis(fastrand::u64(0..=feed.interval.as_millis().min(10_000) as u64));
+    let jitter = Duration::from_millis(fastrand::u64(
+        0..=feed.interval.as_millis().min(10_000) as u64,
+    ));
     let last = ctx
         .store
         .feed_state(&feed.location.key())
@@ -329,14 +369,28 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
         }
     };
     let now = Utc::now();
-    let result = match ctx.prepared.fetcher.fetch(&feed.location, &state.validators).await {
+    let result = match ctx
+        .prepared
+        .fetcher
+        .fetch(&feed.location, &state.validators)
+        .await
+    {
         Ok(FetchOutcome::NotModified) => {
-            ctx.stats.feeds_not_modified.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ctx.stats
+                .feeds_not_modified
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(None)
         }
-        Ok(FetchOutcome::Body { bytes, validators, content_type }) => {
+        Ok(FetchOutcome::Body {
+            bytes,
+            validators,
+            content_type,
+        }) => {
             let key2 = key.clone();
-            let parsed = tokio::task::spawn_blocking(move || feed::parse(&key2, &bytes, content_type.as_deref())).await;
+            let parsed = tokio::task::spawn_blocking(move || {
+                feed::parse(&key2, &bytes, content_type.as_deref())
+            })
+            .await;
             match parsed {
                 Ok(Ok(articles)) => Ok(Some((articles, validators))),
                 Ok(Err(error)) => Err((error.to_string(), None)),
@@ -351,7 +405,11 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
             if let Some((articles, validators)) = fetched {
                 let count = articles.len() as u64;
                 let (done_tx, done_rx) = oneshot::channel();
-                let request = IngestRequest { feed: feed.clone(), articles, done: done_tx };
+                let request = IngestRequest {
+                    feed: feed.clone(),
+                    articles,
+                    done: done_tx,
+                };
                 if ctx.ingest.send(request).await.is_err() {
                     return None;
                 }
@@ -361,7 +419,9 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
                 }
                 state.validators = validators;
                 state.items_seen += count;
-                ctx.stats.feeds_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ctx.stats
+                    .feeds_ok
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 info!(feed = %key, items = count, "Feed polled.");
             }
             state.last_success = Some(now);
@@ -370,7 +430,9 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
         }
         Err((message, retry_after)) => {
             retry = retry_after;
-            ctx.stats.feeds_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ctx.stats
+                .feeds_failed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             state.consecutive_failures += 1;
             warn!(feed = %key, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
             state.last_error = Some(message);
@@ -382,4 +444,3 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
     }
     Some((state.consecutive_failures, retry))
 }
-

@@ -178,10 +178,16 @@ pub async fn ingest(
             published: article.published,
         };
         for candidate in alert::evaluate(&prepared.config, &article_ref, &extraction, now) {
-            let rule = prepared.config.rules.iter().find(|r| r.id == candidate.alert.rule);
+            let rule = prepared
+                .config
+                .rules
+                .iter()
+                .find(|r| r.id == candidate.alert.rule);
             let cooldown = rule.and_then(|r| r.cooldown);
             let last = store.last_alert(&candidate.alert.rule, &candidate.actor_key)?;
-            if alert::in_cooldown(last, now, cooldown) && !store.contains(&candidate.alert.alert_id)? {
+            if alert::in_cooldown(last, now, cooldown)
+                && !store.contains(&candidate.alert.alert_id)?
+            {
                 debug!(rule = %candidate.alert.rule, actors = %candidate.actor_key, "Alert silenced by cooldown.");
                 Stats::add(&stats.alerts_cooled_down, 1);
                 continue;
@@ -231,7 +237,11 @@ pub async fn ingest(
 }
 
 /// Delivers every due outbox entry once and records each outcome as an event.
-pub async fn relay_once(prepared: &Prepared, store: &Store, stats: &Stats) -> Result<(), StoreError> {
+pub async fn relay_once(
+    prepared: &Prepared,
+    store: &Store,
+    stats: &Stats,
+) -> Result<(), StoreError> {
     let now = Utc::now();
     let due: Vec<_> = store
         .outbox_pending()?
@@ -258,17 +268,27 @@ async fn deliver_entry(
             Event::AlertRaised(alert) => alert,
             _ => {
                 warn!(alert = %entry.alert_id, "Outbox entry does not point at an alert; giving up.");
-                return record_failure(store, stats, &entry, attempt, "not an alert".into(), None).await;
+                return record_failure(store, stats, &entry, attempt, "not an alert".into(), None)
+                    .await;
             }
         },
         None => {
             warn!(alert = %entry.alert_id, "Outbox entry points at a missing alert; giving up.");
-            return record_failure(store, stats, &entry, attempt, "alert missing".into(), None).await;
+            return record_failure(store, stats, &entry, attempt, "alert missing".into(), None)
+                .await;
         }
     };
     let Some(notifier) = prepared.notifiers.get(&entry.notifier) else {
         warn!(alert = %entry.alert_id, notifier = %entry.notifier, "Notifier is no longer configured; giving up.");
-        return record_failure(store, stats, &entry, attempt, "notifier no longer configured".into(), None).await;
+        return record_failure(
+            store,
+            stats,
+            &entry,
+            attempt,
+            "notifier no longer configured".into(),
+            None,
+        )
+        .await;
     };
     match notifier.deliver(&alert).await {
         Ok(()) => {
@@ -303,7 +323,15 @@ async fn record_failure(
     next_attempt_at: Option<chrono::DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     let event = NewEvent {
-        event_id: stable_id("ntf", &[&entry.alert_id, &entry.notifier, "failed", &attempt.to_string()]),
+        event_id: stable_id(
+            "ntf",
+            &[
+                &entry.alert_id,
+                &entry.notifier,
+                "failed",
+                &attempt.to_string(),
+            ],
+        ),
         occurred_at: Utc::now(),
         event: Event::NotificationFailed(NotificationFailed {
             alert_id: entry.alert_id.clone(),

@@ -99,7 +99,9 @@ impl fmt::Display for PloverType {
 
 /// Returned when a string names no PLOVER type; carries the offending text for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown PLOVER event type {0:?} (expected one of: agree, consult, support, concede, cooperate, aid, retreat, request, accuse, reject, threaten, protest, sanction, mobilize, coerce, assault)")]
+#[error(
+    "unknown PLOVER event type {0:?} (expected one of: agree, consult, support, concede, cooperate, aid, retreat, request, accuse, reject, threaten, protest, sanction, mobilize, coerce, assault)"
+)]
 pub struct UnknownPloverType(pub String);
 
 impl FromStr for PloverType {
@@ -123,7 +125,10 @@ mod tests {
         // The names are an interface: every type must parse back from its own name.
         for t in PloverType::ALL {
             assert_eq!(t.as_str().parse::<PloverType>().unwrap(), t);
-            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", t.as_str()));
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", t.as_str())
+            );
         }
         assert!("meet".parse::<PloverType>().is_err());
     }

@@ -7,7 +7,9 @@ use common::*;
 #[test]
 fn check_accepts_the_shipped_config() {
     // The config users start from must always validate.
-    let out = parley_cmd(&repo().join("config/parley.toml"), &["check"]).output().unwrap();
+    let out = parley_cmd(&repo().join("config/parley.toml"), &["check"])
+        .output()
+        .unwrap();
     assert_ok(&out);
     let text = stdout(&out);
     assert!(text.contains("feeds"), "{text}");
@@ -36,7 +38,9 @@ fn run_with_a_bad_config_exits_78() {
 #[test]
 fn usage_errors_exit_2() {
     // Scripts distinguish "you called me wrong" from runtime failures.
-    let out = parley_cmd(&repo().join("config/parley.toml"), &["frobnicate"]).output().unwrap();
+    let out = parley_cmd(&repo().join("config/parley.toml"), &["frobnicate"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let cfg = TestConfig::new("[daemon]\nstate_dir = \"state\"\n");
     let out = cfg.parley(&["events", "--type", "meet"]);
@@ -69,8 +73,16 @@ fn extract_reads_json_lines_and_writes_one_line_per_article() {
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["id"], "a1");
-    let actors: Vec<&str> = lines[0]["actors"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    assert!(actors.contains(&"blinken") && actors.contains(&"mikati"), "{actors:?}");
+    let actors: Vec<&str> = lines[0]["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        actors.contains(&"blinken") && actors.contains(&"mikati"),
+        "{actors:?}"
+    );
     let event = lines[0]["events"]
         .as_array()
         .unwrap()
@@ -79,7 +91,10 @@ fn extract_reads_json_lines_and_writes_one_line_per_article() {
         .unwrap();
     assert_eq!(event["type"], "consult");
     assert_eq!(lines[1]["actors"].as_array().unwrap().len(), 0);
-    assert!(cfg.state().read_dir().is_err(), "extract must not touch the store");
+    assert!(
+        cfg.state().read_dir().is_err(),
+        "extract must not touch the store"
+    );
 }
 
 #[test]
@@ -91,21 +106,39 @@ fn extract_reports_a_malformed_line_and_keeps_the_rest() {
     let out = cfg.parley(&["extract", "--input", input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_lines(&out).len(), 1);
-    assert!(stderr(&out).contains("line=1") || stderr(&out).contains("line 1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line=1") || stderr(&out).contains("line 1"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn extract_text_mode_on_the_seed_article() {
     // Plain-text mode with a publication date resolves the dated roles of the seed story.
-    let Some((body, date)) = seed_body_and_date() else { return };
+    let Some((body, date)) = seed_body_and_date() else {
+        return;
+    };
     let cfg = extract_config();
     cfg.write("seed.txt", &body);
     let input = cfg.dir.path().join("seed.txt");
-    let out = cfg.parley(&["extract", "--text", "--published", &date, "--input", input.to_str().unwrap()]);
+    let out = cfg.parley(&[
+        "extract",
+        "--text",
+        "--published",
+        &date,
+        "--input",
+        input.to_str().unwrap(),
+    ]);
     assert_ok(&out);
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
-    let actors: Vec<&str> = lines[0]["actors"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let actors: Vec<&str> = lines[0]["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
     for id in ["blinken", "netanyahu", "mikati"] {
         assert!(actors.contains(&id), "{id} missing from {actors:?}");
     }
@@ -119,7 +152,10 @@ fn the_shipped_sample_feed_raises_its_alerts() {
     let cfg = TestConfig::new(&format!(
         "include = [{:?}]\n[daemon]\nstate_dir = \"state\"\n[[feed]]\nurl = {:?}\nname = \"Parley sample desk\"\n[[notifier]]\nid = \"console\"\ntype = \"stdout\"\n",
         shipped_watchlists(),
-        repo().join("config/samples/world-desk.xml").display().to_string()
+        repo()
+            .join("config/samples/world-desk.xml")
+            .display()
+            .to_string()
     ));
     let out = cfg.parley(&["run", "--once"]);
     assert_ok(&out);

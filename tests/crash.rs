@@ -26,7 +26,10 @@ const ACTORS: [(&str, &str); 6] = [
 ];
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn feed(items: usize) -> String {
@@ -44,18 +47,30 @@ fn feed(items: usize) -> String {
         .collect();
     let items: Vec<Item<'_>> = bodies
         .iter()
-        .map(|(g, t, b)| Item { guid: g, title: t, body: b, date: "Tue, 14 Nov 2023 10:00:00 +0000" })
+        .map(|(g, t, b)| Item {
+            guid: g,
+            title: t,
+            body: b,
+            date: "Tue, 14 Nov 2023 10:00:00 +0000",
+        })
         .collect();
     rss("Crash desk", &items)
 }
 
 fn config(hook: &str) -> String {
-    let mut out = String::from("[daemon]\nstate_dir = \"state\"\n[[feed]]\nurl = \"feed.xml\"\nname = \"Crash desk\"\n");
+    let mut out = String::from(
+        "[daemon]\nstate_dir = \"state\"\n[[feed]]\nurl = \"feed.xml\"\nname = \"Crash desk\"\n",
+    );
     for (id, name) in ACTORS {
-        out.push_str(&format!("[[actor]]\nid = {id:?}\nname = {name:?}\naliases = [{name:?}]\n"));
+        out.push_str(&format!(
+            "[[actor]]\nid = {id:?}\nname = {name:?}\naliases = [{name:?}]\n"
+        ));
     }
     let members: Vec<String> = ACTORS.iter().map(|(id, _)| format!("{id:?}")).collect();
-    out.push_str(&format!("[[group]]\nid = \"all\"\nmembers = [{}]\n", members.join(", ")));
+    out.push_str(&format!(
+        "[[group]]\nid = \"all\"\nmembers = [{}]\n",
+        members.join(", ")
+    ));
     // One slot per actor with min_actors 2: any pair in a sentence raises an alert.
     let slots: Vec<String> = ACTORS.iter().map(|(id, _)| format!("{id:?}")).collect();
     out.push_str(&format!(
@@ -79,7 +94,11 @@ async fn check_invariants(state: &std::path::Path) -> (usize, usize) {
         let env = env.expect("every stored event decodes");
         assert_eq!(env.seq, expected, "sequence has a gap or is out of order");
         expected += 1;
-        assert!(ids.insert(env.event_id.clone()), "event id {} appears twice", env.event_id);
+        assert!(
+            ids.insert(env.event_id.clone()),
+            "event id {} appears twice",
+            env.event_id
+        );
         match env.event {
             Event::AlertRaised(a) => {
                 alerts.insert(a.alert_id);
@@ -94,7 +113,12 @@ async fn check_invariants(state: &std::path::Path) -> (usize, usize) {
         }
     }
     assert_eq!(store.last_seq().unwrap(), expected - 1);
-    let pending: BTreeSet<String> = store.outbox_pending().unwrap().into_iter().map(|e| e.alert_id).collect();
+    let pending: BTreeSet<String> = store
+        .outbox_pending()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.alert_id)
+        .collect();
     for alert in &alerts {
         assert!(
             pending.contains(alert) || done.contains(alert),
@@ -153,7 +177,9 @@ async fn sigkill_at_random_points_loses_nothing() {
             kills += 1;
         }
         let (alerts, done) = check_invariants(&cfg.state()).await;
-        println!("iteration {iteration}: kill after {kill_after} lines (killed: {killed}); {alerts} alerts, {done} done");
+        println!(
+            "iteration {iteration}: kill after {kill_after} lines (killed: {killed}); {alerts} alerts, {done} done"
+        );
     }
 
     // Let a final run finish: every alert must be delivered.
@@ -166,7 +192,9 @@ async fn sigkill_at_random_points_loses_nothing() {
             Event::AlertRaised(a) => {
                 raised.insert(a.alert_id);
             }
-            Event::NotificationDelivered(n) => *delivered_events.entry(n.alert_id).or_default() += 1,
+            Event::NotificationDelivered(n) => {
+                *delivered_events.entry(n.alert_id).or_default() += 1
+            }
             _ => {}
         }
     }
@@ -175,11 +203,23 @@ async fn sigkill_at_random_points_loses_nothing() {
     assert_eq!(raised.len(), items, "one alert per item");
 
     let accepted = hook.accepted();
-    let received: BTreeSet<String> = accepted.iter().filter_map(|h| h.idempotency_key.clone()).collect();
+    let received: BTreeSet<String> = accepted
+        .iter()
+        .filter_map(|h| h.idempotency_key.clone())
+        .collect();
     assert_eq!(received, raised, "every alert reached the receiver");
-    assert!(delivered_events.values().all(|&n| n == 1), "a delivery was recorded twice");
+    assert!(
+        delivered_events.values().all(|&n| n == 1),
+        "a delivery was recorded twice"
+    );
     // A repeat is only possible for a delivery in flight at a kill; the relay has at most 8.
     let repeats = accepted.len() - received.len();
-    println!("{kills} kills, {} deliveries, {repeats} repeats", accepted.len());
-    assert!(repeats as u64 <= kills * 8, "{repeats} repeats for {kills} kills");
+    println!(
+        "{kills} kills, {} deliveries, {repeats} repeats",
+        accepted.len()
+    );
+    assert!(
+        repeats as u64 <= kills * 8,
+        "{repeats} repeats for {kills} kills"
+    );
 }

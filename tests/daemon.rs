@@ -59,21 +59,54 @@ fn seed_feed(body: &str, date: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_story_raises_the_right_alerts_and_only_those() {
     // The spine's definition of done: the seed story over HTTP raises exactly the expected alerts.
-    let Some((body, date)) = seed_body_and_date() else { return };
+    let Some((body, date)) = seed_body_and_date() else {
+        return;
+    };
     let feeds = FeedServer::start().await;
-    feeds.set("seed.xml", Route::Feed { body: seed_feed(&body, &date), etag: "\"v1\"".into() });
+    feeds.set(
+        "seed.xml",
+        Route::Feed {
+            body: seed_feed(&body, &date),
+            etag: "\"v1\"".into(),
+        },
+    );
     let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(&[(&feeds.url("seed.xml"), "Seed desk")], &hook.url(), ""));
+    let cfg = TestConfig::new(&config_for(
+        &[(&feeds.url("seed.xml"), "Seed desk")],
+        &hook.url(),
+        "",
+    ));
 
     let out = cfg.parley_async(&["run", "--once"]).await;
     assert_ok(&out);
     let got = alert_set(&hook.accepted());
     println!("alerts: {got:?}");
-    assert!(got.contains(&("blinken-meets-lebanon".into(), "sentence".into(), "blinken+mikati".into())), "{got:?}");
-    assert!(got.contains(&("blinken-israel".into(), "article".into(), "blinken+netanyahu".into())), "{got:?}");
-    assert!(!got.iter().any(|(rule, _, _)| rule == "netanyahu-mikati"), "{got:?}");
+    assert!(
+        got.contains(&(
+            "blinken-meets-lebanon".into(),
+            "sentence".into(),
+            "blinken+mikati".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "blinken-israel".into(),
+            "article".into(),
+            "blinken+netanyahu".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|(rule, _, _)| rule == "netanyahu-mikati"),
+        "{got:?}"
+    );
     // Every delivery carries its alert id as the Idempotency-Key, and each alert arrives once.
-    let keys: Vec<_> = hook.accepted().iter().map(|h| h.idempotency_key.clone().unwrap()).collect();
+    let keys: Vec<_> = hook
+        .accepted()
+        .iter()
+        .map(|h| h.idempotency_key.clone().unwrap())
+        .collect();
     let unique: BTreeSet<_> = keys.iter().cloned().collect();
     assert_eq!(keys.len(), unique.len());
     for h in hook.accepted() {
@@ -89,19 +122,37 @@ async fn seed_story_raises_the_right_alerts_and_only_those() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_once_appends_nothing_and_notifies_nobody() {
     // Idempotency across runs: a re-poll (304 or the same items) must not duplicate anything.
-    let Some((body, date)) = seed_body_and_date() else { return };
+    let Some((body, date)) = seed_body_and_date() else {
+        return;
+    };
     let feeds = FeedServer::start().await;
-    feeds.set("seed.xml", Route::Feed { body: seed_feed(&body, &date), etag: "\"v1\"".into() });
+    feeds.set(
+        "seed.xml",
+        Route::Feed {
+            body: seed_feed(&body, &date),
+            etag: "\"v1\"".into(),
+        },
+    );
     // A second feed without validators support would refetch; use a changing ETag to force a 200.
     let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(&[(&feeds.url("seed.xml"), "Seed desk")], &hook.url(), ""));
+    let cfg = TestConfig::new(&config_for(
+        &[(&feeds.url("seed.xml"), "Seed desk")],
+        &hook.url(),
+        "",
+    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let before = json_lines(&cfg.parley_async(&["events", "--json"]).await);
     let delivered = hook.all().len();
     assert!(delivered > 0);
 
     // Same content, new ETag: fetched again (200), but every article is already in the log.
-    feeds.set("seed.xml", Route::Feed { body: seed_feed(&body, &date), etag: "\"v2\"".into() });
+    feeds.set(
+        "seed.xml",
+        Route::Feed {
+            body: seed_feed(&body, &date),
+            etag: "\"v2\"".into(),
+        },
+    );
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     // Unchanged ETag: the conditional GET is answered 304.
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
@@ -118,12 +169,38 @@ async fn second_once_appends_nothing_and_notifies_nobody() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_feeds_do_not_stop_the_others() {
     // One bad feed never stops the others, and a failing feed does not fail `--once`.
-    let Some((body, date)) = seed_body_and_date() else { return };
+    let Some((body, date)) = seed_body_and_date() else {
+        return;
+    };
     let feeds = FeedServer::start().await;
-    feeds.set("good.xml", Route::Feed { body: seed_feed(&body, &date), etag: "\"g\"".into() });
-    feeds.set("busy.xml", Route::Status { code: 429, retry_after: Some("120".into()) });
-    feeds.set("broken.xml", Route::Status { code: 500, retry_after: None });
-    feeds.set("html.xml", Route::Feed { body: "<html><body>not a feed</body></html>".into(), etag: "\"h\"".into() });
+    feeds.set(
+        "good.xml",
+        Route::Feed {
+            body: seed_feed(&body, &date),
+            etag: "\"g\"".into(),
+        },
+    );
+    feeds.set(
+        "busy.xml",
+        Route::Status {
+            code: 429,
+            retry_after: Some("120".into()),
+        },
+    );
+    feeds.set(
+        "broken.xml",
+        Route::Status {
+            code: 500,
+            retry_after: None,
+        },
+    );
+    feeds.set(
+        "html.xml",
+        Route::Feed {
+            body: "<html><body>not a feed</body></html>".into(),
+            etag: "\"h\"".into(),
+        },
+    );
     let hook = Receiver::start(0).await;
     let cfg = TestConfig::new(&config_for(
         &[
@@ -140,7 +217,10 @@ async fn failing_feeds_do_not_stop_the_others() {
     let summary = stdout(&out);
     assert!(summary.contains("1 ok"), "{summary}");
     assert!(summary.contains("3 failed"), "{summary}");
-    assert!(!hook.accepted().is_empty(), "the good feed's alerts were not delivered");
+    assert!(
+        !hook.accepted().is_empty(),
+        "the good feed's alerts were not delivered"
+    );
     let log = stderr(&out);
     assert!(log.contains("429"), "{log}");
     assert!(log.contains("500"), "{log}");
@@ -149,23 +229,49 @@ async fn failing_feeds_do_not_stop_the_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_outage_is_retried_and_every_attempt_recorded() {
     // The outbox relay retries a refusing receiver and records each attempt as an event.
-    let Some((body, date)) = seed_body_and_date() else { return };
+    let Some((body, date)) = seed_body_and_date() else {
+        return;
+    };
     let feeds = FeedServer::start().await;
-    feeds.set("seed.xml", Route::Feed { body: seed_feed(&body, &date), etag: "\"v1\"".into() });
+    feeds.set(
+        "seed.xml",
+        Route::Feed {
+            body: seed_feed(&body, &date),
+            etag: "\"v1\"".into(),
+        },
+    );
     let hook = Receiver::start(2).await;
-    let cfg = TestConfig::new(&config_for(&[(&feeds.url("seed.xml"), "Seed desk")], &hook.url(), ""));
+    let cfg = TestConfig::new(&config_for(
+        &[(&feeds.url("seed.xml"), "Seed desk")],
+        &hook.url(),
+        "",
+    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let alerts = json_lines(&cfg.parley_async(&["alerts", "--json"]).await);
     assert!(!alerts.is_empty());
-    let accepted: BTreeSet<String> =
-        hook.accepted().iter().map(|h| h.idempotency_key.clone().unwrap()).collect();
-    let raised: BTreeSet<String> =
-        alerts.iter().map(|a| a["alert_id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(accepted, raised, "every alert is delivered once the receiver recovers");
-    let failed = json_lines(&cfg.parley_async(&["events", "--kind", "notification.failed", "--json"]).await);
+    let accepted: BTreeSet<String> = hook
+        .accepted()
+        .iter()
+        .map(|h| h.idempotency_key.clone().unwrap())
+        .collect();
+    let raised: BTreeSet<String> = alerts
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        accepted, raised,
+        "every alert is delivered once the receiver recovers"
+    );
+    let failed = json_lines(
+        &cfg.parley_async(&["events", "--kind", "notification.failed", "--json"])
+            .await,
+    );
     assert_eq!(failed.len(), 2, "two refused attempts are two events");
     assert!(failed.iter().all(|f| f["payload"]["final"] == false));
-    let delivered = json_lines(&cfg.parley_async(&["events", "--kind", "notification.delivered", "--json"]).await);
+    let delivered = json_lines(
+        &cfg.parley_async(&["events", "--kind", "notification.delivered", "--json"])
+            .await,
+    );
     assert_eq!(delivered.len(), raised.len());
 }
 
@@ -173,27 +279,75 @@ async fn webhook_outage_is_retried_and_every_attempt_recorded() {
 async fn new_items_on_a_changed_feed_are_picked_up() {
     // Changing content: the next poll ingests only the new item and alerts on it.
     let feeds = FeedServer::start().await;
-    let first = rss("Desk", &[Item { guid: "a", title: "Quiet day", body: "Markets were calm.", date: "Mon, 13 Nov 2023 08:00:00 +0000" }]);
-    feeds.set("desk.xml", Route::Feed { body: first, etag: "\"1\"".into() });
+    let first = rss(
+        "Desk",
+        &[Item {
+            guid: "a",
+            title: "Quiet day",
+            body: "Markets were calm.",
+            date: "Mon, 13 Nov 2023 08:00:00 +0000",
+        }],
+    );
+    feeds.set(
+        "desk.xml",
+        Route::Feed {
+            body: first,
+            etag: "\"1\"".into(),
+        },
+    );
     let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(&[(&feeds.url("desk.xml"), "Desk")], &hook.url(), ""));
+    let cfg = TestConfig::new(&config_for(
+        &[(&feeds.url("desk.xml"), "Desk")],
+        &hook.url(),
+        "",
+    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     assert!(hook.all().is_empty());
 
     let second = rss(
         "Desk",
         &[
-            Item { guid: "b", title: "Talks in Beirut", body: "Antony Blinken met Najib Mikati in Beirut on Monday to discuss the border.", date: "Mon, 13 Nov 2023 12:00:00 +0000" },
-            Item { guid: "a", title: "Quiet day", body: "Markets were calm.", date: "Mon, 13 Nov 2023 08:00:00 +0000" },
+            Item {
+                guid: "b",
+                title: "Talks in Beirut",
+                body: "Antony Blinken met Najib Mikati in Beirut on Monday to discuss the border.",
+                date: "Mon, 13 Nov 2023 12:00:00 +0000",
+            },
+            Item {
+                guid: "a",
+                title: "Quiet day",
+                body: "Markets were calm.",
+                date: "Mon, 13 Nov 2023 08:00:00 +0000",
+            },
         ],
     );
-    feeds.set("desk.xml", Route::Feed { body: second, etag: "\"2\"".into() });
+    feeds.set(
+        "desk.xml",
+        Route::Feed {
+            body: second,
+            etag: "\"2\"".into(),
+        },
+    );
     let out = cfg.parley_async(&["run", "--once"]).await;
     assert_ok(&out);
-    assert!(stdout(&out).contains("1 new, 1 already seen"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 new, 1 already seen"),
+        "{}",
+        stdout(&out)
+    );
     let got = alert_set(&hook.accepted());
-    assert!(got.contains(&("blinken-meets-lebanon".into(), "sentence".into(), "blinken+mikati".into())), "{got:?}");
-    let articles = json_lines(&cfg.parley_async(&["events", "--kind", "article.ingested", "--json"]).await);
+    assert!(
+        got.contains(&(
+            "blinken-meets-lebanon".into(),
+            "sentence".into(),
+            "blinken+mikati".into()
+        )),
+        "{got:?}"
+    );
+    let articles = json_lines(
+        &cfg.parley_async(&["events", "--kind", "article.ingested", "--json"])
+            .await,
+    );
     assert_eq!(articles.len(), 2);
 }
 
@@ -204,13 +358,33 @@ async fn cooldown_silences_a_repeat_for_the_same_actor_set() {
     let body = rss(
         "Desk",
         &[
-            Item { guid: "x1", title: "Blinken and Mikati meet", body: "Antony Blinken met Najib Mikati in Beirut.", date: "Mon, 13 Nov 2023 12:00:00 +0000" },
-            Item { guid: "x2", title: "Second report", body: "Blinken held talks with Mikati on the border.", date: "Mon, 13 Nov 2023 13:00:00 +0000" },
+            Item {
+                guid: "x1",
+                title: "Blinken and Mikati meet",
+                body: "Antony Blinken met Najib Mikati in Beirut.",
+                date: "Mon, 13 Nov 2023 12:00:00 +0000",
+            },
+            Item {
+                guid: "x2",
+                title: "Second report",
+                body: "Blinken held talks with Mikati on the border.",
+                date: "Mon, 13 Nov 2023 13:00:00 +0000",
+            },
         ],
     );
-    feeds.set("desk.xml", Route::Feed { body, etag: "\"1\"".into() });
+    feeds.set(
+        "desk.xml",
+        Route::Feed {
+            body,
+            etag: "\"1\"".into(),
+        },
+    );
     let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(&[(&feeds.url("desk.xml"), "Desk")], &hook.url(), ""));
+    let cfg = TestConfig::new(&config_for(
+        &[(&feeds.url("desk.xml"), "Desk")],
+        &hook.url(),
+        "",
+    ));
     let out = cfg.parley_async(&["run", "--once"]).await;
     assert_ok(&out);
     let lebanon: Vec<_> = hook
@@ -219,17 +393,33 @@ async fn cooldown_silences_a_repeat_for_the_same_actor_set() {
         .filter(|h| h.body["rule"] == "blinken-meets-lebanon")
         .collect();
     assert_eq!(lebanon.len(), 1, "{:?}", hook.accepted());
-    assert!(stdout(&out).contains("1 in cooldown") || stdout(&out).contains("in cooldown"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 in cooldown") || stdout(&out).contains("in cooldown"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_rebuilds_without_notifying() {
     // A replay never calls a notifier, and the rebuilt outbox does not re-send anything.
-    let Some((body, date)) = seed_body_and_date() else { return };
+    let Some((body, date)) = seed_body_and_date() else {
+        return;
+    };
     let feeds = FeedServer::start().await;
-    feeds.set("seed.xml", Route::Feed { body: seed_feed(&body, &date), etag: "\"v1\"".into() });
+    feeds.set(
+        "seed.xml",
+        Route::Feed {
+            body: seed_feed(&body, &date),
+            etag: "\"v1\"".into(),
+        },
+    );
     let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(&[(&feeds.url("seed.xml"), "Seed desk")], &hook.url(), ""));
+    let cfg = TestConfig::new(&config_for(
+        &[(&feeds.url("seed.xml"), "Seed desk")],
+        &hook.url(),
+        "",
+    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let delivered = hook.all().len();
     let out = cfg.parley_async(&["replay"]).await;
@@ -237,5 +427,9 @@ async fn replay_rebuilds_without_notifying() {
     assert!(stdout(&out).contains("replayed"), "{}", stdout(&out));
     assert_eq!(hook.all().len(), delivered);
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
-    assert_eq!(hook.all().len(), delivered, "replay resurrected delivered notifications");
+    assert_eq!(
+        hook.all().len(),
+        delivered,
+        "replay resurrected delivered notifications"
+    );
 }

@@ -15,7 +15,15 @@ fn signal(child: &Child, sig: &str) {
 }
 
 fn feed_with(guid: &str, body: &str) -> String {
-    rss("Desk", &[Item { guid, title: guid, body, date: "Mon, 13 Nov 2023 12:00:00 +0000" }])
+    rss(
+        "Desk",
+        &[Item {
+            guid,
+            title: guid,
+            body,
+            date: "Mon, 13 Nov 2023 12:00:00 +0000",
+        }],
+    )
 }
 
 fn config(feeds: &[String], hook: &str, rules: &str) -> String {
@@ -29,39 +37,89 @@ fn config(feeds: &[String], hook: &str, rules: &str) -> String {
         "[[actor]]\nid = \"safadi\"\nname = \"Ayman Safadi\"\naliases = [\"Ayman Safadi\", \"Safadi\"]\n",
     ));
     out.push_str(rules);
-    out.push_str(&format!("[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {hook:?}\n"));
+    out.push_str(&format!(
+        "[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {hook:?}\n"
+    ));
     out
 }
 
-const RULE_LEBANON: &str = "[[rule]]\nid = \"lebanon\"\nactors = [\"blinken\", \"mikati\"]\nnotify = [\"hook\"]\n";
-const RULE_JORDAN: &str = "[[rule]]\nid = \"jordan\"\nactors = [\"blinken\", \"safadi\"]\nnotify = [\"hook\"]\n";
+const RULE_LEBANON: &str =
+    "[[rule]]\nid = \"lebanon\"\nactors = [\"blinken\", \"mikati\"]\nnotify = [\"hook\"]\n";
+const RULE_JORDAN: &str =
+    "[[rule]]\nid = \"jordan\"\nactors = [\"blinken\", \"safadi\"]\nnotify = [\"hook\"]\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_feeds_and_rules_and_sigterm_stops_cleanly() {
     // Reload must change feeds and rules live, reject a broken config, and stop with exit 0.
     let feeds = FeedServer::start().await;
-    feeds.set("a.xml", Route::Feed { body: feed_with("a1", "Antony Blinken met Najib Mikati in Beirut."), etag: "\"a\"".into() });
-    feeds.set("b.xml", Route::Feed { body: feed_with("b1", "Antony Blinken met Ayman Safadi in Amman."), etag: "\"b\"".into() });
+    feeds.set(
+        "a.xml",
+        Route::Feed {
+            body: feed_with("a1", "Antony Blinken met Najib Mikati in Beirut."),
+            etag: "\"a\"".into(),
+        },
+    );
+    feeds.set(
+        "b.xml",
+        Route::Feed {
+            body: feed_with("b1", "Antony Blinken met Ayman Safadi in Amman."),
+            etag: "\"b\"".into(),
+        },
+    );
     let hook = Receiver::start(0).await;
     let cfg = TestConfig::new(&config(&[feeds.url("a.xml")], &hook.url(), RULE_LEBANON));
-    let mut child = parley_cmd(&cfg.path(), &["run"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = parley_cmd(&cfg.path(), &["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
 
-    wait_for(&hook.arrived, "the first alert", || hook.accepted().iter().any(|h| h.body["rule"] == "lebanon")).await;
+    wait_for(&hook.arrived, "the first alert", || {
+        hook.accepted().iter().any(|h| h.body["rule"] == "lebanon")
+    })
+    .await;
 
     // A broken config is rejected and the old one keeps running (feed a keeps being polled).
-    std::fs::write(cfg.path(), "[[rule]]\nid = \"broken\"\nactors = [\"nobody\"]\n").unwrap();
+    std::fs::write(
+        cfg.path(),
+        "[[rule]]\nid = \"broken\"\nactors = [\"nobody\"]\n",
+    )
+    .unwrap();
     signal(&child, "HUP");
     let polled = feeds.requests_for("a.xml").len();
-    wait_for(&feeds.arrived, "feed a polled again after a rejected reload", || feeds.requests_for("a.xml").len() > polled + 1).await;
-    assert!(child.try_wait().unwrap().is_none(), "a broken reload must not stop the daemon");
+    wait_for(
+        &feeds.arrived,
+        "feed a polled again after a rejected reload",
+        || feeds.requests_for("a.xml").len() > polled + 1,
+    )
+    .await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a broken reload must not stop the daemon"
+    );
 
     // A good config adds a feed and a rule live.
-    std::fs::write(cfg.path(), config(&[feeds.url("a.xml"), feeds.url("b.xml")], &hook.url(), &format!("{RULE_LEBANON}{RULE_JORDAN}"))).unwrap();
+    std::fs::write(
+        cfg.path(),
+        config(
+            &[feeds.url("a.xml"), feeds.url("b.xml")],
+            &hook.url(),
+            &format!("{RULE_LEBANON}{RULE_JORDAN}"),
+        ),
+    )
+    .unwrap();
     signal(&child, "HUP");
-    wait_for(&hook.arrived, "the new rule to fire on the new feed", || hook.accepted().iter().any(|h| h.body["rule"] == "jordan")).await;
+    wait_for(
+        &hook.arrived,
+        "the new rule to fire on the new feed",
+        || hook.accepted().iter().any(|h| h.body["rule"] == "jordan"),
+    )
+    .await;
 
     signal(&child, "TERM");
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
     assert!(status.success(), "SIGTERM must exit 0, got {status:?}");
 
     // After the stop, the store reopens and nothing was delivered twice.
@@ -69,6 +127,10 @@ async fn sighup_reloads_feeds_and_rules_and_sigterm_stops_cleanly() {
     assert_ok(&out);
     let alerts = json_lines(&out);
     assert_eq!(alerts.len(), 2, "{alerts:?}");
-    let keys: Vec<_> = hook.accepted().iter().map(|h| h.idempotency_key.clone()).collect();
+    let keys: Vec<_> = hook
+        .accepted()
+        .iter()
+        .map(|h| h.idempotency_key.clone())
+        .collect();
     assert_eq!(keys.len(), 2, "each alert delivered exactly once");
 }

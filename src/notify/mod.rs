@@ -119,7 +119,10 @@ pub fn format_line(alert: &Alert) -> String {
         rule = alert.rule,
         names = alert.actor_names.join(" + "),
         scope = alert.scope,
-        ty = alert.event_type.map(|t| format!(", {t}")).unwrap_or_default(),
+        ty = alert
+            .event_type
+            .map(|t| format!(", {t}"))
+            .unwrap_or_default(),
         title = first.map_or("", |e| e.title.as_str()),
         feed = first.map_or("", |e| e.feed.as_str()),
         url = first

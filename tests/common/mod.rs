@@ -27,7 +27,10 @@ pub fn seed_article() -> Option<String> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(error) => {
-            println!("SKIP: seed article not readable at {}: {error}", path.display());
+            println!(
+                "SKIP: seed article not readable at {}: {error}",
+                path.display()
+            );
             None
         }
     }
@@ -39,7 +42,11 @@ pub fn seed_body_and_date() -> Option<(String, String)> {
     let mut lines = text.trim_start().splitn(2, '\n');
     let first = lines.next().unwrap_or_default().trim();
     let rest = lines.next().unwrap_or_default().to_string();
-    let date = first.strip_prefix("date ").unwrap_or("2023-11-12").trim().to_string();
+    let date = first
+        .strip_prefix("date ")
+        .unwrap_or("2023-11-12")
+        .trim()
+        .to_string();
     Some((rest, date))
 }
 
@@ -49,7 +56,10 @@ pub enum Route {
     /// A feed body with an ETag; answers 304 to a matching If-None-Match.
     Feed { body: String, etag: String },
     /// A fixed status, with an optional Retry-After.
-    Status { code: u16, retry_after: Option<String> },
+    Status {
+        code: u16,
+        retry_after: Option<String>,
+    },
 }
 
 /// A feed server whose routes tests change between polls.
@@ -72,7 +82,11 @@ async fn serve_feed(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    server.requests.lock().unwrap().push((path.clone(), inm.clone()));
+    server
+        .requests
+        .lock()
+        .unwrap()
+        .push((path.clone(), inm.clone()));
     server.arrived.notify_waiters();
     let route = server.routes.lock().unwrap().get(&path).cloned();
     match route {
@@ -82,7 +96,10 @@ async fn serve_feed(
             }
             let mut response = body.into_response();
             let h = response.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/rss+xml"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/rss+xml"),
+            );
             h.insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
             response
         }
@@ -184,7 +201,9 @@ impl Receiver {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         rx.addr = Some(listener.local_addr().unwrap());
-        let app = Router::new().route("/hook", post(receive)).with_state(rx.clone());
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(rx.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         rx
     }
@@ -221,7 +240,9 @@ pub struct Item<'a> {
 
 /// Escapes text for XML.
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Builds an RSS 2.0 document. `date` is RFC 2822.
@@ -335,7 +356,10 @@ pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
 
 /// The shipped watchlists (actors, groups, rules), included by absolute glob.
 pub fn shipped_watchlists() -> String {
-    repo().join("config/watchlists/*.toml").display().to_string()
+    repo()
+        .join("config/watchlists/*.toml")
+        .display()
+        .to_string()
 }
 
 /// Waits until `cond` holds, re-checking each time `notify` fires. The 60 s bound is a
