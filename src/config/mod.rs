@@ -12,7 +12,7 @@
 //! [daemon]                          # optional; every key has a default (see the consts)
 //! state_dir = "../data"             # relative to this file's folder
 //! poll_interval = "15m"             # humantime durations: "90s", "15m", "6h", "1day"
-//! concurrency = 16
+//! concurrency = 16                # 1..=4096
 //! request_timeout = "30s"
 //! max_body_bytes = 10485760
 //! user_agent = "parley/0.1"
