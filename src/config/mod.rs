@@ -3,11 +3,85 @@
 //! error names the file and line it comes from.
 //!
 //! INTERFACE (fixed; the rest of parley compiles against it). Internals are free.
+//!
+//! # The file
+//!
+//! ```toml
+//! include = ["watchlists/*.toml"]   # optional; globs relative to this file
+//!
+//! [daemon]                          # optional; every key has a default (see the consts)
+//! state_dir = "../data"             # relative to this file's folder
+//! poll_interval = "15m"             # humantime durations: "90s", "15m", "6h", "1day"
+//! concurrency = 16                # 1..=4096
+//! request_timeout = "30s"
+//! max_body_bytes = 10485760
+//! user_agent = "parley/0.1"
+//! max_backoff = "6h"
+//!
+//! [[feed]]
+//! url = "https://example.org/rss.xml"   # http(s)://, file:// or a path relative to this file
+//! name = "Example"                      # optional; defaults to the url as written
+//! interval = "10m"                      # optional; defaults to daemon.poll_interval
+//!
+//! [[actor]]
+//! id = "blinken"                        # letters, digits, - _ . only
+//! name = "Antony Blinken"
+//! kind = "person"                       # person (default) | org | country
+//! country = "US"                        # optional ISO 3166 code
+//! aliases = ["Antony Blinken", "Blinken"]   # optional; defaults to [name]
+//! roles = [{ title = "U.S. Secretary of State", aliases = ["Secretary of State"],
+//!            from = "2021-01-26", until = "2025-01-20" }]   # dates inclusive, both optional
+//!
+//! [[group]]
+//! id = "arab-fms"
+//! members = ["safadi", "shoukry"]       # actor ids
+//!
+//! [[rule]]
+//! id = "blinken-meets-lebanon"
+//! actors = ["blinken", "mikati", "group:arab-fms"]   # a group slot is filled by any member
+//! min_actors = 2                        # default: all slots; 1..=number of slots
+//! scope = "sentence"                    # sentence (default) | article
+//! event_types = ["consult"]             # optional PLOVER filter
+//! cooldown = "6h"                       # optional
+//! notify = ["desk"]                     # optional; a rule without notifiers still records alerts
+//!
+//! [[notifier]]
+//! id = "desk"
+//! type = "webhook"                      # webhook | stdout
+//! url = "http://127.0.0.1:9000/hook"    # webhook only
+//! timeout = "10s"                       # webhook only, optional
+//! headers = { Authorization = "Bearer ${DESK_TOKEN}" }   # webhook only, optional
+//! max_attempts = 8                      # optional
+//! retry_initial = "5s"                  # optional
+//! retry_max = "1h"                      # optional
+//! ```
+//!
+//! Included files may hold `feed`, `actor`, `group`, `rule` and `notifier` tables, not
+//! `daemon` or `include`. Ids are unique across all files; references may cross files. An
+//! include glob that matches nothing is fine (a `warn!` is logged); an included file that
+//! cannot be read or parsed is an error.
+//!
+//! # `${VAR}` and secrets
+//!
+//! Any string value may contain `${VAR}`, replaced by that environment variable; an unset
+//! variable is an error naming the file, line and variable. `$${` writes a literal `${`.
+//! Webhook URLs and header values are treated as secrets: error messages never contain
+//! them, and `Debug` of [`NotifierKind`] redacts them (see [`redact_url`]). Code that logs a
+//! webhook must log `redact_url(url)`, never the URL itself.
 
+mod expand;
+mod paths;
+mod raw;
+mod validate;
+
+use std::collections::HashSet;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
+
+use self::raw::{RawFile, SourceFile};
 
 use crate::extract::ActorSpec;
 use crate::feed::FeedLocation;
@@ -45,7 +119,9 @@ pub struct Config {
 /// `[daemon]`, with named defaults.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
-    /// Where the sled store lives (resolved against the file's folder). Default `../data`... see README.
+    /// Where the sled store lives. A written value is resolved against the main file's folder
+    /// (so `"../data"` is a sibling of the config folder). Unwritten: `$STATE_DIRECTORY` (set
+    /// by systemd's `StateDirectory=`) if set, else `data` next to the config file.
     pub state_dir: PathBuf,
     /// Default per-feed interval. Default 15m.
     pub poll_interval: Duration,
@@ -170,8 +246,9 @@ pub struct NotifierConfig {
     pub retry_max: Duration,
 }
 
-/// Notifier kinds.
-#[derive(Debug, Clone)]
+/// Notifier kinds. `Debug` is written by hand so webhook URLs and header values (secrets)
+/// never reach a log through `{:?}`.
+#[derive(Clone)]
 pub enum NotifierKind {
     /// One line per alert on standard output.
     Stdout,
@@ -188,6 +265,287 @@ pub enum NotifierKind {
 
 /// Loads and validates the config at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let _ = path;
-    todo!("config helper")
+    load_with_env(path, &|name| std::env::var(name).ok())
+}
+
+/// [`load`] with `${VAR}` (and `STATE_DIRECTORY`) looked up through `env` instead of the
+/// process environment. Exists so tests and embedders can supply variables without
+/// mutating the process environment, which is unsafe while other threads run.
+pub fn load_with_env(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let display = path.display().to_string();
+    let source = paths::absolutize(path).map_err(|e| ConfigError {
+        location: display.clone(),
+        message: format!("cannot resolve the config path: {e}"),
+    })?;
+    let main = read_source(display, &source, None)?;
+    let main_raw = main.parse()?;
+    let mut files = Vec::new();
+    let included = match &main_raw.include {
+        Some(patterns) => include_files(&main, &source, patterns, env)?,
+        None => Vec::new(),
+    };
+    files.push((main, main_raw));
+    files.extend(included);
+    validate::build(source, &files, env)
+}
+
+/// Reads one file; `included_from` (a `file:line`) is added to the message when it fails.
+fn read_source(
+    display: String,
+    absolute: &Path,
+    included_from: Option<&str>,
+) -> Result<SourceFile, ConfigError> {
+    let suffix = included_from
+        .map(|at| format!(" (included from {at})"))
+        .unwrap_or_default();
+    let bytes = std::fs::read(absolute).map_err(|e| ConfigError {
+        location: display.clone(),
+        message: format!("cannot read the config file: {e}{suffix}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError {
+        location: display.clone(),
+        message: format!("the config file is not valid UTF-8{suffix}"),
+    })?;
+    let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(SourceFile { display, dir, text })
+}
+
+/// Expands the main file's `include` globs (relative to its folder) into parsed files, in
+/// pattern order and, within a pattern, in the glob's (sorted) order. A file matched twice,
+/// or the main file itself, is read once.
+fn include_files(
+    main: &SourceFile,
+    main_abs: &Path,
+    patterns: &toml::Spanned<Vec<raw::Str>>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(SourceFile, RawFile)>, ConfigError> {
+    let display_dir = Path::new(&main.display)
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut seen: HashSet<PathBuf> = HashSet::from([main_abs.to_path_buf()]);
+    let mut out = Vec::new();
+    for pattern in patterns.get_ref() {
+        let span = pattern.span();
+        let at = main.at(&span);
+        let written =
+            expand::expand(pattern.get_ref(), env).map_err(|e| main.err(&span, e.message()))?;
+        if written.trim().is_empty() {
+            return Err(main.err(&span, "include pattern is empty"));
+        }
+        let full = if Path::new(&written).is_absolute() || display_dir.is_empty() {
+            written.clone()
+        } else {
+            format!("{}/{}", glob::Pattern::escape(&display_dir), written)
+        };
+        let matches = glob::glob(&full).map_err(|e| {
+            main.err(
+                &span,
+                format!("include {written:?} is not a valid glob: {e}"),
+            )
+        })?;
+        let mut matched = 0usize;
+        for entry in matches {
+            let path = entry.map_err(|e| {
+                main.err(
+                    &span,
+                    format!(
+                        "include {written:?}: cannot read {}: {}",
+                        e.path().display(),
+                        e.error()
+                    ),
+                )
+            })?;
+            if path.is_dir() {
+                continue;
+            }
+            matched += 1;
+            let abs = paths::absolutize(&path).map_err(|e| {
+                main.err(
+                    &span,
+                    format!("include {written:?}: {}: {e}", path.display()),
+                )
+            })?;
+            if !seen.insert(abs.clone()) {
+                continue;
+            }
+            let file = read_source(path.display().to_string(), &abs, Some(&at))?;
+            let raw = file.parse()?;
+            if let Some(daemon) = &raw.daemon {
+                return Err(file.err(
+                    &daemon.span(),
+                    format!(
+                        "[daemon] may only appear in the main config file (included from {at})"
+                    ),
+                ));
+            }
+            if let Some(include) = &raw.include {
+                return Err(file.err(
+                    &include.span(),
+                    format!("`include` may only appear in the main config file; includes do not nest (included from {at})"),
+                ));
+            }
+            out.push((file, raw));
+        }
+        if matched == 0 {
+            tracing::warn!(config = %main.display, pattern = %written, "Include pattern matched no files.");
+        }
+    }
+    Ok(out)
+}
+
+/// Default `daemon.poll_interval`: often enough for news, polite to publishers.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// Default `daemon.concurrency`: feeds fetched at once; enough to poll hundreds of feeds
+/// without opening a connection storm.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Default `daemon.request_timeout`: a feed slower than this is treated as failing.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `daemon.max_body_bytes` (10 MiB): far above real feeds, low enough to stop a
+/// runaway or hostile response from exhausting memory.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+/// Default `daemon.user_agent`: identifies parley and its version to publishers.
+pub const DEFAULT_USER_AGENT: &str = concat!("parley/", env!("CARGO_PKG_VERSION"));
+/// Default `daemon.max_backoff`: a failing feed is still retried at least this often.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(6 * 60 * 60);
+/// Folder name of the default state dir, next to the config file.
+pub const DEFAULT_STATE_DIR_NAME: &str = "data";
+/// Environment variable systemd sets from `StateDirectory=`; the default state dir when
+/// the config does not name one.
+pub const STATE_DIRECTORY_ENV: &str = "STATE_DIRECTORY";
+/// Default rule scope: a sentence, because two names in one sentence usually means they
+/// did something together, while two names in one article often does not.
+pub const DEFAULT_SCOPE: Scope = Scope::Sentence;
+/// Default webhook timeout.
+pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default notifier `max_attempts`: with the retry defaults, about four hours of retries.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// Default notifier `retry_initial` (doubles per attempt).
+pub const DEFAULT_RETRY_INITIAL: Duration = Duration::from_secs(5);
+/// Default notifier `retry_max`.
+pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(60 * 60);
+
+impl Config {
+    /// A one-line human summary for `parley check`, so a user sees at a glance that the
+    /// includes were picked up and where state will be written.
+    pub fn summary(&self) -> String {
+        fn count(n: usize, word: &str) -> String {
+            if n == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        }
+        format!(
+            "{}: {}, {}, {}, {}, {}; state in {}",
+            self.source.display(),
+            count(self.feeds.len(), "feed"),
+            count(self.actors.len(), "actor"),
+            count(self.groups.len(), "group"),
+            count(self.rules.len(), "rule"),
+            count(self.notifiers.len(), "notifier"),
+            self.daemon.state_dir.display()
+        )
+    }
+}
+
+/// A webhook URL safe to log: scheme, host and port only; user info, path and query (where
+/// tokens live, e.g. Slack's `/services/T../B../secret`) become `<redacted>`.
+pub fn redact_url(url: &Url) -> String {
+    let mut out = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    let has_secret_parts = !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || url.path() != "/";
+    out.push('/');
+    if has_secret_parts {
+        out.push_str("<redacted>");
+    }
+    out
+}
+
+impl fmt::Debug for NotifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotifierKind::Stdout => f.write_str("Stdout"),
+            NotifierKind::Webhook {
+                url,
+                timeout,
+                headers,
+            } => {
+                let headers: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(name, _)| (name.as_str(), "<redacted>"))
+                    .collect();
+                f.debug_struct("Webhook")
+                    .field("url", &redact_url(url))
+                    .field("timeout", timeout)
+                    .field("headers", &headers)
+                    .finish()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_webhook_hides_secrets() {
+        // `{:?}` of a Config ends up in logs; tokens in URLs and headers must not.
+        let kind = NotifierKind::Webhook {
+            url: Url::parse("https://user:pw@hooks.example.org:8443/services/T1/B2/sekrit?k=v")
+                .unwrap(),
+            timeout: Duration::from_secs(3),
+            headers: vec![("Authorization".into(), "Bearer sekrit-token".into())],
+        };
+        let shown = format!("{kind:?}");
+        assert!(
+            !shown.contains("sekrit") && !shown.contains("pw"),
+            "{shown}"
+        );
+        assert!(shown.contains("hooks.example.org:8443") && shown.contains("Authorization"));
+        assert_eq!(
+            redact_url(&Url::parse("http://127.0.0.1:9000/").unwrap()),
+            "http://127.0.0.1:9000/"
+        );
+    }
+
+    #[test]
+    fn summary_counts_everything() {
+        // `parley check` prints this; singular and plural must both read right.
+        let config = Config {
+            source: PathBuf::from("/etc/parley/parley.toml"),
+            daemon: DaemonConfig {
+                state_dir: PathBuf::from("/var/lib/parley"),
+                poll_interval: DEFAULT_POLL_INTERVAL,
+                concurrency: DEFAULT_CONCURRENCY,
+                request_timeout: DEFAULT_REQUEST_TIMEOUT,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                user_agent: DEFAULT_USER_AGENT.into(),
+                max_backoff: DEFAULT_MAX_BACKOFF,
+            },
+            feeds: Vec::new(),
+            actors: Vec::new(),
+            groups: vec![GroupConfig {
+                id: "g".into(),
+                members: Vec::new(),
+            }],
+            rules: Vec::new(),
+            notifiers: Vec::new(),
+        };
+        assert_eq!(
+            config.summary(),
+            "/etc/parley/parley.toml: 0 feeds, 0 actors, 1 group, 0 rules, 0 notifiers; \
+             state in /var/lib/parley"
+        );
+    }
 }

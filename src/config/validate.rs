@@ -1,0 +1,877 @@
+//! Phase two: raw tables in, a checked [`Config`] out.
+//!
+//! Order matters only for references: feeds, actors and notifiers are built first (from every
+//! file), then groups (which name actors), then rules (which name actors, groups and
+//! notifiers). Every error is located at the value it is about and names the id or URL.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use reqwest::header::{HeaderName, HeaderValue};
+use toml::Spanned;
+use url::Url;
+
+use super::expand::expand;
+use super::paths::{parse_feed_location, resolve};
+use super::raw::{
+    RawActor, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
+};
+use super::*;
+use crate::extract::{ActorSpec, RoleSpec};
+use crate::feed::FeedLocation;
+use crate::plover::PloverType;
+
+/// Looks up an environment variable (the real environment, or a map in tests).
+pub(crate) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Builds the validated config from the parsed files; `files[0]` is the main file.
+pub(crate) fn build(
+    source: PathBuf,
+    files: &[(SourceFile, RawFile)],
+    env: EnvLookup<'_>,
+) -> Result<Config, ConfigError> {
+    let b = Builder { env };
+    let Some((main, main_raw)) = files.first() else {
+        return Err(ConfigError {
+            location: source.display().to_string(),
+            message: "no config file to build from".to_string(),
+        });
+    };
+    let default_daemon = Spanned::new(0..0, RawDaemon::default());
+    let daemon = b.daemon(main, main_raw.daemon.as_ref().unwrap_or(&default_daemon))?;
+
+    let mut feeds = Vec::new();
+    let mut seen_feeds: HashMap<FeedLocation, String> = HashMap::new();
+    let mut actors = Vec::new();
+    let mut seen_actors: HashMap<String, String> = HashMap::new();
+    let mut notifiers = Vec::new();
+    let mut seen_notifiers: HashMap<String, String> = HashMap::new();
+    for (file, raw) in files {
+        for feed in &raw.feed {
+            feeds.push(b.feed(file, feed, &daemon, &mut seen_feeds)?);
+        }
+        for actor in &raw.actor {
+            actors.push(b.actor(file, actor, &mut seen_actors)?);
+        }
+        for notifier in &raw.notifier {
+            notifiers.push(b.notifier(file, notifier, &mut seen_notifiers)?);
+        }
+    }
+
+    let mut groups = Vec::new();
+    let mut seen_groups: HashMap<String, String> = HashMap::new();
+    for (file, raw) in files {
+        for group in &raw.group {
+            groups.push(b.group(file, group, &seen_actors, &mut seen_groups)?);
+        }
+    }
+
+    let group_members: HashMap<&str, &[String]> = groups
+        .iter()
+        .map(|g: &GroupConfig| (g.id.as_str(), g.members.as_slice()))
+        .collect();
+    let refs = Refs {
+        actors: &seen_actors,
+        groups: &group_members,
+        notifiers: &seen_notifiers,
+    };
+    let mut rules = Vec::new();
+    let mut seen_rules: HashMap<String, String> = HashMap::new();
+    for (file, raw) in files {
+        for rule in &raw.rule {
+            rules.push(b.rule(file, rule, &refs, &mut seen_rules)?);
+        }
+    }
+
+    Ok(Config {
+        source,
+        daemon,
+        feeds,
+        actors,
+        groups,
+        rules,
+        notifiers,
+    })
+}
+
+/// What rules may refer to.
+struct Refs<'a> {
+    actors: &'a HashMap<String, String>,
+    groups: &'a HashMap<&'a str, &'a [String]>,
+    notifiers: &'a HashMap<String, String>,
+}
+
+struct Builder<'a> {
+    env: EnvLookup<'a>,
+}
+
+/// True when an id is safe to use in rules, events and CLI flags (no `:` so `group:` is
+/// unambiguous, no spaces so it needs no quoting).
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Records `id` as defined at `here`, or reports the earlier definition.
+fn claim(seen: &mut HashMap<String, String>, id: &str, here: String) -> Result<(), String> {
+    match seen.get(id) {
+        Some(first) => Err(first.clone()),
+        None => {
+            seen.insert(id.to_string(), here);
+            Ok(())
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// The string with `${VAR}` expanded; errors point at the string's line.
+    fn text(&self, file: &SourceFile, s: &Str) -> Result<String, ConfigError> {
+        self.expand_at(file, s.get_ref(), &s.span())
+    }
+
+    fn expand_at(
+        &self,
+        file: &SourceFile,
+        s: &str,
+        span: &Range<usize>,
+    ) -> Result<String, ConfigError> {
+        expand(s, self.env).map_err(|e| file.err(span, e.message()))
+    }
+
+    /// A non-empty (after trimming) expanded string.
+    fn nonempty(&self, file: &SourceFile, s: &Str, what: &str) -> Result<String, ConfigError> {
+        let value = self.text(file, s)?;
+        if value.trim().is_empty() {
+            return Err(file.err(&s.span(), format!("{what} is empty")));
+        }
+        Ok(value.trim().to_string())
+    }
+
+    /// An id: expanded, checked for charset, claimed against duplicates.
+    fn id(
+        &self,
+        file: &SourceFile,
+        s: &Str,
+        kind: &str,
+        seen: &mut HashMap<String, String>,
+    ) -> Result<String, ConfigError> {
+        let id = self.text(file, s)?;
+        if !is_valid_id(&id) {
+            return Err(file.err(
+                &s.span(),
+                format!(
+                    "{kind} id {id:?} is not valid: use letters, digits, `-`, `_` and `.` only"
+                ),
+            ));
+        }
+        claim(seen, &id, file.at(&s.span())).map_err(|first| {
+            file.err(
+                &s.span(),
+                format!("duplicate {kind} id {id:?} (first defined at {first})"),
+            )
+        })?;
+        Ok(id)
+    }
+
+    /// A humantime duration; zero is refused unless `allow_zero`.
+    fn duration(
+        &self,
+        file: &SourceFile,
+        s: &Str,
+        what: &str,
+        allow_zero: bool,
+    ) -> Result<Duration, ConfigError> {
+        let text = self.text(file, s)?;
+        let d = humantime::parse_duration(text.trim()).map_err(|e| {
+            file.err(
+                &s.span(),
+                format!("{what}: bad duration {text:?} ({e}); write e.g. \"90s\", \"15m\", \"6h\""),
+            )
+        })?;
+        if d.is_zero() && !allow_zero {
+            return Err(file.err(&s.span(), format!("{what}: must be greater than zero")));
+        }
+        Ok(d)
+    }
+
+    fn opt_duration(
+        &self,
+        file: &SourceFile,
+        s: Option<&Str>,
+        what: &str,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
+        s.map_or(Ok(default), |s| self.duration(file, s, what, false))
+    }
+
+    /// An integer in `min..=max`.
+    fn int_in(
+        &self,
+        file: &SourceFile,
+        n: &Spanned<i64>,
+        what: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ConfigError> {
+        let v = *n.get_ref();
+        if v < min || v > max {
+            return Err(file.err(
+                &n.span(),
+                format!("{what}: {v} is out of range (allowed {min}..={max})"),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// A date given as `"2021-01-26"` or as a bare TOML date.
+    fn date(
+        &self,
+        file: &SourceFile,
+        v: &Spanned<toml::Value>,
+        what: &str,
+    ) -> Result<NaiveDate, ConfigError> {
+        let span = v.span();
+        let bad = |shown: String| {
+            file.err(
+                &span,
+                format!("{what}: bad date {shown} (expected YYYY-MM-DD, e.g. 2021-01-26)"),
+            )
+        };
+        match v.get_ref() {
+            toml::Value::String(s) => {
+                let s = self.expand_at(file, s, &span)?;
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| bad(format!("{s:?}")))
+            }
+            toml::Value::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
+                (Some(d), None, None) => {
+                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                        .ok_or_else(|| bad(dt.to_string()))
+                }
+                _ => Err(bad(dt.to_string())),
+            },
+            other => Err(bad(other.to_string())),
+        }
+    }
+
+    fn daemon(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawDaemon>,
+    ) -> Result<DaemonConfig, ConfigError> {
+        let d = raw.get_ref();
+        let state_dir = match &d.state_dir {
+            Some(s) => {
+                let written = self.nonempty(file, s, "daemon.state_dir")?;
+                resolve(&file.dir, Path::new(&written))
+            }
+            None => default_state_dir(&file.dir, self.env),
+        };
+        let poll_interval = self.opt_duration(
+            file,
+            d.poll_interval.as_ref(),
+            "daemon.poll_interval",
+            DEFAULT_POLL_INTERVAL,
+        )?;
+        let concurrency = match &d.concurrency {
+            Some(n) => usize::try_from(self.int_in(file, n, "daemon.concurrency", 1, 4096)?)
+                .unwrap_or(DEFAULT_CONCURRENCY),
+            None => DEFAULT_CONCURRENCY,
+        };
+        let request_timeout = self.opt_duration(
+            file,
+            d.request_timeout.as_ref(),
+            "daemon.request_timeout",
+            DEFAULT_REQUEST_TIMEOUT,
+        )?;
+        let max_body_bytes = match &d.max_body_bytes {
+            Some(n) => self
+                .int_in(file, n, "daemon.max_body_bytes", 1, i64::MAX)?
+                .unsigned_abs(),
+            None => DEFAULT_MAX_BODY_BYTES,
+        };
+        let user_agent = match &d.user_agent {
+            Some(s) => {
+                let ua = self.nonempty(file, s, "daemon.user_agent")?;
+                if HeaderValue::from_str(&ua).is_err() {
+                    return Err(file.err(
+                        &s.span(),
+                        "daemon.user_agent: not a valid HTTP header value (control characters?)",
+                    ));
+                }
+                ua
+            }
+            None => DEFAULT_USER_AGENT.to_string(),
+        };
+        let max_backoff = self.opt_duration(
+            file,
+            d.max_backoff.as_ref(),
+            "daemon.max_backoff",
+            DEFAULT_MAX_BACKOFF,
+        )?;
+        Ok(DaemonConfig {
+            state_dir,
+            poll_interval,
+            concurrency,
+            request_timeout,
+            max_body_bytes,
+            user_agent,
+            max_backoff,
+        })
+    }
+
+    fn feed(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawFeed>,
+        daemon: &DaemonConfig,
+        seen: &mut HashMap<FeedLocation, String>,
+    ) -> Result<FeedConfig, ConfigError> {
+        let f = raw.get_ref();
+        // Messages and the default name use the URL as written, so a `${KEY}` in a query
+        // string shows as the placeholder and never as the secret.
+        let as_written = f.url.get_ref().clone();
+        let url = self.text(file, &f.url)?;
+        let location = parse_feed_location(url.trim(), &file.dir)
+            .map_err(|m| file.err(&f.url.span(), format!("feed {as_written:?}: {m}")))?;
+        if let Some(first) = seen.get(&location) {
+            return Err(file.err(
+                &f.url.span(),
+                format!("duplicate feed {as_written:?} (first defined at {first})"),
+            ));
+        }
+        seen.insert(location.clone(), file.at(&f.url.span()));
+        let name = match &f.name {
+            Some(n) => self.nonempty(file, n, &format!("feed {as_written:?}: name"))?,
+            None => as_written.clone(),
+        };
+        let interval = self.opt_duration(
+            file,
+            f.interval.as_ref(),
+            &format!("feed {as_written:?}: interval"),
+            daemon.poll_interval,
+        )?;
+        Ok(FeedConfig {
+            location,
+            name,
+            interval,
+        })
+    }
+
+    fn actor(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawActor>,
+        seen: &mut HashMap<String, String>,
+    ) -> Result<ActorConfig, ConfigError> {
+        let a = raw.get_ref();
+        let id = self.id(file, &a.id, "actor", seen)?;
+        let name = self.nonempty(file, &a.name, &format!("actor {id:?}: name"))?;
+        let kind = match &a.kind {
+            None => ActorKind::Person,
+            Some(k) => match self.text(file, k)?.trim() {
+                "person" => ActorKind::Person,
+                "org" => ActorKind::Org,
+                "country" => ActorKind::Country,
+                other => {
+                    return Err(file.err(
+                        &k.span(),
+                        format!(
+                            "actor {id:?}: unknown kind {other:?} (expected person, org or country)"
+                        ),
+                    ));
+                }
+            },
+        };
+        let country = match &a.country {
+            None => None,
+            Some(c) => {
+                let code = self.text(file, c)?.trim().to_ascii_uppercase();
+                if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphabetic())
+                {
+                    return Err(file.err(
+                        &c.span(),
+                        format!(
+                            "actor {id:?}: country {code:?} is not an ISO 3166 code (e.g. \"US\")"
+                        ),
+                    ));
+                }
+                Some(code)
+            }
+        };
+        let mut aliases = self.alias_list(file, a.aliases.as_deref(), &format!("actor {id:?}"))?;
+        if aliases.is_empty() {
+            aliases.push(name.clone());
+        }
+        let mut roles = Vec::new();
+        for role in a.roles.as_deref().unwrap_or_default() {
+            let r = role.get_ref();
+            let title = self.nonempty(file, &r.title, &format!("actor {id:?}: role title"))?;
+            let what = format!("actor {id:?}: role {title:?}");
+            let role_aliases = self.alias_list(file, r.aliases.as_deref(), &what)?;
+            let from = r
+                .from
+                .as_ref()
+                .map(|v| self.date(file, v, &format!("{what}: from")))
+                .transpose()?;
+            let until = r
+                .until
+                .as_ref()
+                .map(|v| self.date(file, v, &format!("{what}: until")))
+                .transpose()?;
+            if let (Some(f), Some(u), Some(span)) = (from, until, r.from.as_ref().map(|v| v.span()))
+                && f > u
+            {
+                return Err(file.err(
+                    &span,
+                    format!("{what}: `from` ({f}) is after `until` ({u})"),
+                ));
+            }
+            roles.push(RoleSpec {
+                title,
+                aliases: role_aliases,
+                from,
+                until,
+            });
+        }
+        Ok(ActorConfig {
+            spec: ActorSpec {
+                id,
+                name,
+                aliases,
+                roles,
+            },
+            kind,
+            country,
+        })
+    }
+
+    /// Aliases, trimmed, de-duplicated in order; an empty one is an error.
+    fn alias_list(
+        &self,
+        file: &SourceFile,
+        raw: Option<&[Str]>,
+        what: &str,
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut out: Vec<String> = Vec::new();
+        for alias in raw.unwrap_or_default() {
+            let value = self.nonempty(file, alias, &format!("{what}: alias"))?;
+            if !out.contains(&value) {
+                out.push(value);
+            }
+        }
+        Ok(out)
+    }
+
+    fn group(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawGroup>,
+        actors: &HashMap<String, String>,
+        seen: &mut HashMap<String, String>,
+    ) -> Result<GroupConfig, ConfigError> {
+        let g = raw.get_ref();
+        let id = self.id(file, &g.id, "group", seen)?;
+        if g.members.get_ref().is_empty() {
+            return Err(file.err(&g.members.span(), format!("group {id:?} has no members")));
+        }
+        let mut members: Vec<String> = Vec::new();
+        for m in g.members.get_ref() {
+            let member = self.text(file, m)?.trim().to_string();
+            if !actors.contains_key(&member) {
+                return Err(file.err(
+                    &m.span(),
+                    format!("group {id:?}: unknown actor {member:?} (members must be actor ids)"),
+                ));
+            }
+            if members.contains(&member) {
+                return Err(file.err(
+                    &m.span(),
+                    format!("group {id:?}: actor {member:?} is listed twice"),
+                ));
+            }
+            members.push(member);
+        }
+        Ok(GroupConfig { id, members })
+    }
+
+    fn rule(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawRule>,
+        refs: &Refs<'_>,
+        seen: &mut HashMap<String, String>,
+    ) -> Result<RuleConfig, ConfigError> {
+        let r = raw.get_ref();
+        let id = self.id(file, &r.id, "rule", seen)?;
+        if r.actors.get_ref().is_empty() {
+            return Err(file.err(&r.actors.span(), format!("rule {id:?} has no actors")));
+        }
+        let mut slots: Vec<RuleSlot> = Vec::new();
+        for entry in r.actors.get_ref() {
+            let text = self.text(file, entry)?.trim().to_string();
+            let slot = match text.strip_prefix("group:") {
+                Some(gid) => match refs.groups.get(gid) {
+                    Some(members) => RuleSlot::Group {
+                        id: gid.to_string(),
+                        members: members.to_vec(),
+                    },
+                    None => {
+                        return Err(
+                            file.err(&entry.span(), format!("rule {id:?}: unknown group {gid:?}"))
+                        );
+                    }
+                },
+                None if refs.actors.contains_key(&text) => RuleSlot::Actor(text.clone()),
+                None => {
+                    return Err(file.err(
+                        &entry.span(),
+                        format!("rule {id:?}: unknown actor {text:?} (use `group:ID` for groups)"),
+                    ));
+                }
+            };
+            if slots.contains(&slot) {
+                return Err(file.err(
+                    &entry.span(),
+                    format!("rule {id:?}: {text:?} is listed twice"),
+                ));
+            }
+            slots.push(slot);
+        }
+        let min_actors = match &r.min_actors {
+            Some(n) => {
+                let len = i64::try_from(slots.len()).unwrap_or(i64::MAX);
+                let v = self.int_in(file, n, &format!("rule {id:?}: min_actors"), 1, len)?;
+                usize::try_from(v).unwrap_or(slots.len())
+            }
+            None => slots.len(),
+        };
+        let scope = match &r.scope {
+            None => DEFAULT_SCOPE,
+            Some(s) => {
+                match self.text(file, s)?.trim() {
+                    "sentence" => Scope::Sentence,
+                    "article" => Scope::Article,
+                    other => {
+                        return Err(file.err(
+                        &s.span(),
+                        format!("rule {id:?}: unknown scope {other:?} (expected sentence or article)"),
+                    ));
+                    }
+                }
+            }
+        };
+        let mut event_types: Vec<PloverType> = Vec::new();
+        for t in r.event_types.as_deref().unwrap_or_default() {
+            let text = self.text(file, t)?;
+            let ty = PloverType::from_str(&text)
+                .map_err(|e| file.err(&t.span(), format!("rule {id:?}: {e}")))?;
+            if !event_types.contains(&ty) {
+                event_types.push(ty);
+            }
+        }
+        let cooldown = r
+            .cooldown
+            .as_ref()
+            .map(|c| self.duration(file, c, &format!("rule {id:?}: cooldown"), true))
+            .transpose()?;
+        let mut notify: Vec<String> = Vec::new();
+        for n in r.notify.as_deref().unwrap_or_default() {
+            let nid = self.text(file, n)?.trim().to_string();
+            if !refs.notifiers.contains_key(&nid) {
+                return Err(file.err(&n.span(), format!("rule {id:?}: unknown notifier {nid:?}")));
+            }
+            if notify.contains(&nid) {
+                return Err(file.err(
+                    &n.span(),
+                    format!("rule {id:?}: notifier {nid:?} is listed twice"),
+                ));
+            }
+            notify.push(nid);
+        }
+        Ok(RuleConfig {
+            id,
+            slots,
+            min_actors,
+            scope,
+            event_types,
+            cooldown,
+            notify,
+        })
+    }
+
+    fn notifier(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawNotifier>,
+        seen: &mut HashMap<String, String>,
+    ) -> Result<NotifierConfig, ConfigError> {
+        let n = raw.get_ref();
+        let id = self.id(file, &n.id, "notifier", seen)?;
+        let kind_text = self.text(file, &n.kind)?;
+        let kind = match kind_text.trim() {
+            "stdout" => {
+                let webhook_only = [
+                    ("url", n.url.as_ref().map(|s| s.span())),
+                    ("timeout", n.timeout.as_ref().map(|s| s.span())),
+                    ("headers", n.headers.as_ref().map(|s| s.span())),
+                ];
+                if let Some((key, Some(span))) = webhook_only.iter().find(|(_, s)| s.is_some()) {
+                    return Err(file.err(
+                        span,
+                        format!(
+                            "notifier {id:?}: `{key}` only applies to type = \"webhook\", not \"stdout\""
+                        ),
+                    ));
+                }
+                NotifierKind::Stdout
+            }
+            "webhook" => self.webhook(file, raw, &id)?,
+            other => {
+                return Err(file.err(
+                    &n.kind.span(),
+                    format!("notifier {id:?}: unknown type {other:?} (expected webhook or stdout)"),
+                ));
+            }
+        };
+        let max_attempts = match &n.max_attempts {
+            Some(m) => u32::try_from(self.int_in(
+                file,
+                m,
+                &format!("notifier {id:?}: max_attempts"),
+                1,
+                i64::from(u32::MAX),
+            )?)
+            .unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            None => DEFAULT_MAX_ATTEMPTS,
+        };
+        let retry_initial = self.opt_duration(
+            file,
+            n.retry_initial.as_ref(),
+            &format!("notifier {id:?}: retry_initial"),
+            DEFAULT_RETRY_INITIAL,
+        )?;
+        let retry_max = self.opt_duration(
+            file,
+            n.retry_max.as_ref(),
+            &format!("notifier {id:?}: retry_max"),
+            DEFAULT_RETRY_MAX,
+        )?;
+        if retry_max < retry_initial {
+            let span = n
+                .retry_max
+                .as_ref()
+                .or(n.retry_initial.as_ref())
+                .map_or(n.id.span(), |s| s.span());
+            return Err(file.err(
+                &span,
+                format!("notifier {id:?}: retry_max is shorter than retry_initial"),
+            ));
+        }
+        Ok(NotifierConfig {
+            id,
+            kind,
+            max_attempts,
+            retry_initial,
+            retry_max,
+        })
+    }
+
+    /// The webhook part of a notifier. Messages never include the URL or header values: they
+    /// are where tokens live. The line number says which value is wrong.
+    fn webhook(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawNotifier>,
+        id: &str,
+    ) -> Result<NotifierKind, ConfigError> {
+        let n = raw.get_ref();
+        let Some(url_raw) = &n.url else {
+            return Err(file.err(
+                &raw.span(),
+                format!("notifier {id:?}: type \"webhook\" needs a `url`"),
+            ));
+        };
+        let url_text = self.text(file, url_raw)?;
+        let url = Url::parse(url_text.trim()).map_err(|e| {
+            file.err(
+                &url_raw.span(),
+                format!("notifier {id:?}: invalid webhook url ({e})"),
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(file.err(
+                &url_raw.span(),
+                format!("notifier {id:?}: webhook url must be http:// or https://"),
+            ));
+        }
+        let timeout = self.opt_duration(
+            file,
+            n.timeout.as_ref(),
+            &format!("notifier {id:?}: timeout"),
+            DEFAULT_WEBHOOK_TIMEOUT,
+        )?;
+        let mut headers = Vec::new();
+        let mut names = HashSet::new();
+        for (name, value) in n
+            .headers
+            .as_ref()
+            .map(|h| h.get_ref())
+            .into_iter()
+            .flatten()
+        {
+            let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                file.err(
+                    &value.span(),
+                    format!("notifier {id:?}: {name:?} is not a valid HTTP header name"),
+                )
+            })?;
+            if !names.insert(parsed) {
+                return Err(file.err(
+                    &value.span(),
+                    format!("notifier {id:?}: header {name:?} is given twice (names are case-insensitive)"),
+                ));
+            }
+            let v = self.text(file, value)?;
+            if HeaderValue::from_str(&v).is_err() {
+                return Err(file.err(
+                    &value.span(),
+                    format!(
+                        "notifier {id:?}: header {name:?} has an invalid value (not shown: it may be a secret)"
+                    ),
+                ));
+            }
+            headers.push((name.clone(), v));
+        }
+        Ok(NotifierKind::Webhook {
+            url,
+            timeout,
+            headers,
+        })
+    }
+}
+
+/// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`; the first entry when it lists
+/// several) or else `data` next to the config file.
+fn default_state_dir(config_dir: &Path, env: EnvLookup<'_>) -> PathBuf {
+    env(STATE_DIRECTORY_ENV)
+        .and_then(|v| v.split(':').find(|s| !s.is_empty()).map(PathBuf::from))
+        .map_or_else(
+            || config_dir.join(DEFAULT_STATE_DIR_NAME),
+            |p| resolve(config_dir, &p),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build_one(text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+        let file = SourceFile {
+            display: "p.toml".into(),
+            dir: PathBuf::from("/etc/parley"),
+            text: text.into(),
+        };
+        let raw = file.parse()?;
+        build(PathBuf::from("/etc/parley/p.toml"), &[(file, raw)], env)
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn empty_file_gets_every_default() {
+        // The named defaults are documented; this pins them to the code.
+        let c = build_one("", &no_env).unwrap();
+        assert_eq!(c.daemon.state_dir, PathBuf::from("/etc/parley/data"));
+        assert_eq!(c.daemon.poll_interval, DEFAULT_POLL_INTERVAL);
+        assert_eq!(c.daemon.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(c.daemon.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(c.daemon.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(c.daemon.user_agent, DEFAULT_USER_AGENT);
+        assert_eq!(c.daemon.max_backoff, DEFAULT_MAX_BACKOFF);
+        assert!(c.feeds.is_empty() && c.rules.is_empty());
+    }
+
+    #[test]
+    fn state_directory_env_is_the_default_but_not_an_override() {
+        // Under systemd the unit's StateDirectory wins only when the file does not say.
+        let env = |k: &str| (k == STATE_DIRECTORY_ENV).then(|| "/var/lib/parley:/x".to_string());
+        let c = build_one("", &env).unwrap();
+        assert_eq!(c.daemon.state_dir, PathBuf::from("/var/lib/parley"));
+        let c = build_one("[daemon]\nstate_dir = \"../data\"\n", &env).unwrap();
+        assert_eq!(c.daemon.state_dir, PathBuf::from("/etc/data"));
+    }
+
+    #[test]
+    fn actor_without_aliases_is_known_by_name_and_dates_take_both_forms() {
+        // Matching needs at least one alias; dates may be TOML dates or strings.
+        let c = build_one(
+            "[[actor]]\nid = \"a\"\nname = \"Ann Example\"\n\
+             roles = [{ title = \"Mayor\", from = 2020-01-02, until = \"2021-03-04\" }]\n",
+            &no_env,
+        )
+        .unwrap();
+        let spec = &c.actors[0].spec;
+        assert_eq!(spec.aliases, vec!["Ann Example".to_string()]);
+        assert_eq!(spec.roles[0].from, NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(spec.roles[0].until, NaiveDate::from_ymd_opt(2021, 3, 4));
+        assert_eq!(c.actors[0].kind, ActorKind::Person);
+    }
+
+    #[test]
+    fn stdout_notifier_refuses_webhook_fields() {
+        // A `url` on a stdout notifier is almost surely a mistaken `type`; say so.
+        let e = build_one(
+            "[[notifier]]\nid = \"n\"\ntype = \"stdout\"\nurl = \"http://x/\"\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "p.toml:4");
+        assert!(
+            e.message.contains("\"n\"") && e.message.contains("url"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn header_value_errors_do_not_show_the_value() {
+        // Header values are secrets; an invalid one is reported by name and line only.
+        let env = |k: &str| (k == "TOK").then(|| "bad\nvalue-secret".to_string());
+        let e = build_one(
+            "[[notifier]]\nid = \"n\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:1/\"\n\
+             headers = { Authorization = \"Bearer ${TOK}\" }\n",
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "p.toml:5");
+        assert!(e.message.contains("Authorization"), "{}", e.message);
+        assert!(!e.message.contains("value-secret"));
+    }
+
+    #[test]
+    fn retry_max_must_not_be_below_retry_initial() {
+        // Otherwise the doubling retry delay would be capped below its own start.
+        let e = build_one(
+            "[[notifier]]\nid = \"n\"\ntype = \"stdout\"\nretry_initial = \"1h\"\nretry_max = \"1m\"\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "p.toml:5");
+    }
+
+    #[test]
+    fn ids_with_colons_are_refused() {
+        // `group:` is the only prefix syntax; an actor id containing `:` would be ambiguous.
+        let e = build_one("[[actor]]\nid = \"group:x\"\nname = \"X\"\n", &no_env).unwrap_err();
+        assert_eq!(e.location, "p.toml:2");
+        assert!(e.message.contains("group:x"));
+    }
+}
