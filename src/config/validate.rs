@@ -16,7 +16,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::expand::expand;
-use super::paths::{parse_feed_location, resolve};
+use super::paths::{normalize, resolve};
 use super::raw::{
     RawActor, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
 };
@@ -337,8 +337,12 @@ impl Builder<'_> {
         // string shows as the placeholder and never as the secret.
         let as_written = f.url.get_ref().clone();
         let url = self.text(file, &f.url)?;
-        let location = parse_feed_location(url.trim(), &file.dir)
-            .map_err(|m| file.err(&f.url.span(), format!("feed {as_written:?}: {m}")))?;
+        let location = match FeedLocation::parse(url.trim(), &file.dir)
+            .map_err(|m| file.err(&f.url.span(), format!("feed {as_written:?}: {m}")))?
+        {
+            FeedLocation::File(path) => FeedLocation::File(normalize(&path)),
+            http => http,
+        };
         if let Some(first) = seen.get(&location) {
             return Err(file.err(
                 &f.url.span(),
