@@ -1,0 +1,342 @@
+//! The projections as a pure fold: (current projection state, one envelope) → writes.
+//!
+//! Projections are derived data: everything here must be recomputable from the log alone, so
+//! `replay` can rebuild them after a code change and a fresh store fed the same events ends
+//! in the same state. Keeping the fold free of sled (it sees state through [`ProjectionRead`]
+//! and returns [`Op`]s) lets the appender put its output in the event's own atomic batch and
+//! lets the tests below check it on a plain map.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use super::keys;
+use crate::events::{Envelope, Event, actor_key};
+
+/// Bump when the fold or the projection encoding changes: `Store::open` rebuilds the
+/// projections when the stored version differs.
+pub(crate) const VERSION: u32 = 1;
+
+/// Read access to the current projection state, as the fold needs it.
+pub(crate) trait ProjectionRead {
+    /// The value at `key`, with every earlier op of the same fold pass applied.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// One projection write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// Set `key` to `value`.
+    Put(Vec<u8>, Vec<u8>),
+    /// Remove `key` (a no-op if absent).
+    Delete(Vec<u8>),
+}
+
+/// Stored form of an outbox entry. `seq` is the event that last wrote it, so readers can hide
+/// entries whose event is not yet flushed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct OutboxRecord {
+    /// The alert (= the `alert.raised` event id).
+    pub alert_id: String,
+    /// The notifier.
+    pub notifier: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not before this time.
+    pub next_attempt_at: DateTime<Utc>,
+    /// Seq of the event that last wrote this record.
+    pub seq: u64,
+}
+
+/// Decodes a JSON projection value, naming the key on failure.
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
+    key: &[u8],
+    value: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(value).map_err(|e| StoreError::Corrupt {
+        key: keys::printable(key),
+        message: e.to_string(),
+    })
+}
+
+/// Encodes a projection value. Serialising these plain structs cannot fail; the error path
+/// exists only so that an impossible failure is an error rather than a panic.
+fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+        key: keys::printable(key),
+        message: e.to_string(),
+    })
+}
+
+/// The writes that folding `env` into the projections produces.
+pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op>, StoreError> {
+    let mut ops = Vec::new();
+    match &env.event {
+        Event::ArticleIngested(_) => {}
+        Event::EventExtracted(extracted) => {
+            for actor in &extracted.actors {
+                ops.push(Op::Put(keys::actor(actor, env.seq), Vec::new()));
+            }
+        }
+        Event::AlertRaised(alert) => {
+            // Alert state: keep the latest occurred_at per (rule, actor set).
+            let key = keys::alert_state(&alert.rule, &actor_key(&alert.actors));
+            let newer = match state.get(&key)? {
+                Some(old) => decode::<DateTime<Utc>>(&key, &old)? < env.occurred_at,
+                None => true,
+            };
+            if newer {
+                let value = encode(&key, &env.occurred_at)?;
+                ops.push(Op::Put(key, value));
+            }
+            // Outbox: one pending entry per notifier. The event id is the alert id the relay
+            // loads with `get`, so it (not the payload copy) keys the entry.
+            for notifier in &alert.notify {
+                let key = keys::outbox(&env.event_id, notifier);
+                let record = OutboxRecord {
+                    alert_id: env.event_id.clone(),
+                    notifier: notifier.clone(),
+                    attempts: 0,
+                    next_attempt_at: env.occurred_at,
+                    seq: env.seq,
+                };
+                let value = encode(&key, &record)?;
+                ops.push(Op::Put(key, value));
+            }
+        }
+        Event::NotificationFailed(failed) => {
+            let key = keys::outbox(&failed.alert_id, &failed.notifier);
+            if failed.gave_up {
+                ops.push(Op::Delete(key));
+            } else if let Some(old) = state.get(&key)? {
+                // Only entries an alert.raised created are tracked: a failure reported for a
+                // delivered or given-up entry must not resurrect it.
+                let mut record: OutboxRecord = decode(&key, &old)?;
+                record.attempts = failed.attempt;
+                // A non-final failure without a time is a writer slip; retry from its time.
+                record.next_attempt_at = failed.next_attempt_at.unwrap_or(env.occurred_at);
+                record.seq = env.seq;
+                let value = encode(&key, &record)?;
+                ops.push(Op::Put(key, value));
+            }
+        }
+        Event::NotificationDelivered(delivered) => {
+            ops.push(Op::Delete(keys::outbox(
+                &delivered.alert_id,
+                &delivered.notifier,
+            )));
+        }
+    }
+    Ok(ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::events::{
+        Alert, ArticleIngested, EventExtracted, NotificationDelivered, NotificationFailed,
+        SCHEMA_VERSION,
+    };
+
+    /// A plain in-memory projection state.
+    #[derive(Default)]
+    struct Map(BTreeMap<Vec<u8>, Vec<u8>>);
+
+    impl ProjectionRead for Map {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.0.get(key).cloned())
+        }
+    }
+
+    impl Map {
+        fn apply(&mut self, env: &Envelope) {
+            for op in fold(self, env).unwrap() {
+                match op {
+                    Op::Put(k, v) => {
+                        self.0.insert(k, v);
+                    }
+                    Op::Delete(k) => {
+                        self.0.remove(&k);
+                    }
+                }
+            }
+        }
+
+        fn outbox(&self, alert: &str, notifier: &str) -> Option<OutboxRecord> {
+            let key = keys::outbox(alert, notifier);
+            self.0.get(&key).map(|v| decode(&key, v).unwrap())
+        }
+    }
+
+    fn t(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 1, 12, minute, 0).unwrap()
+    }
+
+    fn env(seq: u64, id: &str, at: DateTime<Utc>, event: Event) -> Envelope {
+        Envelope {
+            seq,
+            event_id: id.into(),
+            schema_version: SCHEMA_VERSION,
+            occurred_at: at,
+            recorded_at: at,
+            event,
+        }
+    }
+
+    fn raised(rule: &str, actors: &[&str], notify: &[&str]) -> Event {
+        Event::AlertRaised(Alert {
+            alert_id: "ignored-by-store".into(),
+            rule: rule.into(),
+            actors: actors.iter().map(|s| s.to_string()).collect(),
+            actor_names: actors.iter().map(|s| s.to_uppercase()).collect(),
+            event_type: None,
+            scope: "sentence".into(),
+            raised_at: t(0),
+            evidence: vec![],
+            notify: notify.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    fn failed(
+        alert: &str,
+        notifier: &str,
+        attempt: u32,
+        next: Option<DateTime<Utc>>,
+        gave_up: bool,
+    ) -> Event {
+        Event::NotificationFailed(NotificationFailed {
+            alert_id: alert.into(),
+            notifier: notifier.into(),
+            attempt,
+            error: "503".into(),
+            next_attempt_at: next,
+            gave_up,
+        })
+    }
+
+    #[test]
+    fn article_touches_no_projection() {
+        // Articles are only in the log; a stray projection write would break replay equality.
+        let mut m = Map::default();
+        m.apply(&env(
+            1,
+            "art-1",
+            t(0),
+            Event::ArticleIngested(ArticleIngested {
+                article_id: "art-1".into(),
+                feed: "f".into(),
+                feed_url: "http://f".into(),
+                guid: None,
+                url: None,
+                title: "t".into(),
+                published: None,
+                text: "x".into(),
+            }),
+        ));
+        assert!(m.0.is_empty());
+    }
+
+    #[test]
+    fn extracted_indexes_each_actor() {
+        // actor_event_seqs is served from one entry per (actor, seq).
+        let mut m = Map::default();
+        m.apply(&env(
+            7,
+            "ev-1",
+            t(0),
+            Event::EventExtracted(EventExtracted {
+                article_id: "art-1".into(),
+                sentence_index: 0,
+                actors: vec!["fra".into(), "usa".into()],
+                event_type: None,
+                trigger: None,
+                sentence: "s".into(),
+            }),
+        ));
+        assert!(m.0.contains_key(&keys::actor("fra", 7)));
+        assert!(m.0.contains_key(&keys::actor("usa", 7)));
+        assert_eq!(m.0.len(), 2);
+    }
+
+    #[test]
+    fn alert_state_keeps_latest() {
+        // Cooldowns compare with the latest alert, even if events arrive out of time order.
+        let mut m = Map::default();
+        m.apply(&env(1, "a1", t(10), raised("r", &["usa", "fra"], &[])));
+        m.apply(&env(2, "a2", t(5), raised("r", &["fra", "usa"], &[])));
+        let key = keys::alert_state("r", "fra,usa");
+        let at: DateTime<Utc> = decode(&key, &m.0[&key]).unwrap();
+        assert_eq!(at, t(10));
+        m.apply(&env(3, "a3", t(20), raised("r", &["fra", "usa"], &[])));
+        let at: DateTime<Utc> = decode(&key, &m.0[&key]).unwrap();
+        assert_eq!(at, t(20));
+    }
+
+    #[test]
+    fn outbox_lifecycle() {
+        // The relay's work list: raised adds per notifier, failures reschedule, final or
+        // delivered removes, and a late failure never resurrects a finished entry.
+        let mut m = Map::default();
+        m.apply(&env(
+            1,
+            "alert-1",
+            t(0),
+            raised("r", &["a", "b"], &["desk", "hook"]),
+        ));
+        let rec = m.outbox("alert-1", "desk").unwrap();
+        assert_eq!((rec.attempts, rec.next_attempt_at, rec.seq), (0, t(0), 1));
+        assert_eq!(rec.alert_id, "alert-1");
+
+        m.apply(&env(
+            2,
+            "f1",
+            t(1),
+            failed("alert-1", "desk", 1, Some(t(3)), false),
+        ));
+        let rec = m.outbox("alert-1", "desk").unwrap();
+        assert_eq!((rec.attempts, rec.next_attempt_at, rec.seq), (1, t(3), 2));
+
+        m.apply(&env(
+            3,
+            "f2",
+            t(3),
+            failed("alert-1", "desk", 2, None, true),
+        ));
+        assert!(m.outbox("alert-1", "desk").is_none());
+
+        m.apply(&env(
+            4,
+            "d1",
+            t(4),
+            Event::NotificationDelivered(NotificationDelivered {
+                alert_id: "alert-1".into(),
+                notifier: "hook".into(),
+                attempt: 1,
+            }),
+        ));
+        assert!(m.outbox("alert-1", "hook").is_none());
+
+        m.apply(&env(
+            5,
+            "f3",
+            t(5),
+            failed("alert-1", "hook", 2, Some(t(9)), false),
+        ));
+        assert!(m.outbox("alert-1", "hook").is_none());
+        // Only the alert-state entry is left.
+        assert_eq!(m.0.len(), 1);
+    }
+
+    #[test]
+    fn corrupt_state_is_an_error() {
+        // A damaged projection value must surface as Corrupt, never a panic.
+        let mut m = Map::default();
+        m.0.insert(keys::alert_state("r", "a"), b"not json".to_vec());
+        let err = fold(&m, &env(1, "x", t(0), raised("r", &["a"], &[]))).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+}
