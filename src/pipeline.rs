@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -128,7 +128,8 @@ impl Stats {
     }
 }
 
-/// Appends one feed's new articles with their extracted events and alerts.
+/// Appends one feed's new articles with their extracted events and alerts, in one append call
+/// (so one flush for the whole batch, not one per article).
 ///
 /// Order matters for crash safety: an article's `event.extracted` and `alert.raised` events are
 /// appended *before* its `article.ingested`, which is the "done" marker the dedup check reads.
@@ -143,23 +144,25 @@ pub async fn ingest(
     wake_relay: &Notify,
 ) -> Result<(), StoreError> {
     let feed_key = feed.location.key();
+    let now = Utc::now();
+    // Alerts raised earlier in this batch, for the cooldown: they are not in the store yet.
+    let mut raised_here: HashMap<(String, String), DateTime<Utc>> = HashMap::new();
+    let mut events = Vec::new();
     for article in articles {
         if store.contains(&article.id)? {
             Stats::add(&stats.articles_seen, 1);
             continue;
         }
-        let now = Utc::now();
-        let date = article.published.unwrap_or(now).date_naive();
+        let occurred_at = article.published.unwrap_or(now);
         let extraction = prepared.extractor.extract(&Document {
             title: "",
             text: &article.text,
-            date: Some(date),
+            date: Some(occurred_at.date_naive()),
         });
-        let mut events = Vec::with_capacity(extraction.events.len() + 2);
         for e in &extraction.events {
             events.push(NewEvent {
                 event_id: stable_id("evt", &[&article.id, &e.sentence_index.to_string()]),
-                occurred_at: article.published.unwrap_or(now),
+                occurred_at,
                 event: Event::EventExtracted(EventExtracted {
                     article_id: article.id.clone(),
                     sentence_index: e.sentence_index,
@@ -178,20 +181,26 @@ pub async fn ingest(
             published: article.published,
         };
         for candidate in alert::evaluate(&prepared.config, &article_ref, &extraction, now) {
-            let rule = prepared
+            let key = (candidate.alert.rule.clone(), candidate.actor_key.clone());
+            let cooldown = prepared
                 .config
                 .rules
                 .iter()
-                .find(|r| r.id == candidate.alert.rule);
-            let cooldown = rule.and_then(|r| r.cooldown);
-            let last = store.last_alert(&candidate.alert.rule, &candidate.actor_key)?;
+                .find(|r| r.id == candidate.alert.rule)
+                .and_then(|r| r.cooldown);
+            let last = match raised_here.get(&key) {
+                Some(t) => Some(*t),
+                None => store.last_alert(&key.0, &key.1)?,
+            };
+            // An alert already in the log is a crash-recovery redo: let the id dedup it.
             if alert::in_cooldown(last, now, cooldown)
                 && !store.contains(&candidate.alert.alert_id)?
             {
-                debug!(rule = %candidate.alert.rule, actors = %candidate.actor_key, "Alert silenced by cooldown.");
+                debug!(rule = %key.0, actors = %key.1, "Alert silenced by cooldown.");
                 Stats::add(&stats.alerts_cooled_down, 1);
                 continue;
             }
+            raised_here.insert(key, now);
             events.push(NewEvent {
                 event_id: candidate.alert.alert_id.clone(),
                 occurred_at: now,
@@ -200,38 +209,52 @@ pub async fn ingest(
         }
         events.push(NewEvent {
             event_id: article.id.clone(),
-            occurred_at: article.published.unwrap_or(now),
+            occurred_at,
             event: Event::ArticleIngested(ArticleIngested {
-                article_id: article.id.clone(),
+                article_id: article.id,
                 feed: feed.name.clone(),
                 feed_url: feed_key.clone(),
-                guid: article.guid.clone(),
-                url: article.url.clone(),
-                title: article.title.clone(),
+                guid: article.guid,
+                url: article.url,
+                title: article.title,
                 published: article.published,
-                text: article.text.clone(),
+                text: article.text,
             }),
         });
-        let results = store.append(events.clone()).await?;
-        let mut new_alerts = 0u64;
-        for (event, result) in events.iter().zip(&results) {
-            if !matches!(result, Appended::New(_)) {
-                continue;
-            }
-            match &event.event {
-                Event::EventExtracted(_) => Stats::add(&stats.events_extracted, 1),
-                Event::AlertRaised(a) => {
-                    new_alerts += 1;
-                    info!(rule = %a.rule, actors = %a.actors.join(","), alert = %a.alert_id, "Alert raised.");
-                }
-                Event::ArticleIngested(_) => Stats::add(&stats.articles_new, 1),
-                _ => {}
-            }
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    // What to count and log once the append has returned (the events move into the store).
+    let kinds: Vec<(&'static str, Option<(String, String, String)>)> = events
+        .iter()
+        .map(|e| match &e.event {
+            Event::AlertRaised(a) => (
+                e.event.kind(),
+                Some((a.rule.clone(), a.actors.join(","), a.alert_id.clone())),
+            ),
+            other => (other.kind(), None),
+        })
+        .collect();
+    let results = store.append(events).await?;
+    let mut new_alerts = 0u64;
+    for ((kind, alert), result) in kinds.into_iter().zip(&results) {
+        if !matches!(result, Appended::New(_)) {
+            continue;
         }
-        if new_alerts > 0 {
-            Stats::add(&stats.alerts_raised, new_alerts);
-            wake_relay.notify_one();
+        match (kind, alert) {
+            ("event.extracted", _) => Stats::add(&stats.events_extracted, 1),
+            ("article.ingested", _) => Stats::add(&stats.articles_new, 1),
+            (_, Some((rule, actors, id))) => {
+                new_alerts += 1;
+                info!(%rule, %actors, alert = %id, "Alert raised.");
+            }
+            _ => {}
         }
+    }
+    if new_alerts > 0 {
+        Stats::add(&stats.alerts_raised, new_alerts);
+        wake_relay.notify_one();
     }
     Ok(())
 }
