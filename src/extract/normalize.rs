@@ -1,0 +1,414 @@
+//! Text normalisation for matching, with a byte map back to the original text.
+//!
+//! Aliases and article text go through the same function, so two spellings that a reader
+//! treats as the same name ("U.S." / "US", "Israel's" / "Israel", "Mikatí" / "Mikati",
+//! "cease-fire" / "cease fire") become the same bytes and one exact automaton finds both.
+//! Every output byte remembers the original byte offset of the character it came from, so a
+//! match in the normalised text maps back to a span of the original.
+//!
+//! Rules, in the order they apply to each character:
+//! - a possessive `'s` / `’s` after a letter and before a non-alphanumeric is dropped; a
+//!   plural possessive apostrophe (`ministers'`) is dropped too;
+//! - whitespace of any kind is collapsed to one ASCII space (never leading);
+//! - hyphens and dashes (`-`, U+2010..U+2015, U+2212, ...) count as whitespace;
+//!   soft hyphens and zero-width characters vanish;
+//! - curly single quotes become `'`, curly double quotes become `"`;
+//! - a period is dropped when it closes a single-letter initial (`U.S.` → `us`,
+//!   `J.` → `j`) or a known abbreviation (`Mr.`, `Gen.`, `St.`, ...); other periods stay;
+//! - everything else is NFKD-decomposed, combining marks are dropped and letters lower-cased;
+//! - every remaining non-alphanumeric char is a token of its own, with a space either side, and
+//!   the whole text starts and ends with a space: `Blinken, (U.S.)` → ` blinken , ( us ) `.
+//!
+//! The last rule is what makes whole-word matching free: a pattern is normalised the same way
+//! (` us `), so it can only match where a word starts and ends, never inside `usa` or `bus`.
+//! The automaton never reports in-word hits that would have to be filtered out afterwards.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+use super::sentences::INTERESTING;
+
+/// The fast path's table: ASCII letters and digits map to their lower-case form, every other
+/// byte to 0 (so one lookup both classifies and folds).
+const FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            t[b] = (b as u8).to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Abbreviations whose trailing period is not part of the name ("Mr. X" = "Mr X").
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "gen", "lt", "col", "sen", "rep", "gov", "pres", "st", "prof", "capt",
+    "sgt", "maj", "adm", "cmdr", "brig", "rev", "hon", "jr", "sr", "mt", "ft", "gens", "sens",
+    "reps", "messrs", "amb", "supt", "inc", "corp", "ltd", "co", "no", "vs",
+];
+
+/// Normalised text plus the map back to the original.
+#[derive(Debug, Default)]
+pub(crate) struct Normalized {
+    /// The normalised text.
+    pub text: String,
+    /// For each byte of `text`, the offset of the original character it came from (plus the
+    /// segment's base, see [`Normalizer::segment`]). `u32` halves the memory traffic; segments
+    /// are cut to [`MAX_LEN`].
+    pub map: Vec<u32>,
+}
+
+impl Normalized {
+    /// Start offset (with base) of the original char behind normalised byte `i`.
+    #[inline]
+    pub fn orig_start(&self, i: usize) -> usize {
+        self.map[i] as usize
+    }
+}
+
+/// The longest text the offset map can address.
+pub(crate) const MAX_LEN: usize = u32::MAX as usize - 16;
+
+/// Normalises `src` for matching (see the module docs for the rules); offsets from 0.
+pub(crate) fn normalize(src: &str) -> Normalized {
+    let mut n = Normalizer::with_capacity(src.len());
+    n.segment(src, 0, None);
+    n.finish()
+}
+
+/// Builds one normalised text from one or more segments (an article's title and body), so
+/// both are searched in one pass without first copying them into one string.
+pub(crate) struct Normalizer {
+    text: Vec<u8>,
+    map: Vec<u32>,
+    /// The last output byte is a space.
+    last_space: bool,
+    /// The last output char is alphanumeric (or a dropped abbreviation period inside a token).
+    in_token: bool,
+    /// Byte offset in `text` where the current token started.
+    token_start: usize,
+    /// Alphanumeric chars since the token start or since the last dropped period.
+    seg_len: usize,
+    /// A period has already been dropped inside the current token ("U.S").
+    dropped_in_token: bool,
+}
+
+impl Normalizer {
+    /// An empty normaliser sized for about `len` input bytes.
+    pub fn with_capacity(len: usize) -> Normalizer {
+        let cap = len + len / 4 + 16;
+        let mut n = Normalizer {
+            text: Vec::with_capacity(cap),
+            map: Vec::with_capacity(cap),
+            last_space: false,
+            in_token: false,
+            token_start: 0,
+            seg_len: 0,
+            dropped_in_token: false,
+        };
+        n.space(0);
+        n
+    }
+
+    /// Appends `src`, whose offsets are reported as `base + offset`. Text beyond what a `u32`
+    /// offset can address is cut at a char boundary. Segments are separated by a space.
+    /// With `marks`, also records the offsets (in `src`) of the bytes the sentence splitter
+    /// looks at ([`INTERESTING`]), so it need not scan the text again.
+    pub fn segment(&mut self, src: &str, base: usize, mut marks: Option<&mut Vec<u32>>) {
+        let room = MAX_LEN.saturating_sub(base);
+        let src = if src.len() > room {
+            let mut cut = room;
+            while !src.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            &src[..cut]
+        } else {
+            src
+        };
+        // Offsets fit in u32 from here on: base + src.len() <= MAX_LEN.
+        let base = base as u32;
+        let bytes = src.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if FOLD[b as usize] != 0 {
+                // Fast path: a run of ASCII letters and digits, lower-cased as it is copied.
+                self.start_token();
+                let from = i;
+                i += 1;
+                while i < bytes.len() && FOLD[bytes[i] as usize] != 0 {
+                    i += 1;
+                }
+                // A separate copy loop: one reserve, no per-byte length bookkeeping.
+                self.text
+                    .extend(bytes[from..i].iter().map(|&c| FOLD[c as usize]));
+                self.seg_len += i - from;
+                self.map.extend(base + from as u32..base + i as u32);
+                self.last_space = false;
+                continue;
+            }
+            if INTERESTING[b as usize]
+                && let Some(m) = marks.as_deref_mut()
+            {
+                m.push(i as u32);
+            }
+            let orig = base + i as u32;
+            if b == b' ' {
+                self.space(orig);
+                i += 1;
+                continue;
+            }
+            if b < 0x80 {
+                if b == b'\'' {
+                    i += self.apostrophe(src, i, 1, orig);
+                    continue;
+                }
+                self.ascii(b, orig);
+                i += 1;
+                continue;
+            }
+            // Non-ASCII: decode one char. `i` is always on a char boundary here.
+            let Some(c) = src[i..].chars().next() else {
+                break;
+            };
+            let len = c.len_utf8();
+            match c {
+                '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{2032}' => {
+                    i += self.apostrophe(src, i, len, orig);
+                    continue;
+                }
+                _ => self.unicode(c, orig),
+            }
+            i += len;
+        }
+        self.space(base + src.len() as u32);
+    }
+
+    /// The normalised text.
+    pub fn finish(self) -> Normalized {
+        let text = match String::from_utf8(self.text) {
+            Ok(t) => t,
+            // Unreachable: only whole chars are ever pushed.
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        Normalized {
+            text,
+            map: self.map,
+        }
+    }
+
+    #[inline]
+    fn end_token(&mut self) {
+        self.in_token = false;
+        self.seg_len = 0;
+        self.dropped_in_token = false;
+    }
+
+    #[inline]
+    fn space(&mut self, orig: u32) {
+        self.end_token();
+        if !self.last_space {
+            self.text.push(b' ');
+            self.map.push(orig);
+            self.last_space = true;
+        }
+    }
+
+    #[inline]
+    fn push_char(&mut self, c: char, orig: u32) {
+        let mut buf = [0u8; 4];
+        let enc = c.encode_utf8(&mut buf).as_bytes();
+        self.text.extend_from_slice(enc);
+        self.map.extend(std::iter::repeat_n(orig, enc.len()));
+        self.last_space = false;
+    }
+
+    #[inline]
+    fn start_token(&mut self) {
+        if !self.in_token {
+            self.in_token = true;
+            self.token_start = self.text.len();
+            self.seg_len = 0;
+            self.dropped_in_token = false;
+        }
+    }
+
+    #[inline]
+    fn alnum(&mut self, c: char, orig: u32) {
+        self.start_token();
+        self.seg_len += 1;
+        self.push_char(c, orig);
+    }
+
+    /// Punctuation and symbols: a token of their own, spaced on both sides.
+    #[inline]
+    fn other(&mut self, c: char, orig: u32) {
+        self.space(orig);
+        self.push_char(c, orig);
+        self.space(orig);
+    }
+
+    #[inline]
+    fn ascii(&mut self, b: u8, orig: u32) {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => self.alnum(b as char, orig),
+            b'A'..=b'Z' => self.alnum((b | 0x20) as char, orig),
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b'-' => self.space(orig),
+            b'.' => self.period(orig),
+            _ => self.other(b as char, orig),
+        }
+    }
+
+    /// A period: dropped after an initial or a known abbreviation, kept otherwise.
+    fn period(&mut self, orig: u32) {
+        if self.in_token && self.seg_len > 0 {
+            let token = &self.text[self.token_start..];
+            let initial = self.seg_len == 1
+                && std::str::from_utf8(token)
+                    .ok()
+                    .and_then(|t| t.chars().next_back())
+                    .is_some_and(char::is_alphabetic);
+            if initial
+                || (!self.dropped_in_token && ABBREVIATIONS.iter().any(|a| a.as_bytes() == token))
+            {
+                // The token stays open so "U.S" continues as the one token "us".
+                self.seg_len = 0;
+                self.dropped_in_token = true;
+                return;
+            }
+        }
+        self.other('.', orig);
+    }
+
+    /// An apostrophe at byte `i` of `src` (`len` bytes long); returns the bytes consumed.
+    fn apostrophe(&mut self, src: &str, i: usize, len: usize, orig: u32) -> usize {
+        if self.in_token {
+            let rest = &src[i + len..];
+            let next = rest.as_bytes().first();
+            if matches!(next, Some(b's' | b'S')) && !starts_alnum(&rest[1..]) {
+                // Possessive "'s": drop both, so "Israel's" matches "Israel".
+                return len + 1;
+            }
+            if self.text.last() == Some(&b's') && !starts_alnum(rest) {
+                // Plural possessive "ministers'".
+                return len;
+            }
+        }
+        self.other('\'', orig);
+        len
+    }
+
+    /// Any non-ASCII char other than the apostrophes.
+    fn unicode(&mut self, c: char, orig: u32) {
+        match c {
+            '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{2043}'
+            | '\u{FE58}'
+            | '\u{FE63}'
+            | '\u{FF0D}' => self.space(orig),
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' => self.other('"', orig),
+            '\u{201A}' | '\u{201B}' => self.other('\'', orig),
+            c if c.is_whitespace() => self.space(orig),
+            c => decompose_compatible(c, |d| self.decomposed(d, orig)),
+        }
+    }
+
+    /// One char of a compatibility decomposition.
+    fn decomposed(&mut self, d: char, orig: u32) {
+        if d.is_ascii() {
+            self.ascii(d as u8, orig);
+        } else if is_combining_mark(d) {
+        } else if d.is_alphanumeric() {
+            for l in d.to_lowercase() {
+                if !is_combining_mark(l) {
+                    self.alnum(l, orig);
+                }
+            }
+        } else if d.is_whitespace() {
+            self.space(orig);
+        } else {
+            self.other(d, orig);
+        }
+    }
+}
+
+#[inline]
+fn starts_alnum(s: &str) -> bool {
+    s.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The normalised text without its padding spaces, and with punctuation re-glued, so the
+    /// expectations read naturally.
+    fn n(s: &str) -> String {
+        let t = normalize(s).text;
+        assert!(
+            t.starts_with(' ') && t.ends_with(' ') && !t.contains("  "),
+            "{t:?}"
+        );
+        t.trim().to_string()
+    }
+
+    #[test]
+    fn folds_case_diacritics_and_compatibility_forms() {
+        // Names are written with and without accents and in any case; both must match.
+        assert_eq!(n("Najib Mikatí"), "najib mikati");
+        assert_eq!(n("ERDOĞAN İstanbul"), "erdogan istanbul");
+        assert_eq!(n("Ｆｕｌｌ ﬁx"), "full fix");
+    }
+
+    #[test]
+    fn drops_possessives_and_straightens_quotes() {
+        // "Israel's prime minister" must match an alias written "Israel prime minister".
+        assert_eq!(n("Israel's PM"), "israel pm");
+        assert_eq!(n("Israel’s PM"), "israel pm");
+        assert_eq!(n("the ministers’ talks"), "the ministers talks");
+        assert_eq!(n("don’t “stop”"), "don ' t \" stop \"");
+        assert_eq!(n("Blinken's."), "blinken .");
+        // "'s" followed by more letters is not a possessive.
+        assert_eq!(n("O'sullivan"), "o ' sullivan");
+    }
+
+    #[test]
+    fn drops_abbreviation_periods_but_keeps_others() {
+        // "U.S." and "US" must normalise alike; decimals and sentence ends keep their dot.
+        assert_eq!(n("U.S. Secretary"), "us secretary");
+        assert_eq!(n("US Secretary"), "us secretary");
+        assert_eq!(n("Antony J. Blinken"), "antony j blinken");
+        assert_eq!(
+            n("Mr. Blinken met Gen. Milley"),
+            "mr blinken met gen milley"
+        );
+        assert_eq!(n("3.5 percent. Then"), "3 . 5 percent . then");
+        assert_eq!(n("the U.S.-led"), "the us led");
+    }
+
+    #[test]
+    fn dashes_and_whitespace_collapse() {
+        // "cease-fire", "cease – fire" and "cease  fire" are the same words.
+        assert_eq!(n("cease-fire"), "cease fire");
+        assert_eq!(n("  cease \u{2013}\n fire "), "cease fire");
+        assert_eq!(n("Blinken, (Mikati)"), "blinken , ( mikati )");
+        assert_eq!(n("a\u{00A0}b\u{200B}c"), "a bc");
+    }
+
+    #[test]
+    fn map_points_back_to_original_chars() {
+        // Mention offsets are reported in the original text, so the map must be exact.
+        let src = "Dr. Mikatí’s  U.S. visit";
+        let norm = normalize(src);
+        assert_eq!(norm.text, " dr mikati us visit ");
+        assert_eq!(norm.map.len(), norm.text.len());
+        let s = norm.text.find("mikati").unwrap();
+        assert_eq!(&src[norm.orig_start(s)..], "Mikatí’s  U.S. visit");
+        assert_eq!(norm.orig_start(s + 5), src.find('í').unwrap());
+        let s = norm.text.find("us").unwrap();
+        assert_eq!(&src[norm.orig_start(s)..norm.orig_start(s + 1)], "U.");
+    }
+}
