@@ -34,7 +34,11 @@ fn stdout_err(source: std::io::Error) -> Error {
 /// `parley check`: validates and compiles the config, returns its summary.
 pub fn check(config_path: &Path) -> Result<String, Error> {
     let prepared = Prepared::load(config_path)?;
-    Ok(format!("{}: OK\n{}", config_path.display(), prepared.config.summary()))
+    Ok(format!(
+        "{}: OK\n{}",
+        config_path.display(),
+        prepared.config.summary()
+    ))
 }
 
 /// Parses a publication time: RFC 3339 or a bare date (taken as midnight UTC).

@@ -1,18 +1,18 @@
 //! parley: a daemon that watches news feeds for diplomacy and notifies people when the actors
 //! they track appear together. See ARCHITECTURE.md for the map.
 
-pub mod config;
-pub mod events;
-pub mod extract;
-pub mod feed;
-pub mod plover;
-pub mod store;
 pub mod alert;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod events;
+pub mod extract;
+pub mod feed;
 pub mod notify;
 pub mod pipeline;
+pub mod plover;
 pub mod signal;
+pub mod store;
