@@ -211,15 +211,11 @@ pub struct EventFilter {
 
 impl EventFilter {
     fn matches(&self, env: &Envelope) -> bool {
-        if let Some(kind) = &self.kind {
-            if env.event.kind() != kind {
-                return false;
-            }
+        if self.kind.as_ref().is_some_and(|k| env.event.kind() != k) {
+            return false;
         }
-        if let Some(since) = self.since {
-            if env.occurred_at < since {
-                return false;
-            }
+        if self.since.is_some_and(|since| env.occurred_at < since) {
+            return false;
         }
         if let Some(actor) = &self.actor {
             let named = match &env.event {

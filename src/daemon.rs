@@ -167,7 +167,7 @@ async fn run_once(
     let ingest = tokio::spawn(ingest_loop(ctx.clone(), ingest_rx, cancel.clone()));
     let progress = progress_bar(prepared.config.feeds.len() as u64, "feeds");
     let pollers = TaskTracker::new();
-    for feed in prepared.config.feeds.iter().cloned() {
+    for feed in prepared.config.feeds.clone() {
         let ctx = ctx.clone();
         let cancel = cancel.clone();
         let progress = progress.clone();

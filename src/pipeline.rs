@@ -128,6 +128,33 @@ impl Stats {
     }
 }
 
+/// What ingest counts and logs about an event once its append has returned.
+enum Appending {
+    Extracted,
+    Article,
+    Alert {
+        rule: String,
+        actors: String,
+        id: String,
+    },
+    Other,
+}
+
+impl Appending {
+    fn of(event: &NewEvent) -> Appending {
+        match &event.event {
+            Event::EventExtracted(_) => Appending::Extracted,
+            Event::ArticleIngested(_) => Appending::Article,
+            Event::AlertRaised(a) => Appending::Alert {
+                rule: a.rule.clone(),
+                actors: a.actors.join(","),
+                id: a.alert_id.clone(),
+            },
+            _ => Appending::Other,
+        }
+    }
+}
+
 /// Appends one feed's new articles with their extracted events and alerts, in one append call
 /// (so one flush for the whole batch, not one per article).
 ///
@@ -226,30 +253,21 @@ pub async fn ingest(
         return Ok(());
     }
     // What to count and log once the append has returned (the events move into the store).
-    let kinds: Vec<(&'static str, Option<(String, String, String)>)> = events
-        .iter()
-        .map(|e| match &e.event {
-            Event::AlertRaised(a) => (
-                e.event.kind(),
-                Some((a.rule.clone(), a.actors.join(","), a.alert_id.clone())),
-            ),
-            other => (other.kind(), None),
-        })
-        .collect();
+    let summaries: Vec<Appending> = events.iter().map(Appending::of).collect();
     let results = store.append(events).await?;
     let mut new_alerts = 0u64;
-    for ((kind, alert), result) in kinds.into_iter().zip(&results) {
+    for (summary, result) in summaries.into_iter().zip(&results) {
         if !matches!(result, Appended::New(_)) {
             continue;
         }
-        match (kind, alert) {
-            ("event.extracted", _) => Stats::add(&stats.events_extracted, 1),
-            ("article.ingested", _) => Stats::add(&stats.articles_new, 1),
-            (_, Some((rule, actors, id))) => {
+        match summary {
+            Appending::Extracted => Stats::add(&stats.events_extracted, 1),
+            Appending::Article => Stats::add(&stats.articles_new, 1),
+            Appending::Alert { rule, actors, id } => {
                 new_alerts += 1;
                 info!(%rule, %actors, alert = %id, "Alert raised.");
             }
-            _ => {}
+            Appending::Other => {}
         }
     }
     if new_alerts > 0 {

@@ -140,12 +140,21 @@ async fn sigkill_at_random_points_loses_nothing() {
 
     let hook = Receiver::start(0).await;
     let cfg = TestConfig::new(&config(&hook.url()));
-    cfg.write("feed.xml", &feed(items));
 
     let mut kills = 0u64;
+    let mut previous = 0usize;
     for iteration in 0..iterations {
-        // Kill after a random number of log lines: early ones fall in ingest, late ones in delivery.
-        let kill_after = rng.usize(1..=items.max(2) * 2);
+        // The feed grows every iteration, so every run has new items to ingest and deliver.
+        let served = items * (iteration as usize + 1) / iterations.max(1) as usize;
+        cfg.write("feed.xml", &feed(served));
+        // Kill points: after a random number of log lines (lands between appends and
+        // deliveries) or after a random delay (lands anywhere, e.g. inside the appender's
+        // batches). The delay is the fault injection itself, not a wait for anything.
+        let by_lines = rng.bool();
+        // About three debug lines per new item (raised, delivered, appends).
+        let kill_after_lines = rng.usize(1..=(served - previous).max(1) * 3);
+        previous = served;
+        let kill_after_ms = rng.u64(50..1500);
         let path = cfg.path();
         let killed = tokio::task::spawn_blocking(move || {
             let mut child = parley_cmd(&path, &["run", "--once"])
@@ -155,18 +164,24 @@ async fn sigkill_at_random_points_loses_nothing() {
                 .spawn()
                 .unwrap();
             let stderr = child.stderr.take().unwrap();
-            let mut lines = 0usize;
             let mut killed = false;
-            for line in BufReader::new(stderr).lines() {
-                if line.is_err() {
-                    break;
+            if by_lines {
+                let mut lines = 0usize;
+                for line in BufReader::new(stderr).lines() {
+                    if line.is_err() {
+                        break;
+                    }
+                    lines += 1;
+                    if lines == kill_after_lines {
+                        killed = child.kill().is_ok();
+                        break;
+                    }
                 }
-                lines += 1;
-                if lines == kill_after {
-                    child.kill().unwrap();
-                    killed = true;
-                    break;
-                }
+            } else {
+                let reader = std::thread::spawn(move || BufReader::new(stderr).lines().count());
+                std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+                killed = child.try_wait().unwrap().is_none() && child.kill().is_ok();
+                let _ = reader.join();
             }
             child.wait().unwrap();
             killed
@@ -177,8 +192,13 @@ async fn sigkill_at_random_points_loses_nothing() {
             kills += 1;
         }
         let (alerts, done) = check_invariants(&cfg.state()).await;
+        let point = if by_lines {
+            format!("{kill_after_lines} lines")
+        } else {
+            format!("{kill_after_ms} ms")
+        };
         println!(
-            "iteration {iteration}: kill after {kill_after} lines (killed: {killed}); {alerts} alerts, {done} done"
+            "iteration {iteration}: {served} items, kill after {point} (killed: {killed}); {alerts} alerts, {done} done"
         );
     }
 

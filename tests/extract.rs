@@ -1,7 +1,7 @@
 //! Extraction on the seed story, read at test time from the shared folder (never copied into
 //! the repo). Actors are built here the way a config would declare them.
 
-use std::path::Path;
+mod common;
 
 use chrono::NaiveDate;
 use parley::extract::{ActorSpec, Document, Extraction, Extractor, RoleSpec};
@@ -99,28 +99,11 @@ fn seed_actors() -> Vec<ActorSpec> {
     ]
 }
 
-/// The seed's body and date (its first line starts with `date YYYY-MM-DD`), or `None` with a
-/// printed reason when the shared file is absent.
+/// The seed's body and date, or `None` with a printed reason when the shared file is absent.
 fn seed() -> Option<(String, NaiveDate)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed-article.txt");
-    let raw = match std::fs::read_to_string(&path) {
-        Ok(raw) => raw,
-        Err(e) => {
-            println!(
-                "skipping: seed article {} not readable: {e}",
-                path.display()
-            );
-            return None;
-        }
-    };
-    let rest = raw
-        .trim_start()
-        .strip_prefix("date")
-        .expect("seed starts with a date line");
-    let rest = rest.trim_start();
-    let (date, body) = rest.split_at(10);
-    assert_eq!(d(date), d("2023-11-12"));
-    Some((body.trim_start().to_string(), d(date)))
+    let (body, date) = common::seed_body_and_date()?;
+    assert_eq!(d(&date), d("2023-11-12"));
+    Some((body, d(&date)))
 }
 
 fn extract(body: &str, date: NaiveDate) -> Extraction {

@@ -36,18 +36,16 @@ pub fn seed_article() -> Option<String> {
     }
 }
 
-/// The seed article without its `date YYYY-MM-DD` first line, and that date.
+/// The seed article without its leading `date YYYY-MM-DD` marker, and that date.
 pub fn seed_body_and_date() -> Option<(String, String)> {
     let text = seed_article()?;
-    let mut lines = text.trim_start().splitn(2, '\n');
-    let first = lines.next().unwrap_or_default().trim();
-    let rest = lines.next().unwrap_or_default().to_string();
-    let date = first
-        .strip_prefix("date ")
-        .unwrap_or("2023-11-12")
-        .trim()
-        .to_string();
-    Some((rest, date))
+    let trimmed = text.trim_start();
+    let Some(rest) = trimmed.strip_prefix("date ") else {
+        return Some((text.clone(), "2023-11-12".to_string()));
+    };
+    let rest = rest.trim_start();
+    let (date, body) = rest.split_at(rest.find(char::is_whitespace).unwrap_or(rest.len()));
+    Some((body.trim_start().to_string(), date.to_string()))
 }
 
 /// What the feed server serves at one path.
@@ -62,12 +60,15 @@ pub enum Route {
     },
 }
 
+/// One request the feed server saw: its path and its If-None-Match header.
+pub type SeenRequest = (String, Option<String>);
+
 /// A feed server whose routes tests change between polls.
 #[derive(Clone, Default)]
 pub struct FeedServer {
     routes: Arc<Mutex<HashMap<String, Route>>>,
     /// Every request seen: (path, If-None-Match header).
-    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub requests: Arc<Mutex<Vec<SeenRequest>>>,
     /// Woken on every request.
     pub arrived: Arc<Notify>,
     pub addr: Option<SocketAddr>,
