@@ -5,10 +5,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use feed_rs::model::{Content, Entry, Link, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::text::{canonical_link, contains_text, html_to_text, maybe_html_to_text, paragraphs};
 use super::{Article, ParseError};
+use super::{charset, dates};
 use crate::events::stable_id;
 
 /// See [`super::parse`].
@@ -22,8 +23,83 @@ pub(super) fn parse(
         return Err(ParseError("empty body: nothing to parse".to_string()));
     }
     guarded(feed_key, || {
-        parse_unguarded(feed_key, body).map_err(|error| explain(error, start, content_type))
+        let prepared = prepare(body, content_type);
+        parse_unguarded(feed_key, prepared.as_bytes())
+            .map_err(|error| explain(error, start, content_type))
     })
+}
+
+/// Turns a body into what feed-rs parses reliably: UTF-8 whatever the source encoding (see
+/// [`charset`]), HTML entities as numeric references, and an `<rss>` root with a version
+/// feed-rs knows. Everything here repairs a real feed that feed-rs alone rejects or garbles.
+fn prepare(body: &[u8], content_type: Option<&str>) -> String {
+    let decoded = charset::to_utf8(body, content_type);
+    debug!(encoding = decoded.encoding, source = ?decoded.source, "Feed body decoded.");
+    let text = decoded.text;
+    if text.trim_start().starts_with('{') {
+        // JSON Feed: no XML declaration, entities or root element to repair.
+        return text;
+    }
+    let text = match charset::html_entities_to_numeric(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(fixed) => fixed,
+    };
+    fix_rss_version(text)
+}
+
+/// feed-rs only recognises `<rss version="2.0">`, `"0.91"`, `"0.92"` or an empty version;
+/// feeds in the wild omit it or write `0.93`, `0.94`, `2.01`... All of those are read as
+/// RSS 2.0, the superset.
+fn fix_rss_version(text: String) -> String {
+    let head = &text[..floor_char_boundary(&text, 8192)];
+    let Some(at) = root_rss(head) else {
+        return text;
+    };
+    let Some(tag_len) = head[at..].find('>') else {
+        return text;
+    };
+    let tag = &head[at..at + tag_len];
+    let version = tag.find("version").and_then(|v| {
+        let rest = tag[v + "version".len()..].trim_start().strip_prefix('=')?;
+        let rest = rest.trim_start();
+        let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        let value_start = at + (tag.len() - rest.len()) + 1;
+        let len = rest[1..].find(quote)?;
+        Some(value_start..value_start + len)
+    });
+    match version {
+        Some(range) if matches!(&text[range.clone()], "2.0" | "" | "0.91" | "0.92") => text,
+        Some(range) => format!("{}2.0{}", &text[..range.start], &text[range.end..]),
+        None => format!("{} version=\"2.0\"{}", &text[..at + 4], &text[at + 4..]),
+    }
+}
+
+/// Byte offset of the root `<rss` start tag, if the document's first element is `rss`.
+fn root_rss(head: &str) -> Option<usize> {
+    let mut i = 0;
+    while let Some(lt) = head[i..].find('<').map(|p| p + i) {
+        let rest = &head[lt..];
+        if rest.starts_with("<?") || rest.starts_with("<!") {
+            let end = if rest.starts_with("<!--") { "-->" } else { ">" };
+            i = lt + rest.find(end)? + end.len();
+            continue;
+        }
+        let after = rest.as_bytes().get(4).copied();
+        return (rest.starts_with("<rss")
+            && after.is_some_and(|b| b.is_ascii_whitespace() || b == b'>'))
+        .then_some(lt);
+    }
+    None
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// Runs `work`, turning a panic into a [`ParseError`] for this feed only. feed-rs and the
@@ -55,6 +131,7 @@ fn parse_unguarded(feed_key: &str, body: &[u8]) -> Result<Vec<Article>, ParseFee
     let parser = Builder::new()
         .id_generator(|_, _, _| String::new())
         .sanitize_content(false)
+        .timestamp_parser(dates::parse_timestamp)
         .build();
     let feed = parser.parse(body)?;
     let mut seen = HashSet::new();
