@@ -203,7 +203,7 @@ fn declare_utf8(text: String) -> String {
     let Some(end) = text[lead..].find("?>").map(|e| e + lead) else {
         return text;
     };
-    match attribute(text[lead..end].as_bytes(), b"encoding") {
+    match attribute(&text.as_bytes()[lead..end], b"encoding") {
         Some((whole, _)) => {
             let (from, to) = (whole.start + lead, whole.end + lead);
             format!("{}encoding=\"UTF-8\"{}", &text[..from], &text[to..])

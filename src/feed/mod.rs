@@ -14,6 +14,7 @@ mod dates;
 mod fetch;
 mod location;
 mod parse;
+mod repair;
 mod text;
 
 use std::path::PathBuf;

@@ -9,7 +9,7 @@ use tracing::{debug, warn};
 
 use super::text::{canonical_link, contains_text, html_to_text, maybe_html_to_text, paragraphs};
 use super::{Article, ParseError};
-use super::{charset, dates};
+use super::{charset, dates, repair};
 use crate::events::stable_id;
 
 /// See [`super::parse`].
@@ -44,62 +44,7 @@ fn prepare(body: &[u8], content_type: Option<&str>) -> String {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(fixed) => fixed,
     };
-    fix_rss_version(text)
-}
-
-/// feed-rs only recognises `<rss version="2.0">`, `"0.91"`, `"0.92"` or an empty version;
-/// feeds in the wild omit it or write `0.93`, `0.94`, `2.01`... All of those are read as
-/// RSS 2.0, the superset.
-fn fix_rss_version(text: String) -> String {
-    let head = &text[..floor_char_boundary(&text, 8192)];
-    let Some(at) = root_rss(head) else {
-        return text;
-    };
-    let Some(tag_len) = head[at..].find('>') else {
-        return text;
-    };
-    let tag = &head[at..at + tag_len];
-    let version = tag.find("version").and_then(|v| {
-        let rest = tag[v + "version".len()..].trim_start().strip_prefix('=')?;
-        let rest = rest.trim_start();
-        let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-        let value_start = at + (tag.len() - rest.len()) + 1;
-        let len = rest[1..].find(quote)?;
-        Some(value_start..value_start + len)
-    });
-    match version {
-        Some(range) if matches!(&text[range.clone()], "2.0" | "" | "0.91" | "0.92") => text,
-        Some(range) => format!("{}2.0{}", &text[..range.start], &text[range.end..]),
-        None => format!("{} version=\"2.0\"{}", &text[..at + 4], &text[at + 4..]),
-    }
-}
-
-/// Byte offset of the root `<rss` start tag, if the document's first element is `rss`.
-fn root_rss(head: &str) -> Option<usize> {
-    let mut i = 0;
-    while let Some(lt) = head[i..].find('<').map(|p| p + i) {
-        let rest = &head[lt..];
-        if rest.starts_with("<?") || rest.starts_with("<!") {
-            let end = if rest.starts_with("<!--") { "-->" } else { ">" };
-            i = lt + rest.find(end)? + end.len();
-            continue;
-        }
-        let after = rest.as_bytes().get(4).copied();
-        return (rest.starts_with("<rss")
-            && after.is_some_and(|b| b.is_ascii_whitespace() || b == b'>'))
-        .then_some(lt);
-    }
-    None
-}
-
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    if at >= text.len() {
-        return text.len();
-    }
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
+    repair::atom_text_types(repair::root(text))
 }
 
 /// Runs `work`, turning a panic into a [`ParseError`] for this feed only. feed-rs and the
