@@ -309,8 +309,7 @@ pub fn validate(item: &GoldItem) -> Result<(), String> {
         if !STATUSES.contains(&i.status.as_str()) {
             return Err(format!("unknown status {:?}", i.status));
         }
-        if i.event_type != "statement"
-            && i.event_type.parse::<crate::plover::PloverType>().is_err()
+        if i.event_type != "statement" && i.event_type.parse::<crate::plover::PloverType>().is_err()
         {
             return Err(format!("unknown type {:?}", i.event_type));
         }
@@ -404,8 +403,8 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldItem>, Error> {
             continue;
         }
         let at = || format!("{}:{}", path.display(), index + 1);
-        let item: GoldItem = serde_json::from_str(&line)
-            .map_err(|e| Error::Input(format!("{}: {e}", at())))?;
+        let item: GoldItem =
+            serde_json::from_str(&line).map_err(|e| Error::Input(format!("{}: {e}", at())))?;
         validate(&item).map_err(|e| Error::Input(format!("{}: {e}", at())))?;
         items.push(item);
     }
@@ -451,11 +450,10 @@ pub fn run(
     } else {
         report.table()
     };
-    out.write_all(text.as_bytes())
-        .map_err(|source| Error::Io {
-            path: "<stdout>".into(),
-            source,
-        })?;
+    out.write_all(text.as_bytes()).map_err(|source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    })?;
     let below = report.below(floors);
     if below.is_empty() {
         Ok(())
@@ -480,13 +478,21 @@ mod tests {
     #[test]
     fn counts_and_edge_cases() {
         // The figures must be the textbook ones, and empty sets must not divide by zero.
-        let c = Counts { tp: 3, fp: 1, fn_: 2 };
+        let c = Counts {
+            tp: 3,
+            fp: 1,
+            fn_: 2,
+        };
         assert!((c.precision() - 0.75).abs() < 1e-9);
         assert!((c.recall() - 0.6).abs() < 1e-9);
         assert!((c.f1() - 2.0 * 0.75 * 0.6 / 1.35).abs() < 1e-9);
         let empty = Counts::default();
         assert_eq!((empty.precision(), empty.recall()), (1.0, 1.0));
-        let all_wrong = Counts { tp: 0, fp: 2, fn_: 2 };
+        let all_wrong = Counts {
+            tp: 0,
+            fp: 2,
+            fn_: 2,
+        };
         assert_eq!(all_wrong.f1(), 0.0);
     }
 
@@ -535,7 +541,10 @@ mod tests {
         let f = predicted_facts(&x);
         assert_eq!(f.facts.len(), 1);
         let p = f.facts.first().unwrap();
-        assert_eq!((p.pair.clone(), p.status.as_str()), (pair("a", "b"), "planned"));
+        assert_eq!(
+            (p.pair.clone(), p.status.as_str()),
+            (pair("a", "b"), "planned")
+        );
         let x = json!({"actors": ["a", "b"], "events": [{"actors": ["a", "b"], "type": "accuse"}],
             "interactions": [{"participants": [{"id": "a"}, {"id": "b"}], "type": "agree"}]});
         let f = predicted_facts(&x);
@@ -552,10 +561,38 @@ mod tests {
             "events": [{"actors": ["a", "b"], "type": "accuse"}]}));
         let mut r = Report::default();
         r.add(&gold_facts(&g), &p);
-        assert_eq!(r.mentions, Counts { tp: 2, fp: 1, fn_: 0 });
-        assert_eq!(r.pairs, Counts { tp: 1, fp: 0, fn_: 0 });
-        assert_eq!(r.typed, Counts { tp: 0, fp: 1, fn_: 1 });
-        assert_eq!(r.status, Counts { tp: 0, fp: 1, fn_: 1 });
+        assert_eq!(
+            r.mentions,
+            Counts {
+                tp: 2,
+                fp: 1,
+                fn_: 0
+            }
+        );
+        assert_eq!(
+            r.pairs,
+            Counts {
+                tp: 1,
+                fp: 0,
+                fn_: 0
+            }
+        );
+        assert_eq!(
+            r.typed,
+            Counts {
+                tp: 0,
+                fp: 1,
+                fn_: 1
+            }
+        );
+        assert_eq!(
+            r.status,
+            Counts {
+                tp: 0,
+                fp: 1,
+                fn_: 1
+            }
+        );
         let floors = Floors {
             mentions: Some(0.5),
             typed: Some(0.5),
