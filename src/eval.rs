@@ -15,9 +15,10 @@
 //!
 //! Predictions are read from the extraction's JSON (the shape `parley extract` prints), not
 //! from its Rust types, so the scorer keeps working as the output grows: it uses the richest
-//! fields present (a top-level `interactions` list; else per event `source`, `target`,
-//! `participants` and `status`; else `actors` with status `occurred`). Only events with a
-//! non-null type count as interactions.
+//! fields present (a top-level `interactions` list, else each event's own `interactions`
+//! list, else the event itself; of each, `source` + `target` + `participants` when any is
+//! non-empty, else `actors`; `status` when present, else `occurred`). Only typed entries
+//! count as interactions.
 //!
 //! Scoring is pure (this module's functions take values and return numbers); [`run`] is the
 //! command around it.
@@ -379,9 +380,18 @@ pub fn predicted_facts(extraction: &Value) -> ItemFacts {
         .and_then(Value::as_array)
         .or_else(|| extraction.get("events").and_then(Value::as_array));
     for v in list.into_iter().flatten() {
-        if let Some((actors, ty, status)) = interaction_of(v) {
-            mentions.extend(actors.iter().cloned());
-            pairs_of(&actors, &ty, &status, &mut facts);
+        // An event may list every interaction of its sentence; then those are the predictions
+        // (a sentence can report several, and an interaction with one side is not a pair).
+        let nested = v.get("interactions").and_then(Value::as_array);
+        let items: Vec<&Value> = match nested {
+            Some(list) => list.iter().collect(),
+            None => vec![v],
+        };
+        for item in items {
+            if let Some((actors, ty, status)) = interaction_of(item) {
+                mentions.extend(actors.iter().cloned());
+                pairs_of(&actors, &ty, &status, &mut facts);
+            }
         }
     }
     ItemFacts { mentions, facts }
@@ -550,6 +560,32 @@ mod tests {
         let f = predicted_facts(&x);
         assert_eq!(f.facts.first().unwrap().event_type, "agree");
         assert_eq!(f.facts.len(), 1);
+    }
+
+    #[test]
+    fn predictions_use_each_events_interaction_list() {
+        // Extraction v2 nests every interaction of a sentence in its event: each one counts,
+        // one-sided ones give no pair, and the event's co-mention list is then ignored.
+        let x = json!({"actors": ["a", "b", "c"], "events": [
+            {"actors": ["a", "b", "c"], "type": "consult", "source": ["a"], "target": ["b"],
+             "participants": [], "status": "occurred", "interactions": [
+                {"type": "consult", "source": ["a"], "target": ["b"], "participants": [],
+                 "status": "occurred"},
+                {"type": "request", "source": ["c"], "target": [], "participants": [],
+                 "status": "planned"},
+             ]},
+            {"actors": ["b", "c"], "type": null, "interactions": []},
+        ]});
+        let f = predicted_facts(&x);
+        assert_eq!(
+            f.facts.into_iter().collect::<Vec<_>>(),
+            [PairFact {
+                pair: pair("a", "b"),
+                event_type: "consult".into(),
+                status: "occurred".into()
+            }]
+        );
+        assert_eq!(f.mentions.len(), 3);
     }
 
     #[test]
