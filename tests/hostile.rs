@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Peak RSS allowed for one `run --once` child, whatever the servers do.
-const MAX_RSS_KB: i64 = 200 * 1024;
+const MAX_RSS_KB: i64 = 256 * 1024;
 /// Body limit configured for these runs.
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
