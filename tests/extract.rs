@@ -225,10 +225,20 @@ fn seed_article_coreference_and_sides() {
         .find(|i| i.event_type == PloverType::Consult && i.target == ["netanyahu"])
         .expect("a consult interaction with Netanyahu as target");
     assert_eq!(consult.source, ["blinken"], "{consult:?}");
-    assert_eq!(tel_aviv.event_type, Some(PloverType::Consult), "{tel_aviv:#?}");
-    assert_eq!((tel_aviv.source.as_slice(), tel_aviv.target.as_slice()), (&["blinken".to_string()][..], &["netanyahu".to_string()][..]));
+    assert_eq!(
+        tel_aviv.event_type,
+        Some(PloverType::Consult),
+        "{tel_aviv:#?}"
+    );
+    assert_eq!(
+        (tel_aviv.source.as_slice(), tel_aviv.target.as_slice()),
+        (&["blinken".to_string()][..], &["netanyahu".to_string()][..])
+    );
     assert_eq!(tel_aviv.date, Some(d("2023-11-11")), "the day before");
-    assert_eq!(tel_aviv.location.as_ref().map(|l| l.name.as_str()), Some("Tel Aviv"));
+    assert_eq!(
+        tel_aviv.location.as_ref().map(|l| l.name.as_str()),
+        Some("Tel Aviv")
+    );
 
     // The Amman sentence: Blinken is the source of a meeting, located in Amman, Jordan.
     let amman = x
@@ -239,7 +249,10 @@ fn seed_article_coreference_and_sides() {
     assert_eq!(amman.source, ["blinken"]);
     assert_eq!(amman.mode.as_deref(), Some("meet"));
     let loc = amman.location.as_ref().expect("a location");
-    assert_eq!((loc.name.as_str(), loc.country.as_str()), ("Amman", "Jordan"));
+    assert_eq!(
+        (loc.name.as_str(), loc.country.as_str()),
+        ("Amman", "Jordan")
+    );
     assert_eq!(amman.lang, "en");
 
     // The planned meeting with King Abdullah II is planned, with Blinken as source.
@@ -248,7 +261,11 @@ fn seed_article_coreference_and_sides() {
         .iter()
         .find(|e| e.actors.iter().any(|a| a == "abdullah-ii"))
         .expect("the King Abdullah sentence");
-    assert_eq!(planned.status, parley::extract::Status::Planned, "{planned:#?}");
+    assert_eq!(
+        planned.status,
+        parley::extract::Status::Planned,
+        "{planned:#?}"
+    );
     assert_eq!(planned.source, ["blinken"], "{planned:#?}");
     assert_eq!(planned.target, ["abdullah-ii"], "{planned:#?}");
 

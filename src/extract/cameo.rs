@@ -85,7 +85,10 @@ mod tests {
         // The crosswalk is documented for users; every type must map somewhere sensible.
         for t in PloverType::ALL {
             let c = cameo_root(t, None);
-            assert!(c.len() >= 2 && c.chars().all(|d| d.is_ascii_digit()), "{t}: {c}");
+            assert!(
+                c.len() >= 2 && c.chars().all(|d| d.is_ascii_digit()),
+                "{t}: {c}"
+            );
         }
         assert_eq!(cameo_root(PloverType::Consult, Some("visit")), "042");
         assert_eq!(cameo_root(PloverType::Statement, None), "01");

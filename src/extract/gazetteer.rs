@@ -287,7 +287,11 @@ impl Gazetteer {
         let mut places: Vec<(String, PlaceKind)> = Vec::new();
         for line in COUNTRIES.lines().filter(|l| !l.trim().is_empty()) {
             let f: Vec<&'static str> = line.split('|').collect();
-            let (name, demonym, capital) = (f[0], f.get(1).copied().unwrap_or(""), f.get(2).copied().unwrap_or(""));
+            let (name, demonym, capital) = (
+                f[0],
+                f.get(1).copied().unwrap_or(""),
+                f.get(2).copied().unwrap_or(""),
+            );
             let alt = f.get(3).copied().unwrap_or("");
             let alt_dem = f.get(4).copied().unwrap_or("");
             let mut names = vec![norm(name)];
@@ -344,7 +348,11 @@ impl Gazetteer {
         let mut out = Vec::new();
         let n = words.len();
         // Leading "the" is noise for matching.
-        let words = if words.first() == Some(&"the") { &words[1..] } else { &words[..] };
+        let words = if words.first() == Some(&"the") {
+            &words[1..]
+        } else {
+            &words[..]
+        };
         let _ = n;
         let n = words.len();
         // Country or demonym at the start (longest first): "qatar foreign minister".
@@ -360,7 +368,12 @@ impl Gazetteer {
             && let Some(of) = words.iter().rposition(|w| *w == "of")
             && of > 0
         {
-            let tail = words[of + 1..].iter().filter(|w| **w != "the").copied().collect::<Vec<_>>().join(" ");
+            let tail = words[of + 1..]
+                .iter()
+                .filter(|w| **w != "the")
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
             if let Some((c, false)) = self.lookup(&tail) {
                 found = Some((c, words[..of].join(" ")));
             }
@@ -396,7 +409,10 @@ mod tests {
         // Locations and role variants depend on the whole table being there.
         let g = Gazetteer::build();
         assert!(g.countries.len() >= 195, "{}", g.countries.len());
-        assert_eq!(g.lookup("qatari"), Some((g.lookup("qatar").unwrap().0, true)));
+        assert_eq!(
+            g.lookup("qatari"),
+            Some((g.lookup("qatar").unwrap().0, true))
+        );
         assert!(g.lookup("us").is_some());
         assert!(g.places.iter().any(|(p, _)| p == " amman "));
     }
@@ -407,12 +423,18 @@ mod tests {
         let g = Gazetteer::build();
         let v = g.role_variants("qatar foreign minister");
         assert!(v.contains(&"qatari foreign minister".to_string()), "{v:?}");
-        assert!(v.contains(&"foreign minister of qatar".to_string()), "{v:?}");
+        assert!(
+            v.contains(&"foreign minister of qatar".to_string()),
+            "{v:?}"
+        );
         let v = g.role_variants("prime minister of lebanon");
         assert!(v.contains(&"lebanese prime minister".to_string()), "{v:?}");
         assert!(v.contains(&"lebanon prime minister".to_string()), "{v:?}");
         let v = g.role_variants("saudi foreign minister");
-        assert!(v.contains(&"saudi arabia foreign minister".to_string()), "{v:?}");
+        assert!(
+            v.contains(&"saudi arabia foreign minister".to_string()),
+            "{v:?}"
+        );
         // No country, no variants; a bare country is not an office.
         assert!(g.role_variants("un chief").is_empty());
         assert!(g.role_variants("qatar").is_empty());

@@ -145,6 +145,87 @@ fn is_boundary(w: &str) -> bool {
     )
 }
 
+/// Adverbs that may sit between a subject (or an aside's closing comma) and its verb.
+fn is_adverb(w: &str) -> bool {
+    matches!(
+        w,
+        "also"
+            | "further"
+            | "then"
+            | "later"
+            | "again"
+            | "already"
+            | "still"
+            | "reportedly"
+            | "repeatedly"
+            | "previously"
+            | "recently"
+            | "separately"
+            | "jointly"
+            | "briefly"
+            | "finally"
+            | "quickly"
+            | "publicly"
+            | "privately"
+            | "personally"
+            | "directly"
+            | "had"
+            | "has"
+            | "have"
+            | "was"
+            | "were"
+            | "is"
+            | "are"
+            | "will"
+            | "would"
+    )
+}
+
+/// Verbs after which "that" opens a new clause ("said that", "believed that").
+fn takes_that_clause(w: &str) -> bool {
+    matches!(
+        w,
+        "said"
+            | "says"
+            | "say"
+            | "stated"
+            | "states"
+            | "believed"
+            | "believes"
+            | "believe"
+            | "thinks"
+            | "think"
+            | "thought"
+            | "added"
+            | "noted"
+            | "warned"
+            | "argued"
+            | "insisted"
+            | "stressed"
+            | "emphasized"
+            | "emphasised"
+            | "told"
+            | "claimed"
+            | "announced"
+            | "hoped"
+            | "feared"
+            | "acknowledged"
+            | "confirmed"
+            | "reported"
+            | "explained"
+            | "indicated"
+            | "suggested"
+            | "signalled"
+            | "signaled"
+            | "knew"
+            | "denied"
+            | "agreed"
+            | "reiterated"
+            | "underlined"
+            | "underscored"
+    )
+}
+
 fn is_aux(w: &str) -> bool {
     matches!(
         w,
@@ -223,7 +304,10 @@ fn breaks_group(w: &str) -> bool {
 }
 
 fn is_negation(w: &str) -> bool {
-    matches!(w, "not" | "never" | "no" | "t" | "nor" | "neither" | "cannot")
+    matches!(
+        w,
+        "not" | "never" | "no" | "t" | "nor" | "neither" | "cannot"
+    )
 }
 
 fn is_denial_verb(w: &str) -> bool {
@@ -258,22 +342,39 @@ fn is_possible(w: &str) -> bool {
 fn is_future(w: &str) -> bool {
     matches!(
         w,
-        "will" | "shall" | "ll" | "scheduled" | "expected" | "planned" | "plans" | "plan"
-            | "planning" | "set" | "due" | "intends" | "intended" | "intend" | "upcoming"
-            | "aims" | "aim" | "hopes" | "prepares" | "preparing" | "going"
+        "will"
+            | "shall"
+            | "ll"
+            | "scheduled"
+            | "expected"
+            | "planned"
+            | "plans"
+            | "plan"
+            | "planning"
+            | "set"
+            | "due"
+            | "intends"
+            | "intended"
+            | "intend"
+            | "upcoming"
+            | "aims"
+            | "aim"
+            | "hopes"
+            | "prepares"
+            | "preparing"
+            | "going"
     )
 }
 
 /// The clause (token range) around `t0..t1`.
 fn clause(toks: &[Tok<'_>], t0: usize, t1: usize) -> (usize, usize) {
-    let a = toks[..t0]
-        .iter()
-        .rposition(|t| is_boundary(t.w))
-        .map_or(0, |i| i + 1);
-    let b = toks[t1.min(toks.len())..]
-        .iter()
-        .position(|t| is_boundary(t.w))
-        .map_or(toks.len(), |i| t1 + i);
+    let bound = |i: usize| {
+        is_boundary(toks[i].w) || (toks[i].w == "that" && i > 0 && takes_that_clause(toks[i - 1].w))
+    };
+    let a = (0..t0).rev().find(|&i| bound(i)).map_or(0, |i| i + 1);
+    let b = (t1.min(toks.len())..toks.len())
+        .find(|&i| bound(i))
+        .unwrap_or(toks.len());
     (a, b)
 }
 
@@ -320,55 +421,90 @@ pub(crate) fn analyze(
     let t = trigs[k];
     let (ca, cb) = clause(toks, t.t0, t.t1);
     let statement = t.ty == PloverType::Statement;
-    // Mentions usable as sides: in the clause, not a place after a locative preposition.
+    // Mentions usable as sides: not a place after a locative preposition, not the trigger.
     let usable: Vec<usize> = (0..mentions.len())
         .filter(|&i| {
             let m = &mentions[i];
-            m.t0 >= ca
-                && m.t1 <= cb
-                && !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w))
-                && !(m.t0 < t.t1 && m.t1 > t.t0)
+            let locative = m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w);
+            let overlaps = m.t0 < t.t1 && m.t1 > t.t0;
+            !locative && !overlaps
         })
         .collect();
     let sub: Vec<MentionTok> = usable.iter().map(|&i| mentions[i]).collect();
     let gs = groups(toks, &sub);
+    let end_of = |g: &Vec<usize>| sub[*g.last().unwrap_or(&0)].t1;
 
-    // Source: the nearest group ending before the trigger, unless an aside intervenes.
-    let left: Vec<&Vec<usize>> = gs.iter().filter(|g| sub[*g.last().unwrap_or(&0)].t1 <= t.t0).collect();
-    let mut source_g: Option<&Vec<usize>> = left.last().copied();
-    if t.t0 > ca && toks[t.t0 - 1].w == "," {
-        // "A , who ... , T" or "A , <apposition> , T": the group before the aside.
-        if let Some(open) = toks[ca..t.t0 - 1].iter().rposition(|x| x.w == ",").map(|i| ca + i) {
-            let aside = &toks[open + 1..t.t0 - 1];
-            let relative = aside
-                .first()
-                .is_some_and(|x| matches!(x.w, "who" | "which" | "whose" | "whom"));
-            let verbless = !trigs
-                .iter()
-                .any(|o| o.verb && o.t0 > open && o.t1 < t.t0);
-            if (relative || verbless)
-                && let Some(g) = left.iter().rev().find(|g| sub[*g.last().unwrap_or(&0)].t1 <= open)
-                && sub[*g.last().unwrap_or(&0)].t1 + 1 >= open
-            {
-                source_g = Some(g);
-            }
-        }
+    // Source: the nearest group before the trigger in its clause, with no comma between
+    // and at most eight tokens away; or, when the trigger follows a comma-delimited aside
+    // ("A , who met B , said"; "A , where he met B , further said"), the group right
+    // before the aside.
+    let mut lead = t.t0;
+    while lead > 0 && lead + 2 >= t.t0 && is_adverb(toks[lead - 1].w) {
+        lead -= 1;
     }
+    let mut source_g: Option<&Vec<usize>> = None;
+    if lead > 0 && toks[lead - 1].w == "," {
+        let open = toks[..lead - 1]
+            .iter()
+            .rposition(|x| x.w == "," || x.w == ";")
+            .filter(|&o| toks[o].w == ",");
+        if let Some(open) = open {
+            source_g = gs.iter().find(|g| end_of(g) == open);
+        }
+    } else {
+        source_g = gs.iter().rfind(|g| {
+            let e = end_of(g);
+            sub[g[0]].t0 >= ca
+                && e <= t.t0
+                && t.t0 - e <= 8
+                && !toks[e..t.t0].iter().any(|x| x.w == ",")
+        });
+    }
+    // A verb coordinated with an earlier one shares its subject ("will meet X and travel
+    // to Y").
+    let coordinated = t.verb
+        && lead > 0
+        && (matches!(toks[lead - 1].w, "and" | "or")
+            || (lead > 1 && toks[lead - 1].w == "to" && matches!(toks[lead - 2].w, "and" | "or")));
+    let shared = if coordinated {
+        trigs[..k]
+            .iter()
+            .rposition(|o| o.verb && o.t0 >= ca)
+            .map(|j| analyze(toks, mentions, trigs, j, words_in_sentence_if))
+    } else {
+        None
+    };
 
-    // Target: the first group after the trigger, near enough, not across another verb.
+    // Target: the first group after the trigger, near enough, before any comma that is not
+    // inside the group, not across another verb. Nouns take one only through a preposition
+    // right after them ("talks with X", "visit to Y").
     let next_verb = trigs
         .iter()
         .filter(|o| o.verb && o.ty != PloverType::Statement && o.t0 >= t.t1)
         .map(|o| o.t0)
         .min()
         .unwrap_or(usize::MAX);
+    let comma = toks[t.t1.min(toks.len())..]
+        .iter()
+        .position(|x| x.w == ",")
+        .map_or(usize::MAX, |i| t.t1 + i);
+    let max_gap = if t.verb { 10 } else { 3 };
     let mut target_g: Option<Vec<usize>> = gs
         .iter()
         .find(|g| {
             let m = sub[g[0]];
-            m.t0 >= t.t1 && m.t0 < next_verb && m.t0 - t.t1 <= 10
+            m.t0 >= t.t1 && m.t0 < next_verb && m.t0 < comma && m.t0 < cb && m.t0 - t.t1 <= max_gap
         })
         .cloned();
+    if !t.verb
+        && let Some(g) = &target_g
+        && !matches!(
+            toks[sub[g[0]].t0 - 1].w,
+            "with" | "to" | "on" | "against" | "for" | "between" | "from" | "by" | "of" | "among"
+        )
+    {
+        target_g = None;
+    }
     // A last member followed by a verb or auxiliary starts a new clause ("and X said").
     if let Some(g) = target_g.as_mut()
         && g.len() > 1
@@ -384,11 +520,14 @@ pub(crate) fn analyze(
         .as_ref()
         .and_then(|g| sub[g[0]].t0.checked_sub(1))
         .map(|i| toks[i].w);
-    let target_gap = target_g.as_ref().map_or(usize::MAX, |g| sub[g[0]].t0 - t.t1);
+    let target_gap = target_g
+        .as_ref()
+        .map_or(usize::MAX, |g| sub[g[0]].t0 - t.t1);
 
     let mut s = Sides::default();
     let src = |g: Option<&Vec<usize>>| g.map(|g| actors_of(&sub, g)).unwrap_or_default();
     let passive = t.verb
+        && !toks[t.t0].w.ends_with("ing")
         && ((t.t0 >= 1 && is_aux(toks[t.t0 - 1].w))
             || (t.t0 >= 2 && is_aux(toks[t.t0 - 2].w) && toks[t.t0 - 1].w != "to"));
     if passive {
@@ -406,7 +545,11 @@ pub(crate) fn analyze(
         } else {
             s.source = src(target_g.as_ref());
         }
-    } else if before_target == Some("between") && target_g.as_ref().is_some_and(|g| actors_of(&sub, g).len() > 1) {
+    } else if before_target == Some("between")
+        && target_g
+            .as_ref()
+            .is_some_and(|g| actors_of(&sub, g).len() > 1)
+    {
         s.source = src(source_g);
         s.participants = src(target_g.as_ref());
     } else {
@@ -419,6 +562,12 @@ pub(crate) fn analyze(
         if symmetric && s.target.is_empty() && s.source.len() > 1 {
             s.participants = std::mem::take(&mut s.source);
         }
+    }
+    if let Some(sh) = shared
+        && (!sh.source.is_empty() || !sh.participants.is_empty())
+    {
+        s.source = sh.source;
+        s.participants = sh.participants;
     }
     // An actor is on one side only (apposition of the same actor across the trigger).
     let src_set = s.source.clone();
@@ -483,28 +632,128 @@ fn status(toks: &[Tok<'_>], trigs: &[TrigTok], k: usize, ca: usize, has_if: bool
 }
 
 /// PLOVER/diplomatic mode of a trigger, from its own words and the sentence's words.
-pub(crate) fn mode(ty: PloverType, trigger: &[&str], sentence: &[&str], sides: &Sides) -> Option<&'static str> {
+pub(crate) fn mode(
+    ty: PloverType,
+    trigger: &[&str],
+    sentence: &[&str],
+    sides: &Sides,
+) -> Option<&'static str> {
     let has = |ws: &[&str], xs: &[&str]| ws.iter().any(|w| xs.contains(w));
     let trig_has = |xs: &[&str]| has(trigger, xs);
     let near_has = |xs: &[&str]| has(sentence, xs);
-    const CEASEFIRE: &[&str] = &["ceasefire", "ceasefires", "truce", "truces", "cease", "armistice"];
+    const CEASEFIRE: &[&str] = &[
+        "ceasefire",
+        "ceasefires",
+        "truce",
+        "truces",
+        "cease",
+        "armistice",
+    ];
     const PAUSE: &[&str] = &["pause", "pauses", "lull"];
     const HOSTAGE: &[&str] = &["hostage", "hostages", "captives", "captive", "abductees"];
     match ty {
         PloverType::Consult => {
-            if trig_has(&["mediate", "mediated", "mediates", "mediating", "mediation", "mediator", "mediators", "intermediary", "broker", "brokered"]) {
+            if trig_has(&[
+                "mediate",
+                "mediated",
+                "mediates",
+                "mediating",
+                "mediation",
+                "mediator",
+                "mediators",
+                "intermediary",
+                "broker",
+                "brokered",
+            ]) {
                 Some("mediate")
-            } else if near_has(HOSTAGE) && trig_has(&["talks", "negotiate", "negotiated", "negotiating", "negotiations", "negotiation", "discussed", "discuss"]) {
+            } else if near_has(HOSTAGE)
+                && trig_has(&[
+                    "talks",
+                    "negotiate",
+                    "negotiated",
+                    "negotiating",
+                    "negotiations",
+                    "negotiation",
+                    "discussed",
+                    "discuss",
+                ])
+            {
                 Some("hostage-talks")
-            } else if trig_has(&["negotiate", "negotiated", "negotiates", "negotiating", "negotiation", "negotiations"]) {
+            } else if trig_has(&[
+                "negotiate",
+                "negotiated",
+                "negotiates",
+                "negotiating",
+                "negotiation",
+                "negotiations",
+            ]) {
                 Some("negotiate")
-            } else if trig_has(&["phone", "phoned", "telephone", "telephoned", "call", "calls", "called", "video", "videoconference", "teleconference"]) {
+            } else if trig_has(&[
+                "phone",
+                "phoned",
+                "telephone",
+                "telephoned",
+                "call",
+                "calls",
+                "called",
+                "video",
+                "videoconference",
+                "teleconference",
+            ]) {
                 Some("phone")
-            } else if trig_has(&["hosted", "hosting", "hosts", "received", "receives", "receive", "receiving", "welcomed", "greeted"]) {
+            } else if trig_has(&[
+                "hosted",
+                "hosting",
+                "hosts",
+                "received",
+                "receives",
+                "receive",
+                "receiving",
+                "welcomed",
+                "greeted",
+            ]) {
                 Some("host")
-            } else if trig_has(&["visit", "visits", "visited", "visiting", "trip", "trips", "travel", "travelled", "traveled", "travelling", "traveling", "travels", "flew", "fly", "flies", "flying", "flown", "arrived", "arrive", "arrives", "arriving", "tour", "toured", "touring", "head", "headed", "heading", "mission"]) {
+            } else if trig_has(&[
+                "visit",
+                "visits",
+                "visited",
+                "visiting",
+                "trip",
+                "trips",
+                "travel",
+                "travelled",
+                "traveled",
+                "travelling",
+                "traveling",
+                "travels",
+                "flew",
+                "fly",
+                "flies",
+                "flying",
+                "flown",
+                "arrived",
+                "arrive",
+                "arrives",
+                "arriving",
+                "tour",
+                "toured",
+                "touring",
+                "head",
+                "headed",
+                "heading",
+                "mission",
+            ]) {
                 Some("visit")
-            } else if trig_has(&["summit", "summits", "conference", "conferences", "ministerial", "convened", "convene"]) || sides.actor_count() >= 3 {
+            } else if trig_has(&[
+                "summit",
+                "summits",
+                "conference",
+                "conferences",
+                "ministerial",
+                "convened",
+                "convene",
+            ]) || sides.actor_count() >= 3
+            {
                 Some("multilateral")
             } else {
                 Some("meet")
@@ -516,17 +765,79 @@ pub(crate) fn mode(ty: PloverType, trigger: &[&str], sentence: &[&str], sides: &
         PloverType::Agree if trig_has(CEASEFIRE) || near_has(CEASEFIRE) => Some("ceasefire"),
         PloverType::Agree if trig_has(PAUSE) || near_has(PAUSE) => Some("pause"),
         PloverType::Agree if near_has(HOSTAGE) => Some("hostage-deal"),
-        PloverType::Concede if near_has(HOSTAGE) || near_has(&["prisoners", "prisoner", "detainees"]) => {
+        PloverType::Concede
+            if near_has(HOSTAGE) || near_has(&["prisoners", "prisoner", "detainees"]) =>
+        {
             Some("release")
         }
-        PloverType::Concede if trig_has(&["release", "released", "releases", "releasing", "freed", "frees", "freeing"]) => Some("release"),
-        PloverType::Assault if trig_has(&["kidnap", "kidnapped", "kidnapping", "abduct", "abducted", "abduction", "hostage", "hostages"]) || (near_has(HOSTAGE) && trig_has(&["took", "take", "taken", "taking", "held", "holding", "hold"])) => {
+        PloverType::Concede
+            if trig_has(&[
+                "release",
+                "released",
+                "releases",
+                "releasing",
+                "freed",
+                "frees",
+                "freeing",
+            ]) =>
+        {
+            Some("release")
+        }
+        PloverType::Assault
+            if trig_has(&[
+                "kidnap",
+                "kidnapped",
+                "kidnapping",
+                "abduct",
+                "abducted",
+                "abduction",
+                "hostage",
+                "hostages",
+            ]) || (near_has(HOSTAGE)
+                && trig_has(&["took", "take", "taken", "taking", "held", "holding", "hold"])) =>
+        {
             Some("hostage-taking")
         }
-        PloverType::Aid if near_has(&["humanitarian", "food", "medical", "medicine", "fuel", "water"]) => Some("humanitarian"),
-        PloverType::Aid if near_has(&["weapons", "military", "arms", "ammunition", "missiles"]) => Some("military"),
-        PloverType::Aid if near_has(&["loan", "loans", "economic", "financial", "funding", "billion", "million"]) => Some("economic"),
-        PloverType::Sanction if trig_has(&["expel", "expelled", "expels", "expulsion", "recall", "recalled"]) => Some("expel"),
+        PloverType::Aid
+            if near_has(&[
+                "humanitarian",
+                "food",
+                "medical",
+                "medicine",
+                "fuel",
+                "water",
+            ]) =>
+        {
+            Some("humanitarian")
+        }
+        PloverType::Aid if near_has(&["weapons", "military", "arms", "ammunition", "missiles"]) => {
+            Some("military")
+        }
+        PloverType::Aid
+            if near_has(&[
+                "loan",
+                "loans",
+                "economic",
+                "financial",
+                "funding",
+                "billion",
+                "million",
+            ]) =>
+        {
+            Some("economic")
+        }
+        PloverType::Sanction
+            if trig_has(&[
+                "expel",
+                "expelled",
+                "expels",
+                "expulsion",
+                "recall",
+                "recalled",
+            ]) =>
+        {
+            Some("expel")
+        }
         _ => None,
     }
 }
@@ -545,7 +856,12 @@ mod tests {
             if let Some(a) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
                 let place = a.starts_with('@');
                 let id: usize = a.trim_start_matches('@').parse().unwrap();
-                ms.push(MentionTok { actor: id, t0: i, t1: i + 1, place });
+                ms.push(MentionTok {
+                    actor: id,
+                    t0: i,
+                    t1: i + 1,
+                    place,
+                });
                 words.push(format!("actor{id}"));
             } else if let Some(t) = raw.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
                 let (ty, w) = t.split_once(':').unwrap();
@@ -555,7 +871,12 @@ mod tests {
                 };
                 let ty: PloverType = ty.parse().unwrap();
                 let n = w.split('_').count();
-                ts.push(TrigTok { t0: i, t1: i + n, ty, verb });
+                ts.push(TrigTok {
+                    t0: i,
+                    t1: i + n,
+                    ty,
+                    verb,
+                });
                 words.extend(w.split('_').map(String::from));
             } else {
                 words.push(raw.to_string());
@@ -592,7 +913,10 @@ mod tests {
         // Asides between subject and verb must not steal the source.
         let s = run("[1] , who arrived from [@2] , <consult:met> [3] .", 0);
         assert_eq!((s.source, s.target), (vec![1], vec![3]));
-        let s = run("[1] , lebanon caretaker prime minister , <consult:met> [3] .", 0);
+        let s = run(
+            "[1] , lebanon caretaker prime minister , <consult:met> [3] .",
+            0,
+        );
         assert_eq!((s.source, s.target), (vec![1], vec![3]));
         let s = run("the talks were useful , <statement:said> [1] .", 0);
         assert_eq!(s.source, vec![1]);
@@ -608,15 +932,33 @@ mod tests {
         // Planned, denied and hypothetical events must not count as having happened.
         let st = |s: &str, k: usize| run(s, k).status.unwrap();
         assert_eq!(st("[1] <consult:met> [2] .", 0), Status::Occurred);
-        assert_eq!(st("[1] is scheduled to <consult:meet_with> [2] .", 0), Status::Planned);
-        assert_eq!(st("[1] will <consult:travel_to> [@2] .", 0), Status::Planned);
-        assert_eq!(st("[1] did not <consult:meet> [2] .", 0), Status::Denied);
-        assert_eq!(st("[1] <reject:denied> <consult:holding_talks> with [2] .", 1), Status::Denied);
-        assert!(run("[1] <reject:denied> <consult:holding_talks> with [2] .", 0).absorbed);
-        assert_eq!(st("[1] could <consult:meet> [2] .", 0), Status::Hypothetical);
-        assert_eq!(st("if asked , [1] would <consult:meet> [2] .", 0), Status::Hypothetical);
         assert_eq!(
-            st("[1] is scheduled to <consult:meet_with> [2] and <consult:travel_to> [@3] .", 1),
+            st("[1] is scheduled to <consult:meet_with> [2] .", 0),
+            Status::Planned
+        );
+        assert_eq!(
+            st("[1] will <consult:travel_to> [@2] .", 0),
+            Status::Planned
+        );
+        assert_eq!(st("[1] did not <consult:meet> [2] .", 0), Status::Denied);
+        assert_eq!(
+            st("[1] <reject:denied> <consult:holding_talks> with [2] .", 1),
+            Status::Denied
+        );
+        assert!(run("[1] <reject:denied> <consult:holding_talks> with [2] .", 0).absorbed);
+        assert_eq!(
+            st("[1] could <consult:meet> [2] .", 0),
+            Status::Hypothetical
+        );
+        assert_eq!(
+            st("if asked , [1] would <consult:meet> [2] .", 0),
+            Status::Hypothetical
+        );
+        assert_eq!(
+            st(
+                "[1] is scheduled to <consult:meet_with> [2] and <consult:travel_to> [@3] .",
+                1
+            ),
             Status::Planned
         );
     }
@@ -624,17 +966,42 @@ mod tests {
     #[test]
     fn modes_of_diplomatic_subtypes() {
         // Desk users filter on how actors met, not only that they did.
-        let m = |ty, t: &str, s: &str| mode(ty, &t.split(' ').collect::<Vec<_>>(), &s.split(' ').collect::<Vec<_>>(), &Sides::default());
+        let m = |ty, t: &str, s: &str| {
+            mode(
+                ty,
+                &t.split(' ').collect::<Vec<_>>(),
+                &s.split(' ').collect::<Vec<_>>(),
+                &Sides::default(),
+            )
+        };
         assert_eq!(m(PloverType::Consult, "spoke by phone", ""), Some("phone"));
         assert_eq!(m(PloverType::Consult, "visited", ""), Some("visit"));
         assert_eq!(m(PloverType::Consult, "hosted", ""), Some("host"));
         assert_eq!(m(PloverType::Consult, "met", ""), Some("meet"));
-        assert_eq!(m(PloverType::Consult, "negotiations", ""), Some("negotiate"));
+        assert_eq!(
+            m(PloverType::Consult, "negotiations", ""),
+            Some("negotiate")
+        );
         assert_eq!(m(PloverType::Consult, "mediated", ""), Some("mediate"));
-        assert_eq!(m(PloverType::Consult, "talks", "talks on the hostages"), Some("hostage-talks"));
-        assert_eq!(m(PloverType::Request, "called for", "an immediate cease fire"), Some("ceasefire-call"));
-        assert_eq!(m(PloverType::Agree, "declared", "a truce"), Some("ceasefire"));
-        assert_eq!(m(PloverType::Concede, "released", "two hostages"), Some("release"));
-        assert_eq!(m(PloverType::Assault, "kidnapped", ""), Some("hostage-taking"));
+        assert_eq!(
+            m(PloverType::Consult, "talks", "talks on the hostages"),
+            Some("hostage-talks")
+        );
+        assert_eq!(
+            m(PloverType::Request, "called for", "an immediate cease fire"),
+            Some("ceasefire-call")
+        );
+        assert_eq!(
+            m(PloverType::Agree, "declared", "a truce"),
+            Some("ceasefire")
+        );
+        assert_eq!(
+            m(PloverType::Concede, "released", "two hostages"),
+            Some("release")
+        );
+        assert_eq!(
+            m(PloverType::Assault, "kidnapped", ""),
+            Some("hostage-taking")
+        );
     }
 }

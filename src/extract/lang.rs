@@ -115,15 +115,24 @@ mod tests {
     fn detects_common_news_languages_and_defaults_to_english() {
         // A French or German wire must not be typed with the English lexicon.
         assert_eq!(
-            detect("", "Le secrétaire d'État américain Antony Blinken a rencontré vendredi le Premier ministre libanais à Amman pour discuter de la guerre."),
+            detect(
+                "",
+                "Le secrétaire d'État américain Antony Blinken a rencontré vendredi le Premier ministre libanais à Amman pour discuter de la guerre."
+            ),
             "fr"
         );
         assert_eq!(
-            detect("", "Der amerikanische Außenminister Antony Blinken hat sich am Freitag in Amman mit dem libanesischen Regierungschef getroffen."),
+            detect(
+                "",
+                "Der amerikanische Außenminister Antony Blinken hat sich am Freitag in Amman mit dem libanesischen Regierungschef getroffen."
+            ),
             "de"
         );
         assert_eq!(
-            detect("", "Secretary of State Antony Blinken met Lebanon's prime minister in Amman on Friday to discuss the war."),
+            detect(
+                "",
+                "Secretary of State Antony Blinken met Lebanon's prime minister in Amman on Friday to discuss the war."
+            ),
             "en"
         );
         // Too short to tell: English, the language of the lexicon.

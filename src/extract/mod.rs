@@ -20,10 +20,46 @@
 //!    sentence with an actor becomes one [`ExtractedEvent`], typed by the trigger rule below.
 //!
 //! Trigger rule (when a sentence has several event words): multiword phrases beat the words
-//! inside them (leftmost-longest matching); verb forms beat nouns ("Blinken *met* ... to
-//! discuss the *truce*" is a meeting); among the preferred kind, the first trigger at or after
-//! the first actor mention wins (the actor's own predicate usually follows it), else the
-//! nearest one before it.
+//! inside them (leftmost-longest matching); an event word inside an actor mention is not one
+//! ("Secretary of *State*"); a denial verb governing another event word steps aside for it
+//! ("*denied* holding talks" is consult, status denied); a trigger whose interaction links
+//! two actors beats one with a single actor on a side, which beats one with none; then
+//! ordinary verbs beat nouns and nouns beat statement words ("Blinken *met* ... to discuss
+//! the *truce*" is a meeting; "said the *talks* ..." is consult); among the preferred, the
+//! first trigger at or after the first actor mention wins, else the nearest one before it.
+//! A participle after a determiner is an adjective, not a verb ("the *besieged* territory").
+//!
+//! Output contract (what `parley extract` prints and `parley eval` scores; names are stable):
+//! - one [`ExtractedEvent`] per sentence with at least one actor (named or resolved), with
+//!   `actors` (sorted ids), `type` (PLOVER or `statement`, `null` without an event word or
+//!   outside English), `trigger`, `trigger_span`, `status`, `mode`, `source`, `target`,
+//!   `participants` (the main interaction), `lang`, `location`, `date`, `date_source`;
+//! - `interactions`: every interaction of the sentence (one per event word with an actor on
+//!   a side: `type`, `source`, `target`, `participants`, `mode`, `status`, `trigger`,
+//!   `trigger_span`, `cameo`); the main one is mirrored in the event's own fields. One event
+//!   per sentence keeps `sentence_index` a stable key for alerts and the log.
+//! - `mentions[]`: `resolved: true` and `how` ("pronoun", "role", "definite-description")
+//!   for referring words resolved by coreference. Resolved actors count in `actors`: "his
+//!   visit ..., where he held talks with Netanyahu" is a Blinken-Netanyahu sentence.
+//!
+//! Sides, status and modes: see `interact`. Coreference (English only): "he/him/his/she/her"
+//! refers to the first person actor of the current sentence so far, else of the latest of
+//! the two sentences before that names a person (the subject of news sentences comes first);
+//! a shared alias there is ambiguous and not claimed. "The <office>" ("the prime minister",
+//! "the foreign minister", "the secretary") refers to the one actor named in the last four
+//! sentences who holds a role with that office at the article's date; two such actors, or
+//! none, leave it unresolved. Actors count as persons when they have roles or a name of two
+//! or more words without organisation words; countries and cities never do.
+//!
+//! Roles are bound to their country: every role alias naming a country or demonym also
+//! matches with the other forms ("Qatar's foreign minister" = "Qatari foreign minister" =
+//! "foreign minister of Qatar"), from the gazetteer's table of 195 countries (`gazetteer`).
+//! Diacritics and hyphens fold in normalisation ("Erdoğan" = "Erdogan", "al-Thani" =
+//! "Al Thani"). Surnames are not derived: configs list the short forms they want.
+//!
+//! Language (`lang`): whatlang on the article's start; names match in every language, but
+//! event typing, coreference and locations run only on English. Dates (`when`): relative
+//! expressions resolve against the publication date. CAMEO crosswalk: [`cameo_root`].
 
 use std::collections::BTreeMap;
 
@@ -366,14 +402,69 @@ const PRONOUNS: &[&str] = &["he", "him", "his", "she", "her"];
 
 /// Words in an actor's name that mark an organisation, not a person.
 const ORG_WORDS: &[&str] = &[
-    "united", "nations", "union", "ministry", "council", "forces", "army", "party", "front",
-    "movement", "authority", "bank", "fund", "court", "group", "organization", "organisation",
-    "agency", "committee", "league", "government", "office", "house", "corps", "guard",
-    "brigades", "jihad", "state", "states", "republic", "kingdom", "emirates", "assembly",
-    "parliament", "congress", "senate", "cabinet", "administration", "commission", "alliance",
-    "coalition", "federation", "network", "hamas", "hezbollah", "houthis", "taliban", "nato",
-    "police", "navy", "military", "militia", "company", "inc", "ltd", "foundation", "institute",
-    "program", "programme", "mission", "secretariat", "pentagon", "kremlin",
+    "united",
+    "nations",
+    "union",
+    "ministry",
+    "council",
+    "forces",
+    "army",
+    "party",
+    "front",
+    "movement",
+    "authority",
+    "bank",
+    "fund",
+    "court",
+    "group",
+    "organization",
+    "organisation",
+    "agency",
+    "committee",
+    "league",
+    "government",
+    "office",
+    "house",
+    "corps",
+    "guard",
+    "brigades",
+    "jihad",
+    "state",
+    "states",
+    "republic",
+    "kingdom",
+    "emirates",
+    "assembly",
+    "parliament",
+    "congress",
+    "senate",
+    "cabinet",
+    "administration",
+    "commission",
+    "alliance",
+    "coalition",
+    "federation",
+    "network",
+    "hamas",
+    "hezbollah",
+    "houthis",
+    "taliban",
+    "nato",
+    "police",
+    "navy",
+    "military",
+    "militia",
+    "company",
+    "inc",
+    "ltd",
+    "foundation",
+    "institute",
+    "program",
+    "programme",
+    "mission",
+    "secretariat",
+    "pentagon",
+    "kremlin",
 ];
 
 /// Pattern table being built: one automaton pattern per distinct normalised phrase.
@@ -483,9 +574,7 @@ impl Extractor {
                         alias: alias.clone(),
                     });
                 }
-                if gaz.lookup(norm.trim()).is_some()
-                    || gaz.places.iter().any(|(p, _)| *p == norm)
-                {
+                if gaz.lookup(norm.trim()).is_some() || gaz.places.iter().any(|(p, _)| *p == norm) {
                     place[actor] = true;
                 }
                 let p = pats.slot(&norm);
@@ -665,7 +754,8 @@ impl Extractor {
                 continue;
             }
             if let Some(c) = self.coref[h.pattern]
-                && let Some((actor, how)) = self.resolve(c, &found, sentence, &norm.text[..h.start], doc.date)
+                && let Some((actor, how)) =
+                    self.resolve(c, &found, sentence, &norm.text[..h.start], doc.date)
             {
                 found.push(Found {
                     sentence,
@@ -816,7 +906,10 @@ impl Extractor {
                     if sentence - m.sentence > 4 {
                         break;
                     }
-                    if holders.iter().any(|h| h.actor == m.actor && h.valid_at(date)) {
+                    if holders
+                        .iter()
+                        .any(|h| h.actor == m.actor && h.valid_at(date))
+                    {
                         match who {
                             None => who = Some(m.actor),
                             Some(w) if w == m.actor => {}
@@ -871,13 +964,33 @@ impl Extractor {
                 place: self.place[m.actor],
             })
             .collect();
+        // An event word inside a mention is part of a name ("Secretary of *State*").
+        let candidates: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| {
+                !mentions
+                    .iter()
+                    .any(|m| m.nstart < c.nend && c.nstart < m.nend)
+            })
+            .copied()
+            .collect();
+        let candidates = &candidates[..];
         let ttoks: Vec<TrigTok> = candidates
             .iter()
-            .map(|c| TrigTok {
-                t0: tok_at(c.nstart),
-                t1: tok_end(c.nend).max(tok_at(c.nstart) + 1),
-                ty: c.ty,
-                verb: c.verb,
+            .map(|c| {
+                let t0 = tok_at(c.nstart);
+                // After a determiner a participle is an adjective: "the besieged territory".
+                let det = t0 > 0
+                    && matches!(
+                        toks[t0 - 1].w,
+                        "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
+                    );
+                TrigTok {
+                    t0,
+                    t1: tok_end(c.nend).max(t0 + 1),
+                    ty: c.ty,
+                    verb: c.verb && !det,
+                }
             })
             .collect();
         let words: Vec<&str> = toks.iter().map(|t| t.w).collect();
@@ -891,7 +1004,12 @@ impl Extractor {
             })
             .collect();
 
-        let main = choose_trigger(candidates, &sides, first_mention);
+        let cands_ranked: Vec<Candidate> = candidates
+            .iter()
+            .zip(&ttoks)
+            .map(|(c, t)| Candidate { verb: t.verb, ..*c })
+            .collect();
+        let main = choose_trigger(&cands_ranked, &sides, first_mention);
         let ids = |v: &[usize]| -> Vec<String> {
             let mut v = v.to_vec();
             v.sort_unstable();
@@ -932,7 +1050,12 @@ impl Extractor {
         let main_sides = main.map(|k| &sides[k]);
         let status = main_sides.and_then(|s| s.status).unwrap_or_default();
         let location = if ctx.lang == "en" {
-            self.location(ctx.norm, na, nb)
+            let taken: Vec<(usize, usize)> = mentions
+                .iter()
+                .filter(|m| !self.place[m.actor])
+                .map(|m| (m.nstart, m.nend))
+                .collect();
+            self.location(ctx.norm, na, nb, &taken)
         } else {
             None
         };
@@ -972,9 +1095,18 @@ impl Extractor {
 
     /// The sentence's location: the first gazetteer place after "in", "to", "at", a visit
     /// verb or "capital (city) of"; a country followed by ", <its city>" gives the city.
-    fn location(&self, norm: &normalize::Normalized, na: usize, nb: usize) -> Option<Location> {
+    fn location(
+        &self,
+        norm: &normalize::Normalized,
+        na: usize,
+        nb: usize,
+        taken: &[(usize, usize)],
+    ) -> Option<Location> {
         let mut hits = Vec::new();
         matcher::scan(&self.places, &norm.text, na..nb, |_| true, &mut hits);
+        // A place inside a person's or role's mention ("Lebanon's prime minister") is not
+        // where anything happened.
+        hits.retain(|h| !taken.iter().any(|&(a, b)| a < h.end && h.start < b));
         let text = &norm.text;
         let prev_words = |at: usize| -> (String, String) {
             let mut it = text[..at].split(' ').rev().filter(|w| !w.is_empty());
@@ -987,8 +1119,16 @@ impl Extractor {
             let (p1, p2) = prev_words(h.start);
             let ok = matches!(
                 p1.as_str(),
-                "in" | "to" | "at" | "into" | "toward" | "towards" | "visit" | "visited"
-                    | "visiting" | "visits" | "reached"
+                "in" | "to"
+                    | "at"
+                    | "into"
+                    | "toward"
+                    | "towards"
+                    | "visit"
+                    | "visited"
+                    | "visiting"
+                    | "visits"
+                    | "reached"
             ) || (p1 == "of" && matches!(p2.as_str(), "capital" | "city"));
             if !ok {
                 continue;
@@ -1050,7 +1190,8 @@ fn sentence_of(spans: &[(usize, usize)], start: usize, end: usize) -> Option<usi
 }
 
 /// The trigger rule (see the module docs). Denial verbs that govern another trigger step
-/// aside; triggers whose interaction links two actors beat those that do not; then ordinary
+/// aside; triggers whose interaction links two actors beat those with one actor on a side,
+/// which beat those with none; then ordinary
 /// verbs beat nouns and nouns beat statement words; then the first at or after the first
 /// actor mention wins, else the nearest before it. Returns an index into `cands`.
 fn choose_trigger(cands: &[Candidate], sides: &[Sides], first_mention: usize) -> Option<usize> {
@@ -1064,12 +1205,21 @@ fn choose_trigger(cands: &[Candidate], sides: &[Sides], first_mention: usize) ->
         }
     };
     let eligible: Vec<usize> = (0..cands.len()).filter(|&k| !sides[k].absorbed).collect();
-    let linked: Vec<usize> = eligible
-        .iter()
-        .copied()
-        .filter(|&k| sides[k].actor_count() >= 2)
-        .collect();
-    let pool = if linked.is_empty() { eligible } else { linked };
+    let with = |n: usize| -> Vec<usize> {
+        eligible
+            .iter()
+            .copied()
+            .filter(|&k| sides[k].actor_count() >= n)
+            .collect()
+    };
+    let (linked, anchored) = (with(2), with(1));
+    let pool = if !linked.is_empty() {
+        linked
+    } else if !anchored.is_empty() {
+        anchored
+    } else {
+        eligible
+    };
     let best = pool.iter().map(|&k| rank(&cands[k])).min()?;
     let mut before = None;
     for &k in pool.iter().filter(|&&k| rank(&cands[k]) == best) {
@@ -1354,6 +1504,214 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn more_actors() -> Vec<ActorSpec> {
+        let mut v = actors();
+        v.push(actor(
+            "netanyahu",
+            &["Benjamin Netanyahu", "Netanyahu"],
+            vec![role(
+                "Prime Minister of Israel",
+                &["Israeli prime minister"],
+                Some("2022-12-29"),
+                None,
+            )],
+        ));
+        v.push(actor(
+            "qatar-fm",
+            &["Mohammed bin Abdulrahman Al Thani"],
+            vec![role(
+                "Qatar's foreign minister",
+                &[],
+                Some("2016-01-28"),
+                None,
+            )],
+        ));
+        v.push(actor(
+            "erdogan",
+            &["Recep Tayyip Erdoğan", "Erdoğan"],
+            vec![],
+        ));
+        v.push(actor("jordan", &["Jordan"], vec![]));
+        v.push(actor("egypt", &["Egypt"], vec![]));
+        v
+    }
+
+    fn run2(text: &str) -> Extraction {
+        let ex = Extractor::new(&more_actors()).unwrap();
+        ex.extract(&Document {
+            title: "",
+            text,
+            date: Some(d("2023-11-12")),
+        })
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn source_target_participants_and_passives() {
+        // Who acted on whom, not only who was mentioned together.
+        let x = run2("Netanyahu met with Mikati in Amman on Tuesday.");
+        let e = &x.events[0];
+        assert_eq!(
+            (e.source.clone(), e.target.clone()),
+            (ids(&["netanyahu"]), ids(&["mikati"]))
+        );
+        assert_eq!(e.mode.as_deref(), Some("meet"));
+        let loc = e.location.as_ref().unwrap();
+        assert_eq!(
+            (loc.name.as_str(), loc.country.as_str()),
+            ("Amman", "Jordan")
+        );
+        assert_eq!(e.date, Some(d("2023-11-07")));
+        assert_eq!(e.date_source.as_deref(), Some("text"));
+        assert_eq!(
+            &e.sentence[e.trigger_span.unwrap().start..e.trigger_span.unwrap().end],
+            "met with"
+        );
+
+        let x = run2("Mikati was received by Netanyahu.");
+        let e = &x.events[0];
+        assert_eq!(
+            (e.source.clone(), e.target.clone()),
+            (ids(&["netanyahu"]), ids(&["mikati"]))
+        );
+        assert_eq!(e.mode.as_deref(), Some("host"));
+
+        let x = run2("Jordan and Egypt agreed to extend the truce.");
+        let e = &x.events[0];
+        assert_eq!(e.participants, ids(&["egypt", "jordan"]));
+        assert!(e.source.is_empty() && e.target.is_empty());
+        assert_eq!(e.mode.as_deref(), Some("ceasefire"));
+
+        // A statement: the speaker is the source, the reported subject is not a target.
+        let x = run2("Netanyahu said Mikati had been warned.");
+        assert_eq!(
+            x.events[0]
+                .interactions
+                .iter()
+                .find(|i| i.event_type == PloverType::Statement)
+                .map(|i| i.source.clone()),
+            Some(ids(&["netanyahu"]))
+        );
+    }
+
+    #[test]
+    fn status_of_planned_denied_and_hypothetical_events() {
+        // A meeting that did not happen must not read as one that did.
+        let st = |t: &str| run2(t).events[0].status;
+        assert_eq!(
+            st("Netanyahu is scheduled to meet Mikati next week."),
+            Status::Planned
+        );
+        assert_eq!(st("Netanyahu will travel to Jordan."), Status::Planned);
+        assert_eq!(st("Netanyahu did not meet Mikati."), Status::Denied);
+        assert_eq!(st("Netanyahu could meet Mikati."), Status::Hypothetical);
+        let x = run2("Netanyahu denied holding talks with Mikati.");
+        assert_eq!(x.events[0].event_type, Some(PloverType::Consult));
+        assert_eq!(x.events[0].status, Status::Denied);
+        assert_eq!(x.events[0].target, ids(&["mikati"]));
+        assert_eq!(
+            run2("Netanyahu will meet Mikati next week.").events[0].date,
+            Some(d("2023-11-19"))
+        );
+    }
+
+    #[test]
+    fn coreference_pronouns_roles_and_descriptions() {
+        // "He", "his" and "the prime minister" after a named actor are that actor.
+        let x = run2("Netanyahu arrived in Amman. He later met Mikati. His talks were long.");
+        assert_eq!(x.events.len(), 3, "{x:#?}");
+        assert_eq!(x.events[1].actors, ids(&["mikati", "netanyahu"]));
+        assert_eq!(x.events[1].source, ids(&["netanyahu"]));
+        let m = &x.events[1].mentions[0];
+        assert!(
+            m.resolved && m.how == Some("pronoun") && m.text == "He",
+            "{m:?}"
+        );
+        assert_eq!(x.events[2].actors, ids(&["netanyahu"]));
+
+        let x = run2("Netanyahu spoke to reporters. The prime minister then flew to Cairo.");
+        let m = &x.events[1].mentions[0];
+        assert_eq!(
+            (m.actor.as_str(), m.how),
+            ("netanyahu", Some("role")),
+            "{m:?}"
+        );
+        let x = run2("Qatar's foreign minister arrived. The minister met Netanyahu.");
+        let m = &x.events[1].mentions[0];
+        assert_eq!(
+            (m.actor.as_str(), m.how),
+            ("qatar-fm", Some("definite-description")),
+            "{m:?}"
+        );
+        // Two ministers in view: "the minister" is not claimed. No "the": not a reference.
+        let x = run2("Netanyahu and Qatar's foreign minister spoke. The prime minister left.");
+        assert!(x.events[1].mentions.iter().all(|m| m.actor == "netanyahu"));
+        let x = run2("Netanyahu spoke. Israeli officials said prime minister duties continue.");
+        assert_eq!(x.events.len(), 1);
+        // A shared surname is ambiguous: the pronoun is not claimed.
+        let x = run2("Clinton spoke. He left.");
+        assert_eq!(x.events.len(), 1, "{x:#?}");
+        // Nothing before it: nothing to resolve.
+        assert!(
+            run2("He met Mikati.").events[0]
+                .mentions
+                .iter()
+                .all(|m| !m.resolved)
+        );
+    }
+
+    #[test]
+    fn roles_bound_to_country_and_diacritics() {
+        // One configured role spelling matches the others a wire may use.
+        for text in [
+            "The Qatari foreign minister arrived.",
+            "The foreign minister of Qatar arrived.",
+            "Qatar's foreign minister arrived.",
+        ] {
+            let x = run2(text);
+            assert_eq!(x.actors, ids(&["qatar-fm"]), "{text}");
+            assert!(x.events[0].mentions[0].via_role);
+        }
+        assert!(
+            run2("The Jordanian foreign minister arrived.")
+                .actors
+                .is_empty()
+        );
+        assert_eq!(run2("Erdogan spoke.").actors, ids(&["erdogan"]));
+        assert_eq!(
+            run2("Mohammed bin Abdulrahman al-Thani spoke.").actors,
+            ids(&["qatar-fm"])
+        );
+    }
+
+    #[test]
+    fn other_languages_match_names_but_are_not_typed() {
+        // A French verb must never get an English type; the names still count.
+        let x = run2(
+            "Le Premier ministre israélien Benjamin Netanyahu a rencontré vendredi Najib Mikati à Amman pour discuter de la guerre et de la situation humanitaire.",
+        );
+        assert_eq!(x.actors, ids(&["mikati", "netanyahu"]));
+        let e = &x.events[0];
+        assert_eq!(e.lang, "fr");
+        assert_eq!(e.event_type, None);
+        assert!(e.interactions.is_empty());
+        assert_eq!(run2("Netanyahu met Mikati.").events[0].lang, "en");
+    }
+
+    #[test]
+    fn statement_type_and_cameo() {
+        // Public statements are their own type, and every interaction carries its CAMEO code.
+        let x = run2("Netanyahu told reporters the war would go on.");
+        assert_eq!(x.events[0].event_type, Some(PloverType::Statement));
+        assert_eq!(x.events[0].interactions[0].cameo, "01");
+        let x = run2("Netanyahu spoke by phone with Mikati.");
+        assert_eq!(x.events[0].mode.as_deref(), Some("phone"));
+        assert_eq!(x.events[0].interactions[0].cameo, "041");
     }
 
     #[test]

@@ -30,8 +30,18 @@ const MONTHS: [&str; 12] = [
 
 fn month(w: &str) -> Option<u32> {
     const FULL: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     if let Some(i) = FULL.iter().position(|m| *m == w) {
         return Some(i as u32 + 1);
@@ -62,8 +72,7 @@ pub(crate) fn resolve(
 ) -> Option<(NaiveDate, bool)> {
     let p = published?;
     let at = |i: usize| words.get(i).copied().unwrap_or("");
-    for i in 0..words.len() {
-        let w = words[i];
+    for (i, &w) in words.iter().enumerate() {
         let found = match w {
             "today" | "tonight" => Some(p),
             "yesterday" => Some(p - Duration::days(1)),
@@ -130,8 +139,14 @@ mod tests {
     #[test]
     fn relative_expressions_resolve_against_the_date() {
         // Datelines are relative; the event date must not be the publication date blindly.
-        assert_eq!(r("he met him on tuesday", false), Some((d("2023-11-07"), true)));
-        assert_eq!(r("he will meet him on tuesday", true), Some((d("2023-11-14"), true)));
+        assert_eq!(
+            r("he met him on tuesday", false),
+            Some((d("2023-11-07"), true))
+        );
+        assert_eq!(
+            r("he will meet him on tuesday", true),
+            Some((d("2023-11-14"), true))
+        );
         assert_eq!(r("the day before", false), Some((d("2023-11-11"), true)));
         assert_eq!(r("talks yesterday", false), Some((d("2023-11-11"), true)));
         assert_eq!(r("talks next week", true), Some((d("2023-11-19"), true)));
