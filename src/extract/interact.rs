@@ -378,61 +378,66 @@ fn clause(toks: &[Tok<'_>], t0: usize, t1: usize) -> (usize, usize) {
     (a, b)
 }
 
-/// Groups of mentions (indexes into `mentions`, which is sorted by `t0`).
-fn groups(toks: &[Tok<'_>], mentions: &[MentionTok]) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for (i, m) in mentions.iter().enumerate() {
-        let join = i > 0 && {
-            let p = &mentions[i - 1];
-            if m.t0 < p.t1 {
-                true
-            } else {
-                let gap = &toks[p.t1..m.t0];
-                let same = p.actor == m.actor;
-                gap.iter().all(|t| is_joiner(t.w))
-                    || (gap.len() <= 4
-                        && !gap.iter().any(|t| breaks_group(t.w))
-                        && (same || gap.iter().any(|t| t.w == "," || t.w == "and")))
-            }
-        };
-        match out.last_mut() {
-            Some(g) if join => g.push(i),
-            _ => out.push(vec![i]),
-        }
-    }
-    out
+/// A sentence prepared for analysis: its tokens, the mentions usable as sides (a place
+/// after a locative preposition is a location, not a side), and their groups (ranges of
+/// `sub`). Built once per sentence, shared by all its triggers.
+pub(crate) struct View<'t, 'a> {
+    toks: &'t [Tok<'a>],
+    sub: Vec<MentionTok>,
+    groups: Vec<(usize, usize)>,
 }
 
-fn actors_of(mentions: &[MentionTok], g: &[usize]) -> Vec<usize> {
-    let mut v: Vec<usize> = g.iter().map(|&i| mentions[i].actor).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+impl<'t, 'a> View<'t, 'a> {
+    /// Prepares `toks` with `mentions` (sorted by `t0`).
+    pub fn new(toks: &'t [Tok<'a>], mentions: &[MentionTok]) -> View<'t, 'a> {
+        let sub: Vec<MentionTok> = mentions
+            .iter()
+            .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)))
+            .copied()
+            .collect();
+        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(sub.len());
+        for (i, m) in sub.iter().enumerate() {
+            let join = i > 0 && {
+                let p = &sub[i - 1];
+                if m.t0 < p.t1 {
+                    true
+                } else {
+                    let gap = &toks[p.t1..m.t0];
+                    let same = p.actor == m.actor;
+                    gap.iter().all(|t| is_joiner(t.w))
+                        || (gap.len() <= 4
+                            && !gap.iter().any(|t| breaks_group(t.w))
+                            && (same || gap.iter().any(|t| t.w == "," || t.w == "and")))
+                }
+            };
+            match groups.last_mut() {
+                Some(g) if join => g.1 = i + 1,
+                _ => groups.push((i, i + 1)),
+            }
+        }
+        View { toks, sub, groups }
+    }
+
+    fn actors(&self, g: Option<(usize, usize)>) -> Vec<usize> {
+        let Some((a, b)) = g else {
+            return Vec::new();
+        };
+        let mut v: Vec<usize> = self.sub[a..b].iter().map(|m| m.actor).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
 }
 
 /// Analyses trigger `k` of `trigs` (sorted by position) against the sentence's mentions.
-pub(crate) fn analyze(
-    toks: &[Tok<'_>],
-    mentions: &[MentionTok],
-    trigs: &[TrigTok],
-    k: usize,
-    words_in_sentence_if: bool,
-) -> Sides {
+pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: bool) -> Sides {
+    let toks = view.toks;
+    let sub = &view.sub;
     let t = trigs[k];
     let (ca, cb) = clause(toks, t.t0, t.t1);
     let statement = t.ty == PloverType::Statement;
-    // Mentions usable as sides: not a place after a locative preposition, not the trigger.
-    let usable: Vec<usize> = (0..mentions.len())
-        .filter(|&i| {
-            let m = &mentions[i];
-            let locative = m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w);
-            let overlaps = m.t0 < t.t1 && m.t1 > t.t0;
-            !locative && !overlaps
-        })
-        .collect();
-    let sub: Vec<MentionTok> = usable.iter().map(|&i| mentions[i]).collect();
-    let gs = groups(toks, &sub);
-    let end_of = |g: &Vec<usize>| sub[*g.last().unwrap_or(&0)].t1;
+    let start_of = |g: (usize, usize)| sub[g.0].t0;
+    let end_of = |g: (usize, usize)| sub[g.1 - 1].t1;
 
     // Source: the nearest group before the trigger in its clause, with no comma between
     // and at most eight tokens away; or, when the trigger follows a comma-delimited aside
@@ -442,19 +447,19 @@ pub(crate) fn analyze(
     while lead > 0 && lead + 2 >= t.t0 && is_adverb(toks[lead - 1].w) {
         lead -= 1;
     }
-    let mut source_g: Option<&Vec<usize>> = None;
+    let mut source_g: Option<(usize, usize)> = None;
     if lead > 0 && toks[lead - 1].w == "," {
         let open = toks[..lead - 1]
             .iter()
             .rposition(|x| x.w == "," || x.w == ";")
             .filter(|&o| toks[o].w == ",");
         if let Some(open) = open {
-            source_g = gs.iter().find(|g| end_of(g) == open);
+            source_g = view.groups.iter().copied().find(|&g| end_of(g) == open);
         }
     } else {
-        source_g = gs.iter().rfind(|g| {
+        source_g = view.groups.iter().copied().rfind(|&g| {
             let e = end_of(g);
-            sub[g[0]].t0 >= ca
+            start_of(g) >= ca
                 && e <= t.t0
                 && t.t0 - e <= 8
                 && !toks[e..t.t0].iter().any(|x| x.w == ",")
@@ -470,7 +475,7 @@ pub(crate) fn analyze(
         trigs[..k]
             .iter()
             .rposition(|o| o.verb && o.t0 >= ca)
-            .map(|j| analyze(toks, mentions, trigs, j, words_in_sentence_if))
+            .map(|j| analyze(view, trigs, j, has_if))
     } else {
         None
     };
@@ -489,17 +494,14 @@ pub(crate) fn analyze(
         .position(|x| x.w == ",")
         .map_or(usize::MAX, |i| t.t1 + i);
     let max_gap = if t.verb { 10 } else { 3 };
-    let mut target_g: Option<Vec<usize>> = gs
-        .iter()
-        .find(|g| {
-            let m = sub[g[0]];
-            m.t0 >= t.t1 && m.t0 < next_verb && m.t0 < comma && m.t0 < cb && m.t0 - t.t1 <= max_gap
-        })
-        .cloned();
+    let mut target_g: Option<(usize, usize)> = view.groups.iter().copied().find(|&g| {
+        let m0 = start_of(g);
+        m0 >= t.t1 && m0 < next_verb && m0 < comma && m0 < cb && m0 - t.t1 <= max_gap
+    });
     if !t.verb
-        && let Some(g) = &target_g
+        && let Some(g) = target_g
         && !matches!(
-            toks[sub[g[0]].t0 - 1].w,
+            toks[start_of(g) - 1].w,
             "with" | "to" | "on" | "against" | "for" | "between" | "from" | "by" | "of" | "among"
         )
     {
@@ -507,54 +509,45 @@ pub(crate) fn analyze(
     }
     // A last member followed by a verb or auxiliary starts a new clause ("and X said").
     if let Some(g) = target_g.as_mut()
-        && g.len() > 1
-        && let Some(&last) = g.last()
-        && let Some(after) = toks.get(sub[last].t1)
+        && g.1 - g.0 > 1
+        && let Some(after) = toks.get(sub[g.1 - 1].t1)
         && (is_aux(after.w)
-            || trigs.iter().any(|o| o.verb && o.t0 == sub[last].t1)
+            || trigs.iter().any(|o| o.verb && o.t0 == sub[g.1 - 1].t1)
             || matches!(after.w, "said" | "says" | "will" | "would" | "has" | "had"))
     {
-        g.pop();
+        g.1 -= 1;
     }
     let before_target = target_g
-        .as_ref()
-        .and_then(|g| sub[g[0]].t0.checked_sub(1))
+        .and_then(|g| start_of(g).checked_sub(1))
         .map(|i| toks[i].w);
-    let target_gap = target_g
-        .as_ref()
-        .map_or(usize::MAX, |g| sub[g[0]].t0 - t.t1);
+    let target_gap = target_g.map_or(usize::MAX, |g| start_of(g) - t.t1);
 
     let mut s = Sides::default();
-    let src = |g: Option<&Vec<usize>>| g.map(|g| actors_of(&sub, g)).unwrap_or_default();
     let passive = t.verb
         && !toks[t.t0].w.ends_with("ing")
         && ((t.t0 >= 1 && is_aux(toks[t.t0 - 1].w))
             || (t.t0 >= 2 && is_aux(toks[t.t0 - 2].w) && toks[t.t0 - 1].w != "to"));
     if passive {
-        s.target = src(source_g);
+        s.target = view.actors(source_g);
         if before_target == Some("by") {
-            s.source = src(target_g.as_ref());
+            s.source = view.actors(target_g);
         }
     } else if statement {
         if source_g.is_some() {
-            s.source = src(source_g);
+            s.source = view.actors(source_g);
             let tells = matches!(toks[t.t0].w, "told" | "tell" | "tells" | "telling");
             if (tells && target_gap <= 1) || matches!(before_target, Some("to" | "with")) {
-                s.target = src(target_g.as_ref());
+                s.target = view.actors(target_g);
             }
         } else {
-            s.source = src(target_g.as_ref());
+            s.source = view.actors(target_g);
         }
-    } else if before_target == Some("between")
-        && target_g
-            .as_ref()
-            .is_some_and(|g| actors_of(&sub, g).len() > 1)
-    {
-        s.source = src(source_g);
-        s.participants = src(target_g.as_ref());
+    } else if before_target == Some("between") && view.actors(target_g).len() > 1 {
+        s.source = view.actors(source_g);
+        s.participants = view.actors(target_g);
     } else {
-        s.source = src(source_g);
-        s.target = src(target_g.as_ref());
+        s.source = view.actors(source_g);
+        s.target = view.actors(target_g);
         let symmetric = matches!(
             t.ty,
             PloverType::Consult | PloverType::Agree | PloverType::Cooperate
@@ -570,10 +563,12 @@ pub(crate) fn analyze(
         s.participants = sh.participants;
     }
     // An actor is on one side only (apposition of the same actor across the trigger).
-    let src_set = s.source.clone();
-    s.target.retain(|a| !src_set.contains(a));
+    if !s.source.is_empty() {
+        let src_set = &s.source;
+        s.target.retain(|a| !src_set.contains(a));
+    }
 
-    s.status = Some(status(toks, trigs, k, ca, words_in_sentence_if));
+    s.status = Some(status(toks, trigs, k, ca, has_if));
     s.absorbed = is_denial_verb(toks[t.t0].w)
         && trigs
             .get(k + 1)
@@ -606,19 +601,20 @@ fn status(toks: &[Tok<'_>], trigs: &[TrigTok], k: usize, ca: usize, has_if: bool
         }
         from -= 1;
     }
-    let window: Vec<&str> = toks[from..t.t0].iter().map(|x| x.w).collect();
+    let window = &toks[from..t.t0];
+    let any = |f: &dyn Fn(&str) -> bool| window.iter().any(|x| f(x.w));
     // The trigger word itself may carry it ("denied", "planned" as nouns do not count).
-    if window.iter().any(|w| is_negation(w) || is_denial_verb(w)) {
+    if any(&|w| is_negation(w) || is_denial_verb(w)) {
         return Status::Denied;
     }
-    let cond = has_if || window.contains(&"if");
-    if window.iter().any(|w| is_possible(w)) || (cond && window.contains(&"would")) {
+    let cond = has_if || any(&|w| w == "if");
+    if any(&is_possible) || (cond && any(&|w| w == "would")) {
         return Status::Hypothetical;
     }
-    if cond && window.iter().any(|w| matches!(*w, "will" | "can")) {
+    if cond && any(&|w| matches!(w, "will" | "can")) {
         return Status::Hypothetical;
     }
-    if window.iter().any(|w| is_future(w) || *w == "would") {
+    if any(&|w| is_future(w) || w == "would") {
         return Status::Planned;
     }
     if coordinated && k > 0 {
@@ -889,7 +885,7 @@ mod tests {
         let (words, ms, ts) = setup(s);
         let toks: Vec<Tok<'_>> = words.iter().map(|w| Tok { w }).collect();
         let has_if = words.iter().any(|w| w == "if" || w == "unless");
-        analyze(&toks, &ms, &ts, k, has_if)
+        analyze(&View::new(&toks, &ms), &ts, k, has_if)
     }
 
     #[test]

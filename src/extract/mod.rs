@@ -173,20 +173,20 @@ pub struct ExtractedEvent {
     /// Actors acting together ("X and Y agreed", talks "between X and Y"), sorted.
     pub participants: Vec<String>,
     /// Diplomatic subtype of the main interaction ("meet", "visit", "phone", ...).
-    pub mode: Option<String>,
+    pub mode: Option<&'static str>,
     /// Byte offsets of the main trigger in `sentence`.
     pub trigger_span: Option<Span>,
     /// Whether the main event happened, is planned, denied or hypothetical.
     pub status: Status,
     /// The article's language (ISO 639-1 where there is one); typing runs only for "en".
-    pub lang: String,
+    pub lang: &'static str,
     /// Where it happened, from the gazetteer ("in Amman", "to Turkey").
     pub location: Option<Location>,
     /// When it happened: from the text relative to the publication date, else that date.
     pub date: Option<NaiveDate>,
     /// `"text"` when `date` came from the sentence, `"published"` when it is the article's
     /// date; absent without a date.
-    pub date_source: Option<String>,
+    pub date_source: Option<&'static str>,
     /// Every interaction found in the sentence (one per event word with an actor on a
     /// side); the main one, mirrored in the fields above, is among them.
     pub interactions: Vec<Interaction>,
@@ -226,7 +226,7 @@ pub struct Interaction {
     /// Subtype ("meet", "visit", "host", "phone", "negotiate", "mediate", "multilateral",
     /// "ceasefire-call", "ceasefire", "pause-call", "pause", "hostage-talks", "release",
     /// "hostage-taking", ...).
-    pub mode: Option<String>,
+    pub mode: Option<&'static str>,
     /// Occurred, planned, denied or hypothetical.
     pub status: Status,
     /// The event word as written.
@@ -683,8 +683,7 @@ impl Extractor {
                 doc.title.len() + 1
             },
         };
-        let lang = lang::detect(doc.title, doc.text);
-        let english = lang == "en";
+
         // One normalised text for title and body, searched once by each automaton. The pass
         // over the body also notes where the sentence splitter has to look.
         let mut normalizer = normalize::Normalizer::with_capacity(src.title.len() + src.body.len());
@@ -692,6 +691,12 @@ impl Extractor {
         let mut marks = Vec::with_capacity(doc.text.len() / 40 + 1);
         normalizer.segment(src.body, src.base, Some(&mut marks));
         let norm = normalizer.finish();
+        let mut cut = norm.text.len().min(2400);
+        while !norm.text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let lang = lang::detect(&norm.text[..cut], doc.title, doc.text);
+        let english = lang == "en";
 
         let mut spans: Vec<(usize, usize)> = Vec::with_capacity(marks.len() / 2 + 2);
         if !title_trim.is_empty() {
@@ -995,11 +1000,12 @@ impl Extractor {
             .collect();
         let words: Vec<&str> = toks.iter().map(|t| t.w).collect();
         let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
+        let view = interact::View::new(&toks, &mtoks);
         let sides: Vec<Sides> = (0..ttoks.len())
             .map(|k| {
-                let mut s = interact::analyze(&toks, &mtoks, &ttoks, k, has_if);
-                let tw: Vec<&str> = words[ttoks[k].t0..ttoks[k].t1.min(words.len())].to_vec();
-                s.mode = interact::mode(ttoks[k].ty, &tw, &words, &s);
+                let mut s = interact::analyze(&view, &ttoks, k, has_if);
+                let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
+                s.mode = interact::mode(ttoks[k].ty, tw, &words, &s);
                 s
             })
             .collect();
@@ -1031,7 +1037,7 @@ impl Extractor {
                 source: ids(&s.source),
                 target: ids(&s.target),
                 participants: ids(&s.participants),
-                mode: s.mode.map(str::to_string),
+                mode: s.mode,
                 status: s.status.unwrap_or_default(),
                 trigger: src.slice(c.start, c.end).to_string(),
                 trigger_span: rel(c),
@@ -1082,13 +1088,13 @@ impl Extractor {
             source: main_sides.map(|s| ids(&s.source)).unwrap_or_default(),
             target: main_sides.map(|s| ids(&s.target)).unwrap_or_default(),
             participants: main_sides.map(|s| ids(&s.participants)).unwrap_or_default(),
-            mode: main_sides.and_then(|s| s.mode).map(str::to_string),
+            mode: main_sides.and_then(|s| s.mode),
             trigger_span: main.map(rel),
             status,
-            lang: ctx.lang.to_string(),
+            lang: ctx.lang,
             location,
             date: dated.map(|d| d.0),
-            date_source: dated.map(|d| if d.1 { "text" } else { "published" }.to_string()),
+            date_source: dated.map(|d| if d.1 { "text" } else { "published" }),
             interactions,
         }
     }
