@@ -114,6 +114,22 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             store.shutdown().await?;
             result
         }
+        Command::Eval {
+            gold,
+            json,
+            min_mention_f1,
+            min_pair_f1,
+            min_typed_f1,
+            min_status_f1,
+        } => {
+            let floors = crate::eval::Floors {
+                mentions: *min_mention_f1,
+                pairs: *min_pair_f1,
+                typed: *min_typed_f1,
+                status: *min_status_f1,
+            };
+            crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
+        }
         Command::Replay => {
             let store = open_store(&cli)?;
             let events = commands::replay(&store).await;
