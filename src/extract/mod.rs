@@ -1566,14 +1566,14 @@ mod tests {
             (e.source.clone(), e.target.clone()),
             (ids(&["netanyahu"]), ids(&["mikati"]))
         );
-        assert_eq!(e.mode.as_deref(), Some("meet"));
+        assert_eq!(e.mode, Some("meet"));
         let loc = e.location.as_ref().unwrap();
         assert_eq!(
             (loc.name.as_str(), loc.country.as_str()),
             ("Amman", "Jordan")
         );
         assert_eq!(e.date, Some(d("2023-11-07")));
-        assert_eq!(e.date_source.as_deref(), Some("text"));
+        assert_eq!(e.date_source, Some("text"));
         assert_eq!(
             &e.sentence[e.trigger_span.unwrap().start..e.trigger_span.unwrap().end],
             "met with"
@@ -1585,13 +1585,13 @@ mod tests {
             (e.source.clone(), e.target.clone()),
             (ids(&["netanyahu"]), ids(&["mikati"]))
         );
-        assert_eq!(e.mode.as_deref(), Some("host"));
+        assert_eq!(e.mode, Some("host"));
 
         let x = run2("Jordan and Egypt agreed to extend the truce.");
         let e = &x.events[0];
         assert_eq!(e.participants, ids(&["egypt", "jordan"]));
         assert!(e.source.is_empty() && e.target.is_empty());
-        assert_eq!(e.mode.as_deref(), Some("ceasefire"));
+        assert_eq!(e.mode, Some("ceasefire"));
 
         // A statement: the speaker is the source, the reported subject is not a target.
         let x = run2("Netanyahu said Mikati had been warned.");
@@ -1716,7 +1716,7 @@ mod tests {
         assert_eq!(x.events[0].event_type, Some(PloverType::Statement));
         assert_eq!(x.events[0].interactions[0].cameo, "01");
         let x = run2("Netanyahu spoke by phone with Mikati.");
-        assert_eq!(x.events[0].mode.as_deref(), Some("phone"));
+        assert_eq!(x.events[0].mode, Some("phone"));
         assert_eq!(x.events[0].interactions[0].cameo, "041");
     }
 
