@@ -247,7 +247,7 @@ fn seed_article_coreference_and_sides() {
         .find(|e| e.sentence.contains("Amman") && e.actors.iter().any(|a| a == "blinken"))
         .expect("the Amman sentence");
     assert_eq!(amman.source, ["blinken"]);
-    assert_eq!(amman.mode.as_deref(), Some("meet"));
+    assert_eq!(amman.mode, Some("meet"));
     let loc = amman.location.as_ref().expect("a location");
     assert_eq!(
         (loc.name.as_str(), loc.country.as_str()),
