@@ -288,6 +288,7 @@ mod tests {
             trigger: None,
             sentence: format!("sentence {i}"),
             mentions: vec![],
+            ..Default::default()
         }
     }
 

@@ -1,4 +1,6 @@
-//! The PLOVER event ontology: the sixteen event types parley codes sentences into.
+//! The PLOVER event ontology: the sixteen event types parley codes sentences into, plus one
+//! extension, `statement`, for public statements ("said", "told reporters", "announced"),
+//! which PLOVER leaves uncoded but a diplomacy desk needs to follow who said what.
 //!
 //! PLOVER (Political Language Ontology for Verifiable Event Records) is the successor of
 //! CAMEO used by the public event datasets (POLECAT). Parley speaks it so that analysts can
@@ -45,11 +47,14 @@ pub enum PloverType {
     Coerce,
     /// Use force: attack, strike, bomb, kill.
     Assault,
+    /// Extension (not in PLOVER): a public statement: said, stated, announced, told reporters.
+    Statement,
 }
 
 impl PloverType {
-    /// Every type, in codebook order; used by `check` and by tests that want full coverage.
-    pub const ALL: [PloverType; 16] = [
+    /// Every type, in codebook order, then the `statement` extension; used by `check` and by
+    /// tests that want full coverage.
+    pub const ALL: [PloverType; 17] = [
         PloverType::Agree,
         PloverType::Consult,
         PloverType::Support,
@@ -66,6 +71,7 @@ impl PloverType {
         PloverType::Mobilize,
         PloverType::Coerce,
         PloverType::Assault,
+        PloverType::Statement,
     ];
 
     /// The lower-case PLOVER name, as it appears in configs, CLI flags and JSON.
@@ -87,6 +93,7 @@ impl PloverType {
             PloverType::Mobilize => "mobilize",
             PloverType::Coerce => "coerce",
             PloverType::Assault => "assault",
+            PloverType::Statement => "statement",
         }
     }
 }
@@ -100,7 +107,7 @@ impl fmt::Display for PloverType {
 /// Returned when a string names no PLOVER type; carries the offending text for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown PLOVER event type {0:?} (expected one of: agree, consult, support, concede, cooperate, aid, retreat, request, accuse, reject, threaten, protest, sanction, mobilize, coerce, assault)"
+    "unknown PLOVER event type {0:?} (expected one of: agree, consult, support, concede, cooperate, aid, retreat, request, accuse, reject, threaten, protest, sanction, mobilize, coerce, assault, statement)"
 )]
 pub struct UnknownPloverType(pub String);
 
@@ -131,5 +138,8 @@ mod tests {
             );
         }
         assert!("meet".parse::<PloverType>().is_err());
+        // The extension is a type like the others, after the sixteen of the codebook.
+        assert_eq!("Statement".parse::<PloverType>(), Ok(PloverType::Statement));
+        assert_eq!(PloverType::ALL.len(), 17);
     }
 }

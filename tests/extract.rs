@@ -135,8 +135,8 @@ fn seed_article_actors_sentences_and_types() {
         );
     }
     assert!(share_a_sentence(&x, "blinken", "mikati"));
-    // Netanyahu's sentence names Blinken only as "he": coreference is a later issue.
-    assert!(!share_a_sentence(&x, "blinken", "netanyahu"));
+    // Netanyahu's sentence names Blinken only as "His" and "he": coreference makes him count.
+    assert!(share_a_sentence(&x, "blinken", "netanyahu"));
     assert!(!share_a_sentence(&x, "netanyahu", "mikati"));
 
     let qatar: Vec<_> = x
@@ -194,4 +194,92 @@ fn seed_article_after_the_role_ended() {
             .flat_map(|e| &e.mentions)
             .any(|m| m.actor == "blinken" && m.via_role && m.text == "US Secretary of State")
     );
+}
+
+#[test]
+fn seed_article_coreference_and_sides() {
+    // "His visit to Tel Aviv the day before, where he held closed-door talks with Prime
+    // Minister Benjamin Netanyahu" must read as Blinken consulting Netanyahu, resolved.
+    let Some((body, date)) = seed() else { return };
+    let x = extract(&body, date);
+    if std::env::var_os("PARLEY_DUMP").is_some() {
+        println!("{}", serde_json::to_string_pretty(&x).unwrap_or_default());
+    }
+    let tel_aviv = x
+        .events
+        .iter()
+        .find(|e| e.actors.iter().any(|a| a == "netanyahu"))
+        .expect("Netanyahu's sentence");
+    assert_eq!(tel_aviv.actors, ["blinken", "netanyahu"], "{tel_aviv:#?}");
+    let resolved: Vec<_> = tel_aviv.mentions.iter().filter(|m| m.resolved).collect();
+    assert!(
+        !resolved.is_empty()
+            && resolved
+                .iter()
+                .all(|m| m.actor == "blinken" && m.how == Some("pronoun")),
+        "{resolved:?}"
+    );
+    let consult = tel_aviv
+        .interactions
+        .iter()
+        .find(|i| i.event_type == PloverType::Consult && i.target == ["netanyahu"])
+        .expect("a consult interaction with Netanyahu as target");
+    assert_eq!(consult.source, ["blinken"], "{consult:?}");
+    assert_eq!(
+        tel_aviv.event_type,
+        Some(PloverType::Consult),
+        "{tel_aviv:#?}"
+    );
+    assert_eq!(
+        (tel_aviv.source.as_slice(), tel_aviv.target.as_slice()),
+        (&["blinken".to_string()][..], &["netanyahu".to_string()][..])
+    );
+    assert_eq!(tel_aviv.date, Some(d("2023-11-11")), "the day before");
+    assert_eq!(
+        tel_aviv.location.as_ref().map(|l| l.name.as_str()),
+        Some("Tel Aviv")
+    );
+
+    // The Amman sentence: Blinken is the source of a meeting, located in Amman, Jordan.
+    let amman = x
+        .events
+        .iter()
+        .find(|e| e.sentence.contains("Amman") && e.actors.iter().any(|a| a == "blinken"))
+        .expect("the Amman sentence");
+    assert_eq!(amman.source, ["blinken"]);
+    assert_eq!(amman.mode, Some("meet"));
+    let loc = amman.location.as_ref().expect("a location");
+    assert_eq!(
+        (loc.name.as_str(), loc.country.as_str()),
+        ("Amman", "Jordan")
+    );
+    assert_eq!(amman.lang, "en");
+
+    // The planned meeting with King Abdullah II is planned, with Blinken as source.
+    let planned = x
+        .events
+        .iter()
+        .find(|e| e.actors.iter().any(|a| a == "abdullah-ii"))
+        .expect("the King Abdullah sentence");
+    assert_eq!(
+        planned.status,
+        parley::extract::Status::Planned,
+        "{planned:#?}"
+    );
+    assert_eq!(planned.source, ["blinken"], "{planned:#?}");
+    assert_eq!(planned.target, ["abdullah-ii"], "{planned:#?}");
+
+    // Mikati and Qatar's foreign minister are the targets of Blinken's mission.
+    let mission = x
+        .events
+        .iter()
+        .find(|e| e.actors.iter().any(|a| a == "mikati"))
+        .expect("the Mikati sentence");
+    assert_eq!(mission.source, ["blinken"], "{mission:#?}");
+    assert_eq!(mission.target, ["mikati", "qatar-fm"], "{mission:#?}");
+    for e in &x.events {
+        if let Some(s) = e.trigger_span {
+            assert_eq!(Some(&e.sentence[s.start..s.end]), e.trigger.as_deref());
+        }
+    }
 }

@@ -163,6 +163,16 @@ const VERBS: &[(PloverType, &str)] = &[
          disperse|evict|ban protests|hack|surveil|spy on|wiretap|extort|coerce",
     ),
     (
+        Statement,
+        "say|state|announce|declare|tell reporters|tell journalists|tell a news conference|\
+         tell a press conference|stress|emphasize|underline|underscore|note|add|remark|\
+         comment|assert|reiterate|acknowledge|confirm|claim|argue|explain|\
+         issue a statement|release a statement|make a statement|say in a statement|\
+         speak to reporters|tell the media|tell state media|tell state television|\
+         write on social media|post on social media|tweet|highlight|point out|\
+         express concern|express concerns|voice concern|voice concerns",
+    ),
+    (
         Assault,
         "attack|strike|bomb|shell|shoot|kill|wound|injure|invade|storm|bombard|ambush|\
          assassinate|massacre|murder|slaughter|destroy|shoot down|clash|fight|battle|\
@@ -293,6 +303,11 @@ const NOUNS: &[(PloverType, &str)] = &[
          roundup|dragnet|expropriation|nationalization|cyberattack|cyber attack|hack|\
          surveillance|espionage|spying|detainee|political prisoner|extortion|eviction|\
          interception|tear gas",
+    ),
+    (
+        Statement,
+        "statement|remarks|comments|announcement|declaration|speech|interview|\
+         press statement|written statement|televised address|televised speech",
     ),
     (
         Assault,

@@ -20,10 +20,46 @@
 //!    sentence with an actor becomes one [`ExtractedEvent`], typed by the trigger rule below.
 //!
 //! Trigger rule (when a sentence has several event words): multiword phrases beat the words
-//! inside them (leftmost-longest matching); verb forms beat nouns ("Blinken *met* ... to
-//! discuss the *truce*" is a meeting); among the preferred kind, the first trigger at or after
-//! the first actor mention wins (the actor's own predicate usually follows it), else the
-//! nearest one before it.
+//! inside them (leftmost-longest matching); an event word inside an actor mention is not one
+//! ("Secretary of *State*"); a denial verb governing another event word steps aside for it
+//! ("*denied* holding talks" is consult, status denied); a trigger whose interaction links
+//! two actors beats one with a single actor on a side, which beats one with none; then
+//! ordinary verbs beat nouns and nouns beat statement words ("Blinken *met* ... to discuss
+//! the *truce*" is a meeting; "said the *talks* ..." is consult); among the preferred, the
+//! first trigger at or after the first actor mention wins, else the nearest one before it.
+//! A participle after a determiner is an adjective, not a verb ("the *besieged* territory").
+//!
+//! Output contract (what `parley extract` prints and `parley eval` scores; names are stable):
+//! - one [`ExtractedEvent`] per sentence with at least one actor (named or resolved), with
+//!   `actors` (sorted ids), `type` (PLOVER or `statement`, `null` without an event word or
+//!   outside English), `trigger`, `trigger_span`, `status`, `mode`, `source`, `target`,
+//!   `participants` (the main interaction), `lang`, `location`, `date`, `date_source`;
+//! - `interactions`: every interaction of the sentence (one per event word with an actor on
+//!   a side: `type`, `source`, `target`, `participants`, `mode`, `status`, `trigger`,
+//!   `trigger_span`, `cameo`); the main one is mirrored in the event's own fields. One event
+//!   per sentence keeps `sentence_index` a stable key for alerts and the log.
+//! - `mentions[]`: `resolved: true` and `how` ("pronoun", "role", "definite-description")
+//!   for referring words resolved by coreference. Resolved actors count in `actors`: "his
+//!   visit ..., where he held talks with Netanyahu" is a Blinken-Netanyahu sentence.
+//!
+//! Sides, status and modes: see `interact`. Coreference (English only): "he/him/his/she/her"
+//! refers to the first person actor of the current sentence so far, else of the latest of
+//! the two sentences before that names a person (the subject of news sentences comes first);
+//! a shared alias there is ambiguous and not claimed. "The <office>" ("the prime minister",
+//! "the foreign minister", "the secretary") refers to the one actor named in the last four
+//! sentences who holds a role with that office at the article's date; two such actors, or
+//! none, leave it unresolved. Actors count as persons when they have roles or a name of two
+//! or more words without organisation words; countries and cities never do.
+//!
+//! Roles are bound to their country: every role alias naming a country or demonym also
+//! matches with the other forms ("Qatar's foreign minister" = "Qatari foreign minister" =
+//! "foreign minister of Qatar"), from the gazetteer's table of 195 countries (`gazetteer`).
+//! Diacritics and hyphens fold in normalisation ("Erdoğan" = "Erdogan", "al-Thani" =
+//! "Al Thani"). Surnames are not derived: configs list the short forms they want.
+//!
+//! Language (`lang`): whatlang on the article's start; names match in every language, but
+//! event typing, coreference and locations run only on English. Dates (`when`): relative
+//! expressions resolve against the publication date. CAMEO crosswalk: [`cameo_root`].
 
 use std::collections::BTreeMap;
 
@@ -33,11 +69,21 @@ use serde::Serialize;
 
 use crate::plover::PloverType;
 
+mod cameo;
+mod gazetteer;
+mod interact;
+mod lang;
 mod lexicon;
 mod matcher;
 mod normalize;
 mod sentences;
+mod when;
 
+pub use cameo::cameo_root;
+pub use interact::Status;
+
+use gazetteer::{Gazetteer, PlaceKind};
+use interact::{MentionTok, Sides, Tok, TrigTok};
 use lexicon::{Lexicon, TriggerInfo};
 use matcher::Hit;
 
@@ -96,7 +142,7 @@ pub struct Document<'a> {
 }
 
 /// The result of extracting one article.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Extraction {
     /// Every actor id mentioned anywhere, sorted and unique.
     pub actors: Vec<String>,
@@ -105,7 +151,7 @@ pub struct Extraction {
 }
 
 /// One sentence with actors in it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ExtractedEvent {
     /// Zero-based index among the article's sentences (title is sentence 0 when present).
     pub sentence_index: usize,
@@ -120,6 +166,75 @@ pub struct ExtractedEvent {
     pub sentence: String,
     /// Every actor mention: which actor, the matched text, and byte offsets in `sentence`.
     pub mentions: Vec<Mention>,
+    /// Who acts in the main interaction (actor ids, sorted). Empty for joint actions.
+    pub source: Vec<String>,
+    /// Who is acted on (actor ids, sorted).
+    pub target: Vec<String>,
+    /// Actors acting together ("X and Y agreed", talks "between X and Y"), sorted.
+    pub participants: Vec<String>,
+    /// Diplomatic subtype of the main interaction ("meet", "visit", "phone", ...).
+    pub mode: Option<&'static str>,
+    /// Byte offsets of the main trigger in `sentence`.
+    pub trigger_span: Option<Span>,
+    /// Whether the main event happened, is planned, denied or hypothetical.
+    pub status: Status,
+    /// The article's language (ISO 639-1 where there is one); typing runs only for "en".
+    pub lang: &'static str,
+    /// Where it happened, from the gazetteer ("in Amman", "to Turkey").
+    pub location: Option<Location>,
+    /// When it happened: from the text relative to the publication date, else that date.
+    pub date: Option<NaiveDate>,
+    /// `"text"` when `date` came from the sentence, `"published"` when it is the article's
+    /// date; absent without a date.
+    pub date_source: Option<&'static str>,
+    /// Every interaction found in the sentence (one per event word with an actor on a
+    /// side); the main one, mirrored in the fields above, is among them.
+    pub interactions: Vec<Interaction>,
+}
+
+/// A byte range inside a sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// Start byte.
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+}
+
+/// Where an event took place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The place as the gazetteer names it ("Amman", "Turkey").
+    pub name: String,
+    /// Its country.
+    pub country: String,
+}
+
+/// One interaction in a sentence: an event word and the actors on each side of it. A
+/// sentence can report several ("X met Y, then flew to Z and called W").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interaction {
+    /// PLOVER type (or the `statement` extension).
+    #[serde(rename = "type")]
+    pub event_type: PloverType,
+    /// Who acts (actor ids, sorted).
+    pub source: Vec<String>,
+    /// Who is acted on.
+    pub target: Vec<String>,
+    /// Who acts together.
+    pub participants: Vec<String>,
+    /// Subtype ("meet", "visit", "host", "phone", "negotiate", "mediate", "multilateral",
+    /// "ceasefire-call", "ceasefire", "pause-call", "pause", "hostage-talks", "release",
+    /// "hostage-taking", ...).
+    pub mode: Option<&'static str>,
+    /// Occurred, planned, denied or hypothetical.
+    pub status: Status,
+    /// The event word as written.
+    pub trigger: String,
+    /// Its byte offsets in the sentence.
+    pub trigger_span: Span,
+    /// The CAMEO root code this type and mode map to (see [`cameo_root`]).
+    pub cameo: &'static str,
 }
 
 /// One actor mention inside a sentence.
@@ -135,24 +250,56 @@ pub struct Mention {
     pub end: usize,
     /// True when it matched a role alias rather than a name.
     pub via_role: bool,
+    /// True when the text does not name the actor but refers back to one ("he", "his",
+    /// "the secretary") and coreference resolved it.
+    pub resolved: bool,
+    /// How it was resolved: "pronoun", "role" (a bare office: "the prime minister") or
+    /// "definite-description" (a head noun: "the secretary", "the minister").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub how: Option<&'static str>,
 }
 
 /// A compiled extractor: alias and lexicon automata. Build once per config, share freely.
 #[derive(Debug)]
 pub struct Extractor {
-    /// Every normalised alias of every actor, names and roles together.
+    /// Every normalised alias of every actor, names and roles together, plus the words that
+    /// refer back to an actor (pronouns, bare offices): one automaton, one pass.
     aliases: AhoCorasick,
     /// `owners[pattern]`: who an alias pattern names, and when.
     owners: Vec<Vec<Owner>>,
+    /// `coref[pattern]`: the pattern is (also) a referring word.
+    coref: Vec<Option<Coref>>,
     /// `dotted[pattern]`: some configured spelling ended in "." ("U.S."), so a period right
     /// after the match belongs to the mention.
     dotted: Vec<bool>,
     /// Actor ids, sorted; actor indexes below point into this.
     ids: Vec<String>,
+    /// `person[actor]`: the actor is a person (a pronoun may refer to it).
+    person: Vec<bool>,
+    /// `place[actor]`: the actor is a country or city (after "in"/"at" it is a location).
+    place: Vec<bool>,
+    /// Offices derived from role aliases ("foreign minister", "secretary") and who held them.
+    offices: Vec<Vec<Owner>>,
     /// The event lexicon.
     lexicon: AhoCorasick,
     /// `triggers[pattern]`: what a lexicon phrase means.
     triggers: Vec<TriggerInfo>,
+    /// Countries, capitals and cities.
+    places: AhoCorasick,
+    /// `place_kinds[pattern]`.
+    place_kinds: Vec<PlaceKind>,
+    /// Country names, for locations.
+    countries: Vec<&'static str>,
+}
+
+/// What a referring word refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coref {
+    /// "he", "his", "she", "her", "him".
+    Pronoun,
+    /// A bare office (index into `offices`); `full` = the whole office phrase ("prime
+    /// minister") rather than its head noun ("minister").
+    Office { office: usize, full: bool },
 }
 
 /// One actor an alias pattern stands for.
@@ -185,6 +332,9 @@ struct Candidate {
     sentence: usize,
     start: usize,
     end: usize,
+    /// Normalised range.
+    nstart: usize,
+    nend: usize,
     ty: PloverType,
     verb: bool,
 }
@@ -195,8 +345,13 @@ struct Found {
     sentence: usize,
     start: usize,
     end: usize,
+    /// Normalised range.
+    nstart: usize,
+    nend: usize,
     actor: usize,
     via_role: bool,
+    /// Set when coreference resolved a referring word to this actor.
+    how: Option<&'static str>,
 }
 
 /// The article's original text as one coordinate space without copying it: the title at
@@ -242,6 +397,143 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Pronouns that refer back to a person actor.
+const PRONOUNS: &[&str] = &["he", "him", "his", "she", "her"];
+
+/// Words in an actor's name that mark an organisation, not a person.
+const ORG_WORDS: &[&str] = &[
+    "united",
+    "nations",
+    "union",
+    "ministry",
+    "council",
+    "forces",
+    "army",
+    "party",
+    "front",
+    "movement",
+    "authority",
+    "bank",
+    "fund",
+    "court",
+    "group",
+    "organization",
+    "organisation",
+    "agency",
+    "committee",
+    "league",
+    "government",
+    "office",
+    "house",
+    "corps",
+    "guard",
+    "brigades",
+    "jihad",
+    "state",
+    "states",
+    "republic",
+    "kingdom",
+    "emirates",
+    "assembly",
+    "parliament",
+    "congress",
+    "senate",
+    "cabinet",
+    "administration",
+    "commission",
+    "alliance",
+    "coalition",
+    "federation",
+    "network",
+    "hamas",
+    "hezbollah",
+    "houthis",
+    "taliban",
+    "nato",
+    "police",
+    "navy",
+    "military",
+    "militia",
+    "company",
+    "inc",
+    "ltd",
+    "foundation",
+    "institute",
+    "program",
+    "programme",
+    "mission",
+    "secretariat",
+    "pentagon",
+    "kremlin",
+];
+
+/// Pattern table being built: one automaton pattern per distinct normalised phrase.
+#[derive(Default)]
+struct Patterns {
+    patterns: Vec<String>,
+    owners: Vec<Vec<Owner>>,
+    coref: Vec<Option<Coref>>,
+    dotted: Vec<bool>,
+    index: BTreeMap<String, usize>,
+}
+
+impl Patterns {
+    /// The pattern index of an already normalised (padded) phrase, added if new.
+    fn slot(&mut self, norm: &str) -> usize {
+        if let Some(&p) = self.index.get(norm) {
+            return p;
+        }
+        self.index.insert(norm.to_string(), self.patterns.len());
+        self.patterns.push(norm.to_string());
+        self.owners.push(Vec::new());
+        self.coref.push(None);
+        self.dotted.push(false);
+        self.patterns.len() - 1
+    }
+
+    fn own(&mut self, p: usize, owner: Owner) {
+        if !self.owners[p].contains(&owner) {
+            self.owners[p].push(owner);
+        }
+    }
+}
+
+/// The office words of a normalised role alias with its country words taken out:
+/// "qatar foreign minister" → "foreign minister"; "top us diplomat" → "top diplomat";
+/// "us secretary of state" → "secretary of state".
+fn office_of(g: &Gazetteer, alias: &str) -> Option<String> {
+    let words: Vec<&str> = alias.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut keep = vec![true; words.len()];
+    let mut i = 0;
+    while i < words.len() {
+        let mut hit = 0;
+        for k in (1..=4.min(words.len() - i)).rev() {
+            if g.lookup(&words[i..i + k].join(" ")).is_some() {
+                hit = k;
+                break;
+            }
+        }
+        if hit > 0 {
+            keep[i..i + hit].iter_mut().for_each(|x| *x = false);
+            // "... of qatar": the "of" goes with the country.
+            if i > 0 && words[i - 1] == "of" {
+                keep[i - 1] = false;
+            }
+            i += hit;
+        } else {
+            i += 1;
+        }
+    }
+    let office: Vec<&str> = words
+        .iter()
+        .zip(&keep)
+        .filter(|(w, k)| **k && **w != "the")
+        .map(|(w, _)| *w)
+        .collect();
+    let office = office.join(" ");
+    (office != alias && office.chars().any(char::is_alphabetic)).then_some(office)
+}
+
 impl Extractor {
     /// Compiles the actors' aliases and roles.
     pub fn new(actors: &[ActorSpec]) -> Result<Extractor, ExtractError> {
@@ -257,37 +549,15 @@ impl Extractor {
             .enumerate()
             .map(|(i, id)| (id.as_str(), i))
             .collect();
+        let gaz = Gazetteer::build();
 
-        let mut patterns: Vec<String> = Vec::new();
-        let mut owners: Vec<Vec<Owner>> = Vec::new();
-        let mut dotted: Vec<bool> = Vec::new();
-        let mut by_pattern: BTreeMap<String, usize> = BTreeMap::new();
-        let mut add = |actor_id: &str, alias: &str, owner: Owner| -> Result<(), ExtractError> {
-            // Padded with spaces like the article text: " us secretary of state ".
-            let norm = normalize::normalize(alias).text;
-            let norm = norm.as_str();
-            if !norm.chars().any(char::is_alphanumeric) {
-                return Err(ExtractError::EmptyAlias {
-                    actor: actor_id.to_string(),
-                    alias: alias.to_string(),
-                });
-            }
-            let p = match by_pattern.get(norm) {
-                Some(&p) => p,
-                None => {
-                    by_pattern.insert(norm.to_string(), patterns.len());
-                    patterns.push(norm.to_string());
-                    owners.push(Vec::new());
-                    dotted.push(false);
-                    patterns.len() - 1
-                }
-            };
-            if !owners[p].contains(&owner) {
-                owners[p].push(owner);
-            }
-            dotted[p] |= alias.trim_end().ends_with('.');
-            Ok(())
-        };
+        let mut pats = Patterns::default();
+        let mut person = vec![false; ids.len()];
+        let mut place = vec![false; ids.len()];
+        // Offices by normalised phrase: (office index, is the full phrase).
+        let mut office_index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut offices: Vec<Vec<Owner>> = Vec::new();
+        let mut office_words: Vec<(String, usize, bool)> = Vec::new();
         for a in actors {
             let actor = index_of.get(a.id.as_str()).copied().unwrap_or_default();
             let name = Owner {
@@ -297,8 +567,28 @@ impl Extractor {
                 until: None,
             };
             for alias in &a.aliases {
-                add(&a.id, alias, name)?;
+                let norm = normalize::normalize(alias).text;
+                if !norm.chars().any(char::is_alphanumeric) {
+                    return Err(ExtractError::EmptyAlias {
+                        actor: a.id.clone(),
+                        alias: alias.clone(),
+                    });
+                }
+                if gaz.lookup(norm.trim()).is_some() || gaz.places.iter().any(|(p, _)| *p == norm) {
+                    place[actor] = true;
+                }
+                let p = pats.slot(&norm);
+                pats.own(p, name);
+                pats.dotted[p] |= alias.trim_end().ends_with('.');
             }
+            let name_words: Vec<String> = normalize::normalize(&a.name)
+                .text
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            let org = name_words.iter().any(|w| ORG_WORDS.contains(&w.as_str()));
+            person[actor] = !place[actor] && !org && (!a.roles.is_empty() || name_words.len() >= 2);
             for r in &a.roles {
                 let role = Owner {
                     actor,
@@ -307,21 +597,76 @@ impl Extractor {
                     until: r.until,
                 };
                 for alias in std::iter::once(&r.title).chain(&r.aliases) {
-                    add(&a.id, alias, role)?;
+                    let norm = normalize::normalize(alias).text;
+                    if !norm.chars().any(char::is_alphanumeric) {
+                        return Err(ExtractError::EmptyAlias {
+                            actor: a.id.clone(),
+                            alias: alias.clone(),
+                        });
+                    }
+                    let p = pats.slot(&norm);
+                    pats.own(p, role);
+                    pats.dotted[p] |= alias.trim_end().ends_with('.');
+                    // The same office bound to the same country, as other wires write it.
+                    for v in gaz.role_variants(norm.trim()) {
+                        let p = pats.slot(&format!(" {v} "));
+                        pats.own(p, role);
+                    }
+                    // The bare office and its head noun, for "the prime minister".
+                    if let Some(office) = office_of(&gaz, norm.trim()) {
+                        let head = office
+                            .split(" of ")
+                            .next()
+                            .and_then(|o| o.rsplit(' ').next())
+                            .unwrap_or("")
+                            .to_string();
+                        for (phrase, full) in [(office.clone(), true), (head.clone(), false)] {
+                            if phrase.len() < 3 || (!full && phrase == office) {
+                                continue;
+                            }
+                            let i = *office_index.entry(phrase.clone()).or_insert_with(|| {
+                                offices.push(Vec::new());
+                                office_words.push((phrase.clone(), offices.len() - 1, full));
+                                offices.len() - 1
+                            });
+                            if !offices[i].contains(&role) {
+                                offices[i].push(role);
+                            }
+                        }
+                    }
                 }
             }
         }
-        let aliases = matcher::build(&patterns).map_err(|e| ExtractError::Build(e.to_string()))?;
+        for (phrase, office, full) in office_words {
+            let p = pats.slot(&format!(" {phrase} "));
+            pats.coref[p] = Some(Coref::Office { office, full });
+        }
+        for pr in PRONOUNS {
+            let p = pats.slot(&format!(" {pr} "));
+            pats.coref[p] = Some(Coref::Pronoun);
+        }
+        let aliases =
+            matcher::build(&pats.patterns).map_err(|e| ExtractError::Build(e.to_string()))?;
         let lex = Lexicon::build();
         let lexicon =
             matcher::build(&lex.phrases).map_err(|e| ExtractError::Build(e.to_string()))?;
+        let place_patterns: Vec<String> = gaz.places.iter().map(|(p, _)| p.clone()).collect();
+        let places =
+            matcher::build(&place_patterns).map_err(|e| ExtractError::Build(e.to_string()))?;
         Ok(Extractor {
             aliases,
-            owners,
-            dotted,
+            owners: pats.owners,
+            coref: pats.coref,
+            dotted: pats.dotted,
             ids,
+            person,
+            place,
+            offices,
             lexicon,
             triggers: lex.info,
+            places,
+            place_kinds: gaz.places.iter().map(|(_, k)| *k).collect(),
+            countries: gaz.countries.iter().map(|c| c.name).collect(),
         })
     }
 
@@ -338,6 +683,7 @@ impl Extractor {
                 doc.title.len() + 1
             },
         };
+
         // One normalised text for title and body, searched once by each automaton. The pass
         // over the body also notes where the sentence splitter has to look.
         let mut normalizer = normalize::Normalizer::with_capacity(src.title.len() + src.body.len());
@@ -345,6 +691,12 @@ impl Extractor {
         let mut marks = Vec::with_capacity(doc.text.len() / 40 + 1);
         normalizer.segment(src.body, src.base, Some(&mut marks));
         let norm = normalizer.finish();
+        let mut cut = norm.text.len().min(2400);
+        while !norm.text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let lang = lang::detect(&norm.text[..cut], doc.title, doc.text);
+        let english = lang == "en";
 
         let mut spans: Vec<(usize, usize)> = Vec::with_capacity(marks.len() / 2 + 2);
         if !title_trim.is_empty() {
@@ -353,13 +705,16 @@ impl Extractor {
         }
         sentences::split_at(doc.text, &marks, src.base, &mut spans);
 
-        // Actor mentions.
+        // Actor mentions and referring words, in text order.
         let mut hits: Vec<Hit> = Vec::with_capacity(norm.text.len() / 128 + 4);
         matcher::scan(
             &self.aliases,
             &norm.text,
             0..norm.text.len(),
-            |p| self.owners[p].iter().any(|o| o.valid_at(doc.date)),
+            |p| {
+                (english && self.coref[p].is_some())
+                    || self.owners[p].iter().any(|o| o.valid_at(doc.date))
+            },
             &mut hits,
         );
         let mut found: Vec<Found> = Vec::with_capacity(hits.len());
@@ -373,7 +728,9 @@ impl Extractor {
                 continue;
             };
             let owners = &self.owners[h.pattern];
+            let mut named = false;
             for o in owners.iter().filter(|o| o.valid_at(doc.date)) {
+                named = true;
                 // One mention per actor per span; a name reading beats a role reading.
                 let same_actor_earlier = owners
                     .iter()
@@ -390,10 +747,31 @@ impl Extractor {
                     sentence,
                     start,
                     end,
+                    nstart: h.start,
+                    nend: h.end,
                     actor: o.actor,
                     via_role: o.via_role,
+                    how: None,
                 });
                 seen[o.actor] = true;
+            }
+            if named || !english {
+                continue;
+            }
+            if let Some(c) = self.coref[h.pattern]
+                && let Some((actor, how)) =
+                    self.resolve(c, &found, sentence, &norm.text[..h.start], doc.date)
+            {
+                found.push(Found {
+                    sentence,
+                    start,
+                    end,
+                    nstart: h.start,
+                    nend: h.end,
+                    actor,
+                    via_role: false,
+                    how: Some(how),
+                });
             }
         }
         if found.is_empty() {
@@ -405,22 +783,16 @@ impl Extractor {
 
         // Event words. Only sentences with actors can use them, so the one left-to-right pass
         // of the lexicon automaton skips the stretches of text between those sentences
-        // (consecutive ones are searched as one region).
+        // (consecutive ones are searched as one region). Only English has a lexicon.
         let mut thits: Vec<Hit> = Vec::with_capacity(found.len() * 2 + 4);
         let mut region: Option<(usize, usize)> = None;
         let mut last_sentence = usize::MAX;
-        for fd in &found {
+        for fd in found.iter().filter(|_| english) {
             if fd.sentence == last_sentence {
                 continue;
             }
             last_sentence = fd.sentence;
-            let (s0, s1) = spans[fd.sentence];
-            // Normalised range of the sentence, widened to its padding spaces.
-            let a = norm
-                .map
-                .partition_point(|&o| (o as usize) < s0)
-                .saturating_sub(1);
-            let b = (norm.map.partition_point(|&o| (o as usize) < s1) + 1).min(norm.text.len());
+            let (a, b) = norm_range(&norm, spans[fd.sentence]);
             region = match region {
                 Some((ra, rb)) if a <= rb => Some((ra, rb.max(b))),
                 Some((ra, rb)) => {
@@ -455,6 +827,8 @@ impl Extractor {
                     sentence,
                     start,
                     end,
+                    nstart: h.start,
+                    nend: h.end,
                     ty,
                     verb: info.verb,
                 });
@@ -462,6 +836,12 @@ impl Extractor {
         }
 
         // One event per sentence with actors: `found` and `candidates` are in text order.
+        let ctx = Ctx {
+            src: &src,
+            norm: &norm,
+            lang,
+            date: doc.date,
+        };
         let mut events = Vec::with_capacity(found.last().map_or(0, |m| m.sentence + 1));
         let (mut f, mut c) = (0, 0);
         while f < found.len() {
@@ -474,7 +854,7 @@ impl Extractor {
             let group = &mut found[f..f_end];
             group.sort_unstable_by_key(|m| (m.start, m.actor, m.end));
             events.push(self.event(
-                &src,
+                &ctx,
                 spans[sentence],
                 sentence,
                 group,
@@ -492,29 +872,206 @@ impl Extractor {
         Extraction { actors, events }
     }
 
-    /// Builds the event of one sentence: offsets made sentence-relative, trigger chosen.
+    /// Resolves a referring word in `sentence`, given every mention before it (`found`, in
+    /// text order) and the normalised text before it (`before`).
+    fn resolve(
+        &self,
+        c: Coref,
+        found: &[Found],
+        sentence: usize,
+        before: &str,
+        date: Option<NaiveDate>,
+    ) -> Option<(usize, &'static str)> {
+        match c {
+            Coref::Pronoun => {
+                // The subject-like (first) person of this sentence so far, else of the latest
+                // of the two sentences before it that names a person.
+                let persons = found.iter().filter(|m| self.person[m.actor]);
+                let last = persons.clone().next_back()?;
+                if sentence - last.sentence > 2 {
+                    return None;
+                }
+                let s = last.sentence;
+                let first = persons.clone().find(|m| m.sentence == s)?;
+                // A shared alias at that place ("Clinton") is ambiguous: not claimed.
+                let ambiguous = persons
+                    .filter(|m| m.sentence == s && m.start == first.start)
+                    .any(|m| m.actor != first.actor);
+                (!ambiguous).then_some((first.actor, "pronoun"))
+            }
+            Coref::Office { office, full } => {
+                // A definite description ("the secretary") of exactly one actor named in the
+                // last few sentences who holds that office at the article's date.
+                if !before.ends_with(" the ") {
+                    return None;
+                }
+                let holders = &self.offices[office];
+                let mut who: Option<usize> = None;
+                for m in found.iter().rev() {
+                    if sentence - m.sentence > 4 {
+                        break;
+                    }
+                    if holders
+                        .iter()
+                        .any(|h| h.actor == m.actor && h.valid_at(date))
+                    {
+                        match who {
+                            None => who = Some(m.actor),
+                            Some(w) if w == m.actor => {}
+                            Some(_) => return None,
+                        }
+                    }
+                }
+                who.map(|a| (a, if full { "role" } else { "definite-description" }))
+            }
+        }
+    }
+
+    /// Builds the event of one sentence: offsets made sentence-relative, interactions found,
+    /// the main trigger chosen.
     fn event(
         &self,
-        src: &Source<'_>,
+        ctx: &Ctx<'_, '_>,
         (s0, s1): (usize, usize),
         sentence_index: usize,
         found: &[Found],
         candidates: &[Candidate],
     ) -> ExtractedEvent {
+        let src = ctx.src;
         // `found` is sorted by position.
         let mentions = found;
-        let mut actors: Vec<String> = Vec::with_capacity(2);
         let mut actor_idx: Vec<usize> = mentions.iter().map(|m| m.actor).collect();
         actor_idx.sort_unstable();
         actor_idx.dedup();
-        actors.extend(actor_idx.iter().map(|&i| self.ids[i].clone()));
+        let actors: Vec<String> = actor_idx.iter().map(|&i| self.ids[i].clone()).collect();
         let first_mention = mentions.first().map_or(s0, |m| m.start);
-        let trigger = choose_trigger(candidates, first_mention);
+
+        // Tokens of the sentence (normalised), with mentions and triggers placed on them.
+        let (na, nb) = norm_range(ctx.norm, (s0, s1));
+        let mut toks: Vec<Tok<'_>> = Vec::with_capacity(32);
+        let mut tok_starts: Vec<usize> = Vec::with_capacity(32);
+        let mut pos = na;
+        for w in ctx.norm.text[na..nb].split(' ') {
+            if !w.is_empty() {
+                toks.push(Tok { w });
+                tok_starts.push(pos);
+            }
+            pos += w.len() + 1;
+        }
+        let tok_at = |n: usize| tok_starts.partition_point(|&s| s < n);
+        let tok_end = |n: usize| tok_starts.partition_point(|&s| s < n);
+        let mtoks: Vec<MentionTok> = mentions
+            .iter()
+            .map(|m| MentionTok {
+                actor: m.actor,
+                t0: tok_at(m.nstart),
+                t1: tok_end(m.nend).max(tok_at(m.nstart) + 1),
+                place: self.place[m.actor],
+            })
+            .collect();
+        // An event word inside a mention is part of a name ("Secretary of *State*").
+        let candidates: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| {
+                !mentions
+                    .iter()
+                    .any(|m| m.nstart < c.nend && c.nstart < m.nend)
+            })
+            .copied()
+            .collect();
+        let candidates = &candidates[..];
+        let ttoks: Vec<TrigTok> = candidates
+            .iter()
+            .map(|c| {
+                let t0 = tok_at(c.nstart);
+                // After a determiner a participle is an adjective: "the besieged territory".
+                let det = t0 > 0
+                    && matches!(
+                        toks[t0 - 1].w,
+                        "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
+                    );
+                TrigTok {
+                    t0,
+                    t1: tok_end(c.nend).max(t0 + 1),
+                    ty: c.ty,
+                    verb: c.verb && !det,
+                }
+            })
+            .collect();
+        let words: Vec<&str> = toks.iter().map(|t| t.w).collect();
+        let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
+        let view = interact::View::new(&toks, &mtoks);
+        let sides: Vec<Sides> = (0..ttoks.len())
+            .map(|k| {
+                let mut s = interact::analyze(&view, &ttoks, k, has_if);
+                let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
+                s.mode = interact::mode(ttoks[k].ty, tw, &words, &s);
+                s
+            })
+            .collect();
+
+        let cands_ranked: Vec<Candidate> = candidates
+            .iter()
+            .zip(&ttoks)
+            .map(|(c, t)| Candidate { verb: t.verb, ..*c })
+            .collect();
+        let main = choose_trigger(&cands_ranked, &sides, first_mention);
+        let ids = |v: &[usize]| -> Vec<String> {
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v.into_iter().map(|i| self.ids[i].clone()).collect()
+        };
+        let rel = |c: &Candidate| Span {
+            start: c.start - s0,
+            end: c.end - s0,
+        };
+        let mut interactions: Vec<Interaction> = Vec::new();
+        for (k, c) in candidates.iter().enumerate() {
+            let s = &sides[k];
+            if s.absorbed || s.actor_count() == 0 {
+                continue;
+            }
+            let i = Interaction {
+                event_type: c.ty,
+                source: ids(&s.source),
+                target: ids(&s.target),
+                participants: ids(&s.participants),
+                mode: s.mode,
+                status: s.status.unwrap_or_default(),
+                trigger: src.slice(c.start, c.end).to_string(),
+                trigger_span: rel(c),
+                cameo: cameo_root(c.ty, s.mode),
+            };
+            let dup = interactions.iter().any(|x| {
+                x.event_type == i.event_type
+                    && x.source == i.source
+                    && x.target == i.target
+                    && x.participants == i.participants
+            });
+            if !dup {
+                interactions.push(i);
+            }
+        }
+        let main_sides = main.map(|k| &sides[k]);
+        let status = main_sides.and_then(|s| s.status).unwrap_or_default();
+        let location = if ctx.lang == "en" {
+            let taken: Vec<(usize, usize)> = mentions
+                .iter()
+                .filter(|m| !self.place[m.actor])
+                .map(|m| (m.nstart, m.nend))
+                .collect();
+            self.location(ctx.norm, na, nb, &taken)
+        } else {
+            None
+        };
+        let dated = when::resolve(&words, ctx.date, status == Status::Planned);
+        let main = main.map(|k| &candidates[k]);
         ExtractedEvent {
             sentence_index,
             actors,
-            event_type: trigger.map(|c| c.ty),
-            trigger: trigger.map(|c| src.slice(c.start, c.end).to_string()),
+            event_type: main.map(|c| c.ty),
+            trigger: main.map(|c| src.slice(c.start, c.end).to_string()),
             sentence: src.slice(s0, s1).to_string(),
             mentions: mentions
                 .iter()
@@ -524,11 +1081,113 @@ impl Extractor {
                     start: m.start - s0,
                     end: m.end - s0,
                     via_role: m.via_role,
+                    resolved: m.how.is_some(),
+                    how: m.how,
                 })
                 .collect(),
+            source: main_sides.map(|s| ids(&s.source)).unwrap_or_default(),
+            target: main_sides.map(|s| ids(&s.target)).unwrap_or_default(),
+            participants: main_sides.map(|s| ids(&s.participants)).unwrap_or_default(),
+            mode: main_sides.and_then(|s| s.mode),
+            trigger_span: main.map(rel),
+            status,
+            lang: ctx.lang,
+            location,
+            date: dated.map(|d| d.0),
+            date_source: dated.map(|d| if d.1 { "text" } else { "published" }),
+            interactions,
         }
     }
+
+    /// The sentence's location: the first gazetteer place after "in", "to", "at", a visit
+    /// verb or "capital (city) of"; a country followed by ", <its city>" gives the city.
+    fn location(
+        &self,
+        norm: &normalize::Normalized,
+        na: usize,
+        nb: usize,
+        taken: &[(usize, usize)],
+    ) -> Option<Location> {
+        let mut hits = Vec::new();
+        matcher::scan(&self.places, &norm.text, na..nb, |_| true, &mut hits);
+        // A place inside a person's or role's mention ("Lebanon's prime minister") is not
+        // where anything happened.
+        hits.retain(|h| !taken.iter().any(|&(a, b)| a < h.end && h.start < b));
+        let text = &norm.text;
+        let prev_words = |at: usize| -> (String, String) {
+            let mut it = text[..at].split(' ').rev().filter(|w| !w.is_empty());
+            (
+                it.next().unwrap_or("").to_string(),
+                it.next().unwrap_or("").to_string(),
+            )
+        };
+        for (i, h) in hits.iter().enumerate() {
+            let (p1, p2) = prev_words(h.start);
+            let ok = matches!(
+                p1.as_str(),
+                "in" | "to"
+                    | "at"
+                    | "into"
+                    | "toward"
+                    | "towards"
+                    | "visit"
+                    | "visited"
+                    | "visiting"
+                    | "visits"
+                    | "reached"
+            ) || (p1 == "of" && matches!(p2.as_str(), "capital" | "city"));
+            if !ok {
+                continue;
+            }
+            let mut kind = self.place_kinds[h.pattern];
+            if let PlaceKind::Country(ci) = kind
+                && let Some(next) = hits.get(i + 1)
+                && text[h.end..next.start].trim() == ","
+                && let PlaceKind::City(cj, _) = self.place_kinds[next.pattern]
+                && cj == ci
+            {
+                kind = self.place_kinds[next.pattern];
+            }
+            return Some(match kind {
+                PlaceKind::Country(ci) => Location {
+                    name: self.countries[ci].to_string(),
+                    country: self.countries[ci].to_string(),
+                },
+                PlaceKind::City(ci, name) => Location {
+                    name: name.to_string(),
+                    country: self.countries[ci].to_string(),
+                },
+            });
+        }
+        None
+    }
 }
+
+/// Per-article context for building events.
+struct Ctx<'s, 'a> {
+    src: &'s Source<'a>,
+    norm: &'s normalize::Normalized,
+    lang: &'static str,
+    date: Option<NaiveDate>,
+}
+
+/// The normalised range of the original span `(s0, s1)`, widened to its padding spaces.
+fn norm_range(norm: &normalize::Normalized, (s0, s1): (usize, usize)) -> (usize, usize) {
+    let a = norm
+        .map
+        .partition_point(|&o| (o as usize) < s0)
+        .saturating_sub(1);
+    let mut b = (norm.map.partition_point(|&o| (o as usize) < s1) + 1).min(norm.text.len());
+    let mut a = a;
+    while !norm.text.is_char_boundary(a) {
+        a -= 1;
+    }
+    while !norm.text.is_char_boundary(b) {
+        b += 1;
+    }
+    (a, b)
+}
+
 /// The sentence wholly containing `start..end`, if any (matches across a sentence end drop).
 fn sentence_of(spans: &[(usize, usize)], start: usize, end: usize) -> Option<usize> {
     let i = spans.partition_point(|s| s.1 <= start);
@@ -536,17 +1195,44 @@ fn sentence_of(spans: &[(usize, usize)], start: usize, end: usize) -> Option<usi
     (s.0 <= start && end <= s.1).then_some(i)
 }
 
-/// The trigger rule (see the module docs): verbs before nouns; then the first at or after the
-/// first actor mention, else the nearest before it.
-fn choose_trigger(cands: &[Candidate], first_mention: usize) -> Option<Candidate> {
-    let any_verb = cands.iter().any(|c| c.verb);
-    let mut pool = cands.iter().filter(|c| c.verb || !any_verb);
-    let mut before = None;
-    for c in pool.by_ref() {
-        if c.start >= first_mention {
-            return Some(*c);
+/// The trigger rule (see the module docs). Denial verbs that govern another trigger step
+/// aside; triggers whose interaction links two actors beat those with one actor on a side,
+/// which beat those with none; then ordinary
+/// verbs beat nouns and nouns beat statement words; then the first at or after the first
+/// actor mention wins, else the nearest before it. Returns an index into `cands`.
+fn choose_trigger(cands: &[Candidate], sides: &[Sides], first_mention: usize) -> Option<usize> {
+    let rank = |c: &Candidate| {
+        if c.ty == PloverType::Statement {
+            2
+        } else if c.verb {
+            0
+        } else {
+            1
         }
-        before = Some(*c);
+    };
+    let eligible: Vec<usize> = (0..cands.len()).filter(|&k| !sides[k].absorbed).collect();
+    let with = |n: usize| -> Vec<usize> {
+        eligible
+            .iter()
+            .copied()
+            .filter(|&k| sides[k].actor_count() >= n)
+            .collect()
+    };
+    let (linked, anchored) = (with(2), with(1));
+    let pool = if !linked.is_empty() {
+        linked
+    } else if !anchored.is_empty() {
+        anchored
+    } else {
+        eligible
+    };
+    let best = pool.iter().map(|&k| rank(&cands[k])).min()?;
+    let mut before = None;
+    for &k in pool.iter().filter(|&&k| rank(&cands[k]) == best) {
+        if cands[k].start >= first_mention {
+            return Some(k);
+        }
+        before = Some(k);
     }
     before
 }
@@ -824,6 +1510,214 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn more_actors() -> Vec<ActorSpec> {
+        let mut v = actors();
+        v.push(actor(
+            "netanyahu",
+            &["Benjamin Netanyahu", "Netanyahu"],
+            vec![role(
+                "Prime Minister of Israel",
+                &["Israeli prime minister"],
+                Some("2022-12-29"),
+                None,
+            )],
+        ));
+        v.push(actor(
+            "qatar-fm",
+            &["Mohammed bin Abdulrahman Al Thani"],
+            vec![role(
+                "Qatar's foreign minister",
+                &[],
+                Some("2016-01-28"),
+                None,
+            )],
+        ));
+        v.push(actor(
+            "erdogan",
+            &["Recep Tayyip Erdoğan", "Erdoğan"],
+            vec![],
+        ));
+        v.push(actor("jordan", &["Jordan"], vec![]));
+        v.push(actor("egypt", &["Egypt"], vec![]));
+        v
+    }
+
+    fn run2(text: &str) -> Extraction {
+        let ex = Extractor::new(&more_actors()).unwrap();
+        ex.extract(&Document {
+            title: "",
+            text,
+            date: Some(d("2023-11-12")),
+        })
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn source_target_participants_and_passives() {
+        // Who acted on whom, not only who was mentioned together.
+        let x = run2("Netanyahu met with Mikati in Amman on Tuesday.");
+        let e = &x.events[0];
+        assert_eq!(
+            (e.source.clone(), e.target.clone()),
+            (ids(&["netanyahu"]), ids(&["mikati"]))
+        );
+        assert_eq!(e.mode, Some("meet"));
+        let loc = e.location.as_ref().unwrap();
+        assert_eq!(
+            (loc.name.as_str(), loc.country.as_str()),
+            ("Amman", "Jordan")
+        );
+        assert_eq!(e.date, Some(d("2023-11-07")));
+        assert_eq!(e.date_source, Some("text"));
+        assert_eq!(
+            &e.sentence[e.trigger_span.unwrap().start..e.trigger_span.unwrap().end],
+            "met with"
+        );
+
+        let x = run2("Mikati was received by Netanyahu.");
+        let e = &x.events[0];
+        assert_eq!(
+            (e.source.clone(), e.target.clone()),
+            (ids(&["netanyahu"]), ids(&["mikati"]))
+        );
+        assert_eq!(e.mode, Some("host"));
+
+        let x = run2("Jordan and Egypt agreed to extend the truce.");
+        let e = &x.events[0];
+        assert_eq!(e.participants, ids(&["egypt", "jordan"]));
+        assert!(e.source.is_empty() && e.target.is_empty());
+        assert_eq!(e.mode, Some("ceasefire"));
+
+        // A statement: the speaker is the source, the reported subject is not a target.
+        let x = run2("Netanyahu said Mikati had been warned.");
+        assert_eq!(
+            x.events[0]
+                .interactions
+                .iter()
+                .find(|i| i.event_type == PloverType::Statement)
+                .map(|i| i.source.clone()),
+            Some(ids(&["netanyahu"]))
+        );
+    }
+
+    #[test]
+    fn status_of_planned_denied_and_hypothetical_events() {
+        // A meeting that did not happen must not read as one that did.
+        let st = |t: &str| run2(t).events[0].status;
+        assert_eq!(
+            st("Netanyahu is scheduled to meet Mikati next week."),
+            Status::Planned
+        );
+        assert_eq!(st("Netanyahu will travel to Jordan."), Status::Planned);
+        assert_eq!(st("Netanyahu did not meet Mikati."), Status::Denied);
+        assert_eq!(st("Netanyahu could meet Mikati."), Status::Hypothetical);
+        let x = run2("Netanyahu denied holding talks with Mikati.");
+        assert_eq!(x.events[0].event_type, Some(PloverType::Consult));
+        assert_eq!(x.events[0].status, Status::Denied);
+        assert_eq!(x.events[0].target, ids(&["mikati"]));
+        assert_eq!(
+            run2("Netanyahu will meet Mikati next week.").events[0].date,
+            Some(d("2023-11-19"))
+        );
+    }
+
+    #[test]
+    fn coreference_pronouns_roles_and_descriptions() {
+        // "He", "his" and "the prime minister" after a named actor are that actor.
+        let x = run2("Netanyahu arrived in Amman. He later met Mikati. His talks were long.");
+        assert_eq!(x.events.len(), 3, "{x:#?}");
+        assert_eq!(x.events[1].actors, ids(&["mikati", "netanyahu"]));
+        assert_eq!(x.events[1].source, ids(&["netanyahu"]));
+        let m = &x.events[1].mentions[0];
+        assert!(
+            m.resolved && m.how == Some("pronoun") && m.text == "He",
+            "{m:?}"
+        );
+        assert_eq!(x.events[2].actors, ids(&["netanyahu"]));
+
+        let x = run2("Netanyahu spoke to reporters. The prime minister then flew to Cairo.");
+        let m = &x.events[1].mentions[0];
+        assert_eq!(
+            (m.actor.as_str(), m.how),
+            ("netanyahu", Some("role")),
+            "{m:?}"
+        );
+        let x = run2("Qatar's foreign minister arrived. The minister met Netanyahu.");
+        let m = &x.events[1].mentions[0];
+        assert_eq!(
+            (m.actor.as_str(), m.how),
+            ("qatar-fm", Some("definite-description")),
+            "{m:?}"
+        );
+        // Two ministers in view: "the minister" is not claimed. No "the": not a reference.
+        let x = run2("Netanyahu and Qatar's foreign minister spoke. The prime minister left.");
+        assert!(x.events[1].mentions.iter().all(|m| m.actor == "netanyahu"));
+        let x = run2("Netanyahu spoke. Israeli officials said prime minister duties continue.");
+        assert_eq!(x.events.len(), 1);
+        // A shared surname is ambiguous: the pronoun is not claimed.
+        let x = run2("Clinton spoke. He left.");
+        assert_eq!(x.events.len(), 1, "{x:#?}");
+        // Nothing before it: nothing to resolve.
+        assert!(
+            run2("He met Mikati.").events[0]
+                .mentions
+                .iter()
+                .all(|m| !m.resolved)
+        );
+    }
+
+    #[test]
+    fn roles_bound_to_country_and_diacritics() {
+        // One configured role spelling matches the others a wire may use.
+        for text in [
+            "The Qatari foreign minister arrived.",
+            "The foreign minister of Qatar arrived.",
+            "Qatar's foreign minister arrived.",
+        ] {
+            let x = run2(text);
+            assert_eq!(x.actors, ids(&["qatar-fm"]), "{text}");
+            assert!(x.events[0].mentions[0].via_role);
+        }
+        assert!(
+            run2("The Jordanian foreign minister arrived.")
+                .actors
+                .is_empty()
+        );
+        assert_eq!(run2("Erdogan spoke.").actors, ids(&["erdogan"]));
+        assert_eq!(
+            run2("Mohammed bin Abdulrahman al-Thani spoke.").actors,
+            ids(&["qatar-fm"])
+        );
+    }
+
+    #[test]
+    fn other_languages_match_names_but_are_not_typed() {
+        // A French verb must never get an English type; the names still count.
+        let x = run2(
+            "Le Premier ministre israélien Benjamin Netanyahu a rencontré vendredi Najib Mikati à Amman pour discuter de la guerre et de la situation humanitaire.",
+        );
+        assert_eq!(x.actors, ids(&["mikati", "netanyahu"]));
+        let e = &x.events[0];
+        assert_eq!(e.lang, "fr");
+        assert_eq!(e.event_type, None);
+        assert!(e.interactions.is_empty());
+        assert_eq!(run2("Netanyahu met Mikati.").events[0].lang, "en");
+    }
+
+    #[test]
+    fn statement_type_and_cameo() {
+        // Public statements are their own type, and every interaction carries its CAMEO code.
+        let x = run2("Netanyahu told reporters the war would go on.");
+        assert_eq!(x.events[0].event_type, Some(PloverType::Statement));
+        assert_eq!(x.events[0].interactions[0].cameo, "01");
+        let x = run2("Netanyahu spoke by phone with Mikati.");
+        assert_eq!(x.events[0].mode, Some("phone"));
+        assert_eq!(x.events[0].interactions[0].cameo, "041");
     }
 
     #[test]
