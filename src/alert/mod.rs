@@ -6,7 +6,7 @@
 //! article (`scope = "window"`, `min_sources > 1`) see earlier articles through the
 //! [`History`] trait, which the pipeline implements over the store and tests over a `Vec`.
 
-pub mod simhash;
+pub mod similar;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -268,7 +268,7 @@ fn on_opposite_sides(event: &ExtractedEvent, matched: &[String]) -> bool {
 
 /// True when `phrase` (already lowercase) occurs in `words` on word boundaries.
 fn has_phrase(words: &[String], phrase: &str) -> bool {
-    let want = simhash::words(phrase);
+    let want = similar::words(phrase);
     !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
 }
 
@@ -278,7 +278,7 @@ fn keywords_ok(rule: &RuleConfig, text: &str) -> bool {
     if k.is_empty() {
         return true;
     }
-    let words = simhash::words(text);
+    let words = similar::words(text);
     k.all.iter().all(|w| has_phrase(&words, w))
         && (k.any.is_empty() || k.any.iter().any(|w| has_phrase(&words, w)))
         && !k.none.iter().any(|w| has_phrase(&words, w))
@@ -432,12 +432,15 @@ fn outlets(views: &[&View<'_>]) -> Vec<String> {
         i
     }
     let hosts: Vec<Option<String>> = views.iter().map(|v| v.host()).collect();
-    let hashes: Vec<u64> = views.iter().map(|v| simhash::simhash(v.text)).collect();
+    let prints: Vec<similar::Shingles> = views
+        .iter()
+        .map(|v| similar::Shingles::of(v.text))
+        .collect();
     for i in 0..n {
         for j in (i + 1)..n {
             let same = views[i].feed == views[j].feed
                 || (hosts[i].is_some() && hosts[i] == hosts[j])
-                || simhash::near_duplicate(hashes[i], hashes[j]);
+                || prints[i].same_story(&prints[j]);
             if same {
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                 parent[b] = a;
@@ -633,13 +636,13 @@ fn push_supported(
     raised_at: DateTime<Utc>,
     out: &mut Vec<Candidate>,
 ) {
+    support.sort_by(|a, b| (a.0.at, a.0.article_id).cmp(&(b.0.at, b.0.article_id)));
     let views: Vec<&View<'_>> = support.iter().map(|(v, _)| *v).collect();
     let sources = outlets(&views);
     if sources.len() < rule.min_sources {
         return;
     }
     let multi = support.len() > 1;
-    support.sort_by(|a, b| (a.0.at, a.0.article_id).cmp(&(b.0.at, b.0.article_id)));
     let anchor = support[0].0.article_id.to_owned();
     let event_type = support
         .iter()
