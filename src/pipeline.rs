@@ -324,17 +324,112 @@ pub async fn relay_once(
     stats: &Stats,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
-    let due: Vec<_> = store
-        .outbox_pending()?
-        .into_iter()
-        .filter(|e| e.next_attempt_at <= now)
-        .collect();
+    let pending = store.outbox_pending()?;
+    let mut due = Vec::new();
+    // Digest-mode notifiers: their due entries go out together, once the group is due.
+    let mut digests: BTreeMap<String, Vec<OutboxEntry>> = BTreeMap::new();
+    for entry in pending {
+        if entry.next_attempt_at > now {
+            continue;
+        }
+        match prepared.notifiers.get(&entry.notifier) {
+            Some(n) if n.config().group_wait.is_some() => {
+                digests
+                    .entry(entry.notifier.clone())
+                    .or_default()
+                    .push(entry);
+            }
+            _ => due.push(entry),
+        }
+    }
+    for (id, entries) in digests {
+        let Some(notifier) = prepared.notifiers.get(&id) else {
+            continue;
+        };
+        let oldest = entries.iter().map(|e| e.queued_at).min().unwrap_or(now);
+        if notifier
+            .digest_due(oldest, oldest)
+            .is_some_and(|t| t <= now)
+        {
+            deliver_digest(prepared, store, stats, notifier, entries).await?;
+        }
+    }
     let outcomes: Vec<Result<(), StoreError>> = futures_util::stream::iter(due)
         .map(|entry| deliver_entry(prepared, store, stats, entry))
         .buffer_unordered(8)
         .collect()
         .await;
     outcomes.into_iter().collect()
+}
+
+/// When the relay next has work: the earliest entry due, with digest notifiers' grouping.
+fn next_due(prepared: &Prepared, pending: &[OutboxEntry]) -> Option<DateTime<Utc>> {
+    pending
+        .iter()
+        .map(|e| {
+            prepared
+                .notifiers
+                .get(&e.notifier)
+                .and_then(|n| n.digest_due(e.queued_at, e.next_attempt_at))
+                .unwrap_or(e.next_attempt_at)
+        })
+        .min()
+}
+
+/// Sends one digest for `entries` and records the outcome of each entry, exactly as
+/// single deliveries are recorded (so retries, dead letters and restarts work the same).
+async fn deliver_digest(
+    prepared: &Prepared,
+    store: &Store,
+    stats: &Stats,
+    notifier: &Notifier,
+    entries: Vec<OutboxEntry>,
+) -> Result<(), StoreError> {
+    let mut alerts = Vec::new();
+    let mut kept = Vec::new();
+    for entry in entries {
+        match store.get(&entry.alert_id)?.map(|e| e.event) {
+            Some(Event::AlertRaised(alert)) => {
+                alerts.push(alert);
+                kept.push(entry);
+            }
+            // A broken entry is handled (and given up) by the single path.
+            _ => deliver_entry(prepared, store, stats, entry).await?,
+        }
+    }
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    notifier.wait_turn().await;
+    let result = notifier.deliver_digest(&alerts).await;
+    for entry in kept {
+        let attempt = entry.attempts + 1;
+        match &result {
+            Ok(()) => {
+                store
+                    .append(vec![NewEvent {
+                        event_id: stable_id(
+                            "ntf",
+                            &[&entry.alert_id, &entry.notifier, "delivered"],
+                        ),
+                        occurred_at: Utc::now(),
+                        event: Event::NotificationDelivered(NotificationDelivered {
+                            alert_id: entry.alert_id.clone(),
+                            notifier: entry.notifier.clone(),
+                            attempt,
+                        }),
+                    }])
+                    .await?;
+                Stats::add(&stats.delivered, 1);
+            }
+            Err(error) => {
+                let next = notifier.next_attempt_for(attempt, Utc::now(), entry.queued_at);
+                warn!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, %error, "Digest notification failed.");
+                record_failure(store, stats, &entry, attempt, error.to_string(), next).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn deliver_entry(
@@ -449,7 +544,7 @@ pub async fn relay_loop(
         if drain && pending.is_empty() {
             return Ok(());
         }
-        let next_due = pending.iter().map(|e| e.next_attempt_at).min();
+        let next_due = next_due(&prepared, &pending);
         let sleep_for = next_due
             .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(std::time::Duration::from_secs(3600));

@@ -906,3 +906,40 @@ async fn dead_letters_are_listed_and_retried() {
         "{show}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouping_sends_one_digest() {
+    // group_wait batches a notifier's alerts into one message, Alertmanager-style; every
+    // alert is still recorded as delivered.
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[
+                It("a1", "2025-03-01 09:00", "Kellner met Odum in Oslo."),
+                It("a2", "2025-03-01 10:00", "Kellner met Rahim in Bergen."),
+                It("a3", "2025-03-01 11:00", "Gruber met Odum in Riga."),
+            ],
+        ),
+    );
+    let rules = "\n[[rule]]\nid = \"any-pair\"\nactors = [\"kellner\", \"gruber\", \"odum\", \"rahim\"]\nmin_actors = 2\nnotify = [\"hook\"]\n";
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "A")],
+        &format!("{rules}{}", hook(&inbox, "group_wait = \"300ms\"")),
+    ));
+    run_once(&cfg).await;
+    let got = inbox.all("hook");
+    assert_eq!(got.len(), 1, "{got:?}");
+    let body = got[0].json();
+    assert_eq!(body["digest"], true);
+    assert_eq!(body["alerts"].as_array().unwrap().len(), 3);
+    let delivered = json_lines(
+        &cfg.parley_async(&["events", "--kind", "notification.delivered", "--json"])
+            .await,
+    );
+    assert_eq!(delivered.len(), 3);
+}

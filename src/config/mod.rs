@@ -295,6 +295,12 @@ pub struct NotifierConfig {
     pub template: Option<String>,
     /// At most one delivery per this span; later ones wait their turn. None = unlimited.
     pub rate_limit: Option<Duration>,
+    /// Digest mode (Alertmanager's group_wait): once the oldest pending alert has waited this
+    /// long, every pending alert for this notifier goes out as ONE message. None = one
+    /// message per alert.
+    pub group_wait: Option<Duration>,
+    /// In digest mode, the least time between two digests. Default [`DEFAULT_GROUP_INTERVAL`].
+    pub group_interval: Duration,
 }
 
 /// Which chat service's incoming-webhook format to speak.
@@ -534,6 +540,8 @@ pub const DEFAULT_RETRY_INITIAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(60 * 60);
 /// Default notifier `max_age`: a day of retries before an alert becomes a dead letter.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default notifier `group_interval` (digest mode): Alertmanager's default.
+pub const DEFAULT_GROUP_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Default rule `window` (window scope and corroboration span): two days, a news cycle.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(48 * 60 * 60);
 

@@ -145,6 +145,8 @@ pub(crate) struct RawNotifier {
     pub token: Option<Str>,
     pub token_file: Option<Str>,
     pub program: Option<Spanned<Vec<Str>>>,
+    pub group_wait: Option<Str>,
+    pub group_interval: Option<Str>,
 }
 
 /// A file's text and where it is, so any byte span can become `file:line`.

@@ -936,6 +936,17 @@ impl Builder<'_> {
                 format!("notifier {id:?}: retry_max is shorter than retry_initial"),
             ));
         }
+        let group_wait = n
+            .group_wait
+            .as_ref()
+            .map(|g| self.duration(file, g, &format!("notifier {id:?}: group_wait"), true))
+            .transpose()?;
+        let group_interval = self.opt_duration(
+            file,
+            n.group_interval.as_ref(),
+            &format!("notifier {id:?}: group_interval"),
+            DEFAULT_GROUP_INTERVAL,
+        )?;
         Ok(NotifierConfig {
             id,
             kind,
@@ -946,6 +957,8 @@ impl Builder<'_> {
             min_severity,
             template,
             rate_limit,
+            group_wait,
+            group_interval,
         })
     }
 

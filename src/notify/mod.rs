@@ -52,6 +52,8 @@ pub struct Notifier {
     client: Option<reqwest::Client>,
     /// When the next delivery may start, for `rate_limit` (shared by clones).
     next_slot: Arc<Mutex<Option<tokio::time::Instant>>>,
+    /// When the last digest went out, for `group_interval` (shared by clones).
+    last_digest: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
 }
 
 fn http_client(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
@@ -106,6 +108,7 @@ impl Notifier {
             config,
             client,
             next_slot: Arc::new(Mutex::new(None)),
+            last_digest: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 
@@ -233,7 +236,110 @@ impl Notifier {
                 self.post(request).await
             }
             NotifierKind::Command { program, timeout } => {
-                run_command(program, *timeout, alert).await
+                let payload =
+                    serde_json::to_value(alert).map_err(|e| NotifyError::Command(e.to_string()))?;
+                run_program(program, *timeout, &alert.alert_id, &payload).await
+            }
+        }
+    }
+
+    /// In digest mode, when the digest holding these pending entries (queued at
+    /// `queued_at`, not before `not_before`) is due: the oldest has waited `group_wait`, and
+    /// `group_interval` has passed since the last digest. `None` outside digest mode.
+    pub fn digest_due(
+        &self,
+        oldest_queued: DateTime<Utc>,
+        not_before: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let wait = self.config.group_wait?;
+        let mut due =
+            oldest_queued + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        if let Some(last) = self.last_digest.lock().ok().and_then(|l| *l) {
+            due = due.max(
+                last + chrono::Duration::from_std(self.config.group_interval)
+                    .unwrap_or(chrono::Duration::MAX),
+            );
+        }
+        Some(due.max(not_before))
+    }
+
+    /// Delivers several alerts as one digest message (digest mode). Webhooks receive
+    /// `{"digest": true, "alerts": [...]}` with an `Idempotency-Key` derived from the alert
+    /// ids; text channels one message listing every alert.
+    pub async fn deliver_digest(&self, alerts: &[Alert]) -> Result<(), NotifyError> {
+        if let Ok(mut last) = self.last_digest.lock() {
+            *last = Some(Utc::now());
+        }
+        if alerts.len() == 1 {
+            return self.deliver(&alerts[0]).await;
+        }
+        let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+        let key = crate::events::stable_id("digest", &ids);
+        let worst = alerts.iter().map(|a| a.severity).max().unwrap_or_default();
+        let title = format!("[{}] {} parley alerts", worst.as_str(), alerts.len());
+        let mut bodies = Vec::new();
+        for a in alerts {
+            bodies.push(format!("- {}", self.title(a)?));
+            bodies.push(
+                self.body(a)?
+                    .lines()
+                    .map(|l| format!("  {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        let body = bodies.join("\n");
+        let client = self.client.as_ref();
+        match &self.config.kind {
+            NotifierKind::Stdout | NotifierKind::Log => {
+                for a in alerts {
+                    self.deliver(a).await?;
+                }
+                Ok(())
+            }
+            NotifierKind::Webhook {
+                url,
+                headers,
+                secret,
+                ..
+            } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
+                let bytes = serde_json::to_vec(&payload)
+                    .map_err(|e| NotifyError::Request(e.to_string()))?;
+                let mut request = client
+                    .post(url.clone())
+                    .header("Idempotency-Key", &key)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json");
+                if let Some(secret) = secret {
+                    request = request.header("X-Parley-Signature", signature(secret, &bytes));
+                }
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                self.post(request.body(bytes)).await
+            }
+            NotifierKind::Chat { flavor, url, .. } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let payload = chat_payload(*flavor, &title, &body, &alerts[0]);
+                self.post(client.post(url.clone()).json(&payload)).await
+            }
+            NotifierKind::Ntfy { url, token, .. } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let mut request = client
+                    .post(url.clone())
+                    .header("Title", title)
+                    .header("Priority", ntfy_priority(worst))
+                    .header("Tags", format!("{},parley,digest", worst.as_str()))
+                    .body(body);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                self.post(request).await
+            }
+            NotifierKind::Command { program, timeout } => {
+                let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
+                run_program(program, *timeout, &key, &payload).await
             }
         }
     }
@@ -349,20 +455,21 @@ pub fn chat_payload(
     }
 }
 
-/// Runs `program` (no shell) with the alert JSON on stdin and `PARLEY_ALERT_ID` in its
-/// environment (its idempotency key); kills it after `timeout`.
-async fn run_command(
+/// Runs `program` (no shell) with `payload` (the alert JSON) on stdin and `PARLEY_ALERT_ID`
+/// (the idempotency key) in its environment; kills it after `timeout`.
+async fn run_program(
     program: &[String],
     timeout: Duration,
-    alert: &Alert,
+    key: &str,
+    payload: &serde_json::Value,
 ) -> Result<(), NotifyError> {
     let Some((exe, args)) = program.split_first() else {
         return Err(NotifyError::Command("empty program".into()));
     };
-    let body = serde_json::to_vec(alert).map_err(|e| NotifyError::Command(e.to_string()))?;
+    let body = serde_json::to_vec(payload).map_err(|e| NotifyError::Command(e.to_string()))?;
     let mut child = tokio::process::Command::new(exe)
         .args(args)
-        .env("PARLEY_ALERT_ID", &alert.alert_id)
+        .env("PARLEY_ALERT_ID", key)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -416,6 +523,8 @@ mod tests {
             min_severity: Severity::Info,
             template: None,
             rate_limit: None,
+            group_wait: None,
+            group_interval: Duration::from_secs(300),
         };
         let n = Notifier::new(config).unwrap();
         let raised = Utc::now();
