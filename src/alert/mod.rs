@@ -419,44 +419,39 @@ fn article_matches<'a>(rule: &RuleConfig, view: &View<'a>) -> Vec<Match<'a>> {
     }
 }
 
-/// Groups articles into outlets: same feed, same site host, or a near-duplicate text (a wire
-/// copy) are one outlet. Returns one label per outlet, in first-seen order.
+/// Counts independent outlets among the supporting articles (in time order). Articles of one
+/// feed or one site host are one outlet; an outlet counts only if at least one of its articles
+/// is not a near-duplicate (a wire copy) of an article of an outlet already counted. Returns
+/// one label (site host, else feed name) per counted outlet.
 fn outlets(views: &[&View<'_>]) -> Vec<String> {
     let n = views.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
     let hosts: Vec<Option<String>> = views.iter().map(|v| v.host()).collect();
     let prints: Vec<similar::Shingles> = views
         .iter()
         .map(|v| similar::Shingles::of(v.text))
         .collect();
+    // Outlet of each article: the first earlier article sharing its feed or host.
+    let mut outlet: Vec<usize> = (0..n).collect();
     for i in 0..n {
-        for j in (i + 1)..n {
-            let same = views[i].feed == views[j].feed
-                || (hosts[i].is_some() && hosts[i] == hosts[j])
-                || prints[i].same_story(&prints[j]);
-            if same {
-                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                parent[b] = a;
-            }
+        if let Some(j) = (0..i).find(|&j| {
+            views[i].feed == views[j].feed || (hosts[i].is_some() && hosts[i] == hosts[j])
+        }) {
+            outlet[i] = outlet[j];
         }
     }
+    let mut counted: Vec<usize> = Vec::new();
     let mut labels = Vec::new();
-    let mut seen = BTreeSet::new();
-    for i in 0..n {
-        let root = find(&mut parent, i);
-        if seen.insert(root) {
-            labels.push(
-                hosts[root]
-                    .clone()
-                    .unwrap_or_else(|| views[root].feed.to_owned()),
-            );
+    for o in 0..n {
+        if outlet[o] != o {
+            continue;
+        }
+        let members: Vec<usize> = (0..n).filter(|&i| outlet[i] == o).collect();
+        let original = members.iter().any(|&i| {
+            !(0..n).any(|j| counted.contains(&outlet[j]) && prints[i].same_story(&prints[j]))
+        });
+        if original {
+            counted.push(o);
+            labels.push(hosts[o].clone().unwrap_or_else(|| views[o].feed.to_owned()));
         }
     }
     labels
@@ -964,5 +959,229 @@ mod tests {
         ));
         assert!(!in_cooldown(None, now, six_h));
         assert!(!in_cooldown(Some(now), now, None));
+    }
+
+    fn past(
+        id: &str,
+        feed: &str,
+        host: &str,
+        day: u32,
+        text: &str,
+        events: Vec<ExtractedEvent>,
+    ) -> PastArticle {
+        use chrono::TimeZone;
+        PastArticle {
+            article_id: id.into(),
+            title: id.into(),
+            url: Some(format!("https://{host}/{id}")),
+            feed: feed.into(),
+            published: Some(Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap()),
+            at: Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap(),
+            text: text.into(),
+            events,
+        }
+    }
+
+    fn eval_past(
+        cfg: &Config,
+        current: &PastArticle,
+        history: &Vec<PastArticle>,
+    ) -> Vec<Candidate> {
+        let art = ArticleRef {
+            article_id: &current.article_id,
+            title: &current.title,
+            url: current.url.as_deref(),
+            feed: &current.feed,
+            published: current.published,
+        };
+        let extraction = extraction(current.events.clone());
+        evaluate_with(cfg, &art, &current.text, &extraction, Utc::now(), history).unwrap()
+    }
+
+    fn pair(scope: Scope) -> RuleConfig {
+        rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            scope,
+            vec![],
+        )
+    }
+
+    #[test]
+    fn window_scope_spans_articles_inside_the_window_only() {
+        // Window scope joins actors across articles, but only within `window` of each other.
+        let cfg = config(vec![pair(Scope::Window)]);
+        let a = past(
+            "p1",
+            "F1",
+            "one.example",
+            1,
+            "a spoke",
+            vec![event(0, &["a"], None)],
+        );
+        let near = past(
+            "p2",
+            "F2",
+            "two.example",
+            2,
+            "b spoke",
+            vec![event(0, &["b"], None)],
+        );
+        let far = past(
+            "p3",
+            "F2",
+            "two.example",
+            9,
+            "b spoke",
+            vec![event(0, &["b"], None)],
+        );
+        assert!(eval_past(&cfg, &far, &vec![a.clone()]).is_empty());
+        let got = eval_past(&cfg, &near, &vec![a.clone()]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].alert.evidence.len(), 2);
+        // Anchored on the earliest article: the same pair re-derived later is the same alert.
+        let later = past(
+            "p4",
+            "F3",
+            "three.example",
+            2,
+            "b again",
+            vec![event(0, &["b"], None)],
+        );
+        let again = eval_past(&cfg, &later, &vec![a, near]);
+        assert_eq!(again[0].alert.alert_id, got[0].alert.alert_id);
+    }
+
+    #[test]
+    fn corroboration_counts_outlets_by_feed_host_and_story() {
+        // Same host or a reprint is one outlet; an independent report is a second one.
+        let mut r = pair(Scope::Sentence);
+        r.min_sources = 2;
+        let cfg = config(vec![r]);
+        let story = "a met b in the capital on tuesday to discuss the ceasefire and hostages";
+        let first = past(
+            "p1",
+            "Wire",
+            "wire.example",
+            1,
+            story,
+            vec![event(0, &["a", "b"], None)],
+        );
+        let same_host = past(
+            "p2",
+            "Wire World",
+            "wire.example",
+            1,
+            "a met b, other words entirely here",
+            vec![event(0, &["a", "b"], None)],
+        );
+        assert!(eval_past(&cfg, &same_host, &vec![first.clone()]).is_empty());
+        let copy = past(
+            "p3",
+            "Paper",
+            "paper.example",
+            1,
+            &format!("CAIRO - {story}"),
+            vec![event(0, &["a", "b"], None)],
+        );
+        assert!(eval_past(&cfg, &copy, &vec![first.clone()]).is_empty());
+        let own = past(
+            "p4",
+            "Paper",
+            "paper.example",
+            2,
+            "our reporter saw a meet b at the palace",
+            vec![event(0, &["a", "b"], None)],
+        );
+        let got = eval_past(&cfg, &own, &vec![first, copy]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].alert.sources, vec!["wire.example", "paper.example"]);
+        assert_eq!(got[0].alert.evidence.len(), 3);
+    }
+
+    #[test]
+    fn keywords_and_feeds_filter() {
+        // all/any/none on word boundaries; `feeds` restricts outlets.
+        let mut r = pair(Scope::Sentence);
+        r.keywords = crate::config::Keywords {
+            all: vec!["talks".into()],
+            any: vec!["ceasefire".into(), "hostage deal".into()],
+            none: vec!["anniversary".into()],
+            in_article: false,
+        };
+        let cfg = config(vec![r.clone()]);
+        let mk = |s: &str| {
+            let mut e = event(0, &["a", "b"], None);
+            e.sentence = s.into();
+            extraction(vec![e])
+        };
+        let run = |cfg: &Config, s: &str| evaluate(cfg, &ART, &mk(s), Utc::now()).len();
+        assert_eq!(run(&cfg, "A and B held talks on a hostage deal."), 1);
+        assert_eq!(
+            run(&cfg, "A and B held talks on a ceasefire anniversary."),
+            0
+        );
+        assert_eq!(run(&cfg, "A and B held talks on trade."), 0);
+        assert_eq!(
+            run(&cfg, "A and B discussed a ceasefire."),
+            0,
+            "talks is required"
+        );
+        assert_eq!(
+            run(&cfg, "A and B held talkshows on a ceasefire."),
+            0,
+            "word boundaries"
+        );
+        r.keywords = crate::config::Keywords::default();
+        r.feeds = vec!["Other".into()];
+        let cfg = config(vec![r]);
+        assert_eq!(run(&cfg, "A met B."), 0);
+    }
+
+    #[test]
+    fn event_scope_needs_a_typed_event() {
+        // An untyped co-mention is no interaction; a typed one between both actors is.
+        let cfg = config(vec![pair(Scope::Event)]);
+        let e = extraction(vec![event(0, &["a", "b"], None)]);
+        assert!(evaluate(&cfg, &ART, &e, Utc::now()).is_empty());
+        let e = extraction(vec![event(0, &["a", "b"], Some(PloverType::Consult))]);
+        let got = evaluate(&cfg, &ART, &e, Utc::now());
+        assert_eq!(got[0].alert.scope, "event");
+    }
+
+    #[test]
+    fn silences_match_rule_actors_and_time() {
+        // A silence covers its rule, alerts naming all its actors, until it ends.
+        let now = Utc::now();
+        let alert = Alert {
+            rule: "r".into(),
+            actors: vec!["a".into(), "b".into()],
+            ..Default::default()
+        };
+        let s = |rule: &str, actors: &[&str], hours: i64| SilenceAdded {
+            silence_id: "s".into(),
+            rule: rule.into(),
+            actors: actors.iter().map(|a| a.to_string()).collect(),
+            until: now + chrono::Duration::hours(hours),
+            reason: "x".into(),
+        };
+        assert!(silenced_by(&[s("r", &["a"], 1)], &alert, now).is_some());
+        assert!(silenced_by(&[s("r", &[], 1)], &alert, now).is_some());
+        assert!(silenced_by(&[s("r", &["c"], 1)], &alert, now).is_none());
+        assert!(silenced_by(&[s("q", &[], 1)], &alert, now).is_none());
+        assert!(silenced_by(&[s("r", &[], -1)], &alert, now).is_none());
+    }
+
+    #[test]
+    fn rule_hash_tracks_matching_definition_only() {
+        // Changing what matches is a rule change; changing severity or notifiers is not.
+        let r = pair(Scope::Sentence);
+        let mut louder = r.clone();
+        louder.severity = crate::events::Severity::Critical;
+        assert_eq!(rule_hash(&r), rule_hash(&louder));
+        let mut wider = r.clone();
+        wider.scope = Scope::Article;
+        assert_ne!(rule_hash(&r), rule_hash(&wider));
     }
 }
