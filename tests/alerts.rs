@@ -943,3 +943,50 @@ async fn grouping_sends_one_digest() {
     );
     assert_eq!(delivered.len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rule_and_notifier_fields_are_located_config_errors() {
+    // New rule and notifier keys are validated like the old ones: exit 78, file:line, no secret.
+    let feeds = FeedServer::start().await;
+    let cases = [
+        (
+            "\n[[rule]]\nid = \"r\"\nactors = [\"kellner\"]\nscope = \"galaxy\"\n",
+            "unknown scope",
+        ),
+        (
+            "\n[[rule]]\nid = \"r\"\nactors = [\"kellner\"]\nseverity = \"loud\"\n",
+            "unknown severity",
+        ),
+        (
+            "\n[[rule]]\nid = \"r\"\nactors = [\"kellner\"]\nfeeds = [\"Nope\"]\n",
+            "unknown feed",
+        ),
+        (
+            "\n[[rule]]\nid = \"r\"\nactors = [\"kellner\"]\nstatus = [\"rumoured\"]\n",
+            "unknown status",
+        ),
+        (
+            "\n[[notifier]]\nid = \"n\"\ntype = \"ntfy\"\nurl = \"http://127.0.0.1:1/t\"\nsecret = \"hush-hush\"\n",
+            "does not apply",
+        ),
+        (
+            "\n[[notifier]]\nid = \"n\"\ntype = \"slack\"\nurl = \"http://127.0.0.1:1/t\"\ntemplate = \"{{ rule \"\n",
+            "template",
+        ),
+        (
+            "\n[[notifier]]\nid = \"n\"\ntype = \"command\"\n",
+            "needs a `program`",
+        ),
+    ];
+    for (rest, want) in cases {
+        let cfg = TestConfig::new(&config(&feeds, &[("a.xml", "A")], rest));
+        let out = cfg.parley_async(&["check"]).await;
+        assert_eq!(out.status.code(), Some(78), "{rest}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(want) && err.contains("parley.toml:"),
+            "{rest}: {err}"
+        );
+        assert!(!err.contains("hush-hush"));
+    }
+}
