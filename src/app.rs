@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, LogFormat};
+use crate::cli::{AlertsAction, Cli, Command, LogFormat, SilenceAction};
 use crate::commands::{self, EventFilter};
 use crate::config;
 use crate::daemon::{self, RunOptions};
@@ -31,6 +31,14 @@ pub fn init_logging(format: LogFormat) {
 fn open_store(cli: &Cli) -> Result<Store, Error> {
     let config = config::load(&cli.config)?;
     Ok(Store::open(&config.daemon.state_dir)?)
+}
+
+/// Writes one line of command output.
+fn say(out: &mut dyn std::io::Write, line: &str) -> Result<(), Error> {
+    writeln!(out, "{line}").map_err(|source| Error::Io {
+        path: "<stdout>".into(),
+        source,
+    })
 }
 
 /// Runs the command. Returns what the command printed on success via stdout.
@@ -100,10 +108,68 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             result
         }
         Command::Alerts {
+            action: Some(action),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let store = Store::open(&config.daemon.state_dir)?;
+            let result = match action {
+                AlertsAction::Show { id } => commands::alerts_show(&store, &config, id, &mut out),
+                AlertsAction::Ack { id } => commands::alerts_ack(&store, id)
+                    .await
+                    .and_then(|id| say(&mut out, &format!("acknowledged {id}"))),
+                AlertsAction::Retry { id } => commands::alerts_retry(&store, id)
+                    .await
+                    .and_then(|n| say(&mut out, &format!("re-queued {n} failed deliveries"))),
+            };
+            store.shutdown().await?;
+            result
+        }
+        Command::Alerts {
+            failed: true, json, ..
+        } => {
+            let store = open_store(&cli)?;
+            let result = commands::alerts_failed(&store, *json, &mut out);
+            store.shutdown().await?;
+            result
+        }
+        Command::Silence { action } => {
+            let config = config::load(&cli.config)?;
+            let store = Store::open(&config.daemon.state_dir)?;
+            let result = match action {
+                SilenceAction::Add {
+                    rule,
+                    actors,
+                    duration,
+                    reason,
+                } => commands::silence_add(&store, &config, rule, actors, duration, reason)
+                    .await
+                    .and_then(|id| say(&mut out, &id)),
+                SilenceAction::List => commands::silence_list(&store, &mut out),
+                SilenceAction::Expire { id } => commands::silence_expire(&store, id)
+                    .await
+                    .and_then(|()| say(&mut out, &format!("expired {id}"))),
+            };
+            store.shutdown().await?;
+            result
+        }
+        Command::Backtest { rule, since, json } => {
+            let since = since
+                .as_deref()
+                .map(|s| commands::parse_since(s, chrono::Utc::now()))
+                .transpose()?;
+            let prepared = crate::pipeline::Prepared::load(&cli.config)?;
+            let store = Store::open(&prepared.config.daemon.state_dir)?;
+            let result = commands::backtest(&prepared, &store, rule, since, *json, &mut out);
+            store.shutdown().await?;
+            result.map(|_| ())
+        }
+        Command::Alerts {
             rule,
             since,
             limit,
             json,
+            ..
         } => {
             let since = since
                 .as_deref()

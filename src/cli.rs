@@ -77,8 +77,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List raised alerts.
+    /// List raised alerts, or act on one (show, ack, retry).
+    #[command(args_conflicts_with_subcommands = true)]
     Alerts {
+        /// show | ack | retry.
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
+        /// List dead letters (deliveries given up) instead of alerts.
+        #[arg(long)]
+        failed: bool,
         /// Only alerts of this rule.
         #[arg(long)]
         rule: Option<String>,
@@ -114,5 +121,72 @@ pub enum Command {
         /// Fail (exit 1) if pair + status F1 is below this.
         #[arg(long)]
         min_status_f1: Option<f64>,
+    },
+    /// Mute a rule (optionally for some actors) for a while; list and expire silences.
+    Silence {
+        /// add | list | expire.
+        #[command(subcommand)]
+        action: SilenceAction,
+    },
+    /// Print the alerts a rule would have raised over the stored articles. Appends and
+    /// notifies nothing.
+    Backtest {
+        /// The rule id (as in the current config).
+        #[arg(long)]
+        rule: String,
+        /// Only articles since this date or duration (e.g. 30d).
+        #[arg(long)]
+        since: Option<String>,
+        /// One alert per line, in the webhook payload's shape.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `parley alerts ...` actions.
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Why an alert fired: rule, actors, the aliases or roles that matched, evidence,
+    /// deliveries.
+    Show {
+        /// Alert id (a unique prefix is enough).
+        id: String,
+    },
+    /// Acknowledge an alert.
+    Ack {
+        /// Alert id (a unique prefix is enough).
+        id: String,
+    },
+    /// Put an alert's dead letters back into the outbox.
+    Retry {
+        /// Alert id (a unique prefix is enough).
+        id: String,
+    },
+}
+
+/// `parley silence ...` actions.
+#[derive(Debug, Subcommand)]
+pub enum SilenceAction {
+    /// Add a silence.
+    Add {
+        /// Rule id.
+        #[arg(long)]
+        rule: String,
+        /// Only alerts naming all of these actor ids (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        actors: Vec<String>,
+        /// How long (e.g. 12h).
+        #[arg(long = "for")]
+        duration: String,
+        /// Why (shown in `silence list`).
+        #[arg(long)]
+        reason: String,
+    },
+    /// List silences (active and past their end, until expired).
+    List,
+    /// End a silence now.
+    Expire {
+        /// Silence id.
+        id: String,
     },
 }

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config;
 use crate::error::Error;
-use crate::events::{Envelope, Event};
+use crate::events::{
+    AlertAcked, Envelope, Event, NewEvent, NotificationRetried, SilenceAdded, SilenceExpired,
+    stable_id,
+};
 use crate::extract::{Document, ExtractedEvent, Extractor};
 use crate::pipeline::Prepared;
 use crate::plover::PloverType;
@@ -304,6 +307,22 @@ pub fn describe(env: &Envelope) -> String {
             if n.gave_up { ", gave up" } else { "" },
             n.error
         ),
+        Event::NotificationRetried(n) => format!("{} -> {} re-queued", n.alert_id, n.notifier),
+        Event::SilenceAdded(si) => format!(
+            "{} rule {}{} until {}: {}",
+            si.silence_id,
+            si.rule,
+            if si.actors.is_empty() {
+                String::new()
+            } else {
+                format!(" actors {}", si.actors.join(","))
+            },
+            si.until.format("%Y-%m-%d %H:%M"),
+            si.reason
+        ),
+        Event::SilenceExpired(si) => si.silence_id.clone(),
+        Event::AlertAcked(a) => a.alert_id.clone(),
+        Event::RuleChanged(r) => format!("{} {}", r.rule, r.hash),
     };
     format!(
         "{:>7}  {}  {:<22}  {}",
@@ -410,4 +429,339 @@ pub async fn replay(store: &Store) -> Result<u64, Error> {
     let stats = store.replay(&progress).await?;
     bar.finish_and_clear();
     Ok(stats.events)
+}
+
+/// Finds an alert by id or unique id prefix.
+pub fn find_alert(store: &Store, id: &str) -> Result<crate::events::Alert, Error> {
+    if let Some(env) = store.get(id)?
+        && let Event::AlertRaised(alert) = env.event
+    {
+        return Ok(alert);
+    }
+    let mut found = Vec::new();
+    for env in store.iter_from(1) {
+        if let Event::AlertRaised(alert) = env?.event
+            && alert.alert_id.starts_with(id)
+        {
+            found.push(alert);
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Error::Usage(format!("no alert {id:?}"))),
+        n => Err(Error::Usage(format!(
+            "{n} alerts start with {id:?}; give more of the id"
+        ))),
+    }
+}
+
+/// `parley alerts show ID`: everything that explains an alert.
+pub fn alerts_show(
+    store: &Store,
+    config: &config::Config,
+    id: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let alert = find_alert(store, id)?;
+    let mut lines = vec![
+        format!("alert     {}", alert.alert_id),
+        format!("rule      {}", alert.rule),
+        format!("severity  {}", alert.severity.as_str()),
+        format!(
+            "scope     {}{}",
+            alert.scope,
+            alert
+                .event_type
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default()
+        ),
+        format!("raised    {}", alert.raised_at.to_rfc3339()),
+    ];
+    let names: Vec<String> = alert
+        .actors
+        .iter()
+        .zip(&alert.actor_names)
+        .map(|(id, name)| format!("{name} [{id}]"))
+        .collect();
+    lines.push(format!("actors    {}", names.join(", ")));
+    if let Some(rule) = config.rules.iter().find(|r| r.id == alert.rule) {
+        let slots: Vec<String> = rule
+            .slots
+            .iter()
+            .map(|s| match s {
+                config::RuleSlot::Actor(a) => a.clone(),
+                config::RuleSlot::Group { id, .. } => format!("group:{id}"),
+            })
+            .collect();
+        lines.push(format!(
+            "matched   {} of {} slots needed: {}",
+            rule.min_actors,
+            rule.slots.len(),
+            slots.join(", ")
+        ));
+        if store
+            .rule_record(&rule.id)?
+            .is_some_and(|r| r.hash != crate::alert::rule_hash(rule))
+        {
+            lines.push("note      the rule has changed since (reload to record it)".into());
+        }
+    }
+    if !alert.sources.is_empty() {
+        lines.push(format!("sources   {}", alert.sources.join(", ")));
+    }
+    if let Some(s) = &alert.silenced_by {
+        lines.push(format!("silenced  by {s} (recorded, not notified)"));
+    }
+    if alert.backfill {
+        lines.push("backfill  raised by a backfill after a rule change".into());
+    }
+    if let Some(at) = store.acked_at(&alert.alert_id)? {
+        lines.push(format!("acked     {}", at.to_rfc3339()));
+    }
+    lines.push("evidence".into());
+    for e in &alert.evidence {
+        lines.push(format!(
+            "  - \"{}\" [{}] {}{}",
+            e.title,
+            e.feed,
+            e.published.map(|p| p.to_rfc3339()).unwrap_or_default(),
+            e.url
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default()
+        ));
+        lines.push(format!("    {}", e.sentence));
+        for m in &e.mentions {
+            lines.push(format!(
+                "    {} matched by {} \"{}\"",
+                m.actor,
+                if m.via_role { "role" } else { "alias" },
+                m.text
+            ));
+        }
+    }
+    lines.push("deliveries".into());
+    for env in store.iter_from(1) {
+        let env = env?;
+        let line = match &env.event {
+            Event::NotificationDelivered(n) if n.alert_id == alert.alert_id => format!(
+                "  {} delivered to {} (attempt {})",
+                env.occurred_at.to_rfc3339(),
+                n.notifier,
+                n.attempt
+            ),
+            Event::NotificationFailed(n) if n.alert_id == alert.alert_id => format!(
+                "  {} {} attempt {} failed{}: {}",
+                env.occurred_at.to_rfc3339(),
+                n.notifier,
+                n.attempt,
+                if n.gave_up { " (gave up)" } else { "" },
+                n.error
+            ),
+            Event::NotificationRetried(n) if n.alert_id == alert.alert_id => format!(
+                "  {} {} re-queued",
+                env.occurred_at.to_rfc3339(),
+                n.notifier
+            ),
+            _ => continue,
+        };
+        lines.push(line);
+    }
+    for line in lines {
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// `parley alerts ack ID`: records an `alert.acked` event.
+pub async fn alerts_ack(store: &Store, id: &str) -> Result<String, Error> {
+    let alert = find_alert(store, id)?;
+    store
+        .append(vec![NewEvent {
+            event_id: stable_id("ack", &[&alert.alert_id]),
+            occurred_at: Utc::now(),
+            event: Event::AlertAcked(AlertAcked {
+                alert_id: alert.alert_id.clone(),
+            }),
+        }])
+        .await?;
+    Ok(alert.alert_id)
+}
+
+/// `parley alerts --failed`: the dead letters.
+pub fn alerts_failed(store: &Store, json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    for dead in store.dead_letters()? {
+        let line = if json {
+            serde_json::to_string(&dead).map_err(|e| Error::Input(e.to_string()))?
+        } else {
+            format!(
+                "{}  {}  {}  {} attempts: {}",
+                dead.failed_at.format("%Y-%m-%d %H:%M"),
+                dead.alert_id,
+                dead.notifier,
+                dead.attempts,
+                dead.error
+            )
+        };
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// `parley alerts retry ID`: re-queues every dead letter of the alert. Returns how many.
+pub async fn alerts_retry(store: &Store, id: &str) -> Result<usize, Error> {
+    let alert = find_alert(store, id)?;
+    let events: Vec<NewEvent> = store
+        .dead_letters()?
+        .into_iter()
+        .filter(|d| d.alert_id == alert.alert_id)
+        .map(|d| NewEvent {
+            event_id: stable_id(
+                "retry",
+                &[&d.alert_id, &d.notifier, &d.failed_at.to_rfc3339()],
+            ),
+            occurred_at: Utc::now(),
+            event: Event::NotificationRetried(NotificationRetried {
+                alert_id: d.alert_id,
+                notifier: d.notifier,
+            }),
+        })
+        .collect();
+    if events.is_empty() {
+        return Err(Error::Usage(format!(
+            "alert {} has no failed deliveries",
+            alert.alert_id
+        )));
+    }
+    let n = events.len();
+    store.append(events).await?;
+    Ok(n)
+}
+
+/// `parley silence add`: records a `silence.added` event and returns its id.
+pub async fn silence_add(
+    store: &Store,
+    config: &config::Config,
+    rule: &str,
+    actors: &[String],
+    duration: &str,
+    reason: &str,
+) -> Result<String, Error> {
+    if !config.rules.iter().any(|r| r.id == rule) {
+        return Err(Error::Usage(format!(
+            "--rule: no rule {rule:?} in the config"
+        )));
+    }
+    let mut actors: Vec<String> = actors
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    actors.sort();
+    actors.dedup();
+    for a in &actors {
+        if !config.actors.iter().any(|c| &c.spec.id == a) {
+            return Err(Error::Usage(format!(
+                "--actors: no actor {a:?} in the config"
+            )));
+        }
+    }
+    let span = humantime::parse_duration(duration)
+        .map_err(|e| Error::Usage(format!("--for {duration:?}: {e}")))?;
+    let now = Utc::now();
+    let until = now
+        + chrono::Duration::from_std(span)
+            .map_err(|_| Error::Usage(format!("--for {duration:?} is too long")))?;
+    let silence_id = stable_id(
+        "silence",
+        &[rule, &actors.join(","), &until.to_rfc3339(), reason],
+    );
+    store
+        .append(vec![NewEvent {
+            event_id: silence_id.clone(),
+            occurred_at: now,
+            event: Event::SilenceAdded(SilenceAdded {
+                silence_id: silence_id.clone(),
+                rule: rule.to_string(),
+                actors,
+                until,
+                reason: reason.to_string(),
+            }),
+        }])
+        .await?;
+    Ok(silence_id)
+}
+
+/// `parley silence list`.
+pub fn silence_list(store: &Store, out: &mut dyn Write) -> Result<(), Error> {
+    let now = Utc::now();
+    for s in store.silences()? {
+        writeln!(
+            out,
+            "{}  {}  rule {}{}  until {}  {}",
+            s.silence_id,
+            if s.until > now { "active " } else { "ended  " },
+            s.rule,
+            if s.actors.is_empty() {
+                String::new()
+            } else {
+                format!(" actors {}", s.actors.join(","))
+            },
+            s.until.to_rfc3339(),
+            s.reason
+        )
+        .map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// `parley silence expire ID`.
+pub async fn silence_expire(store: &Store, id: &str) -> Result<(), Error> {
+    if !store.silences()?.iter().any(|s| s.silence_id == id) {
+        return Err(Error::Usage(format!("no silence {id:?}")));
+    }
+    store
+        .append(vec![NewEvent {
+            event_id: stable_id("silence-expired", &[id]),
+            occurred_at: Utc::now(),
+            event: Event::SilenceExpired(SilenceExpired {
+                silence_id: id.to_string(),
+            }),
+        }])
+        .await?;
+    Ok(())
+}
+
+/// `parley backtest`: what `rule` would have raised over the stored articles.
+pub fn backtest(
+    prepared: &Prepared,
+    store: &Store,
+    rule: &str,
+    since: Option<DateTime<Utc>>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<usize, Error> {
+    let Some(rule) = prepared.config.rules.iter().find(|r| r.id == rule) else {
+        return Err(Error::Usage(format!(
+            "--rule: no rule {rule:?} in the config"
+        )));
+    };
+    let alerts = crate::pipeline::backtest(prepared, store, rule, since)?;
+    for alert in &alerts {
+        let line = if json {
+            serde_json::to_string(alert).map_err(|e| Error::Input(e.to_string()))?
+        } else {
+            let first = alert.evidence.first();
+            format!(
+                "{}  {}  {}  {}  \"{}\"",
+                alert.raised_at.format("%Y-%m-%d %H:%M"),
+                alert.rule,
+                alert.actor_names.join(" + "),
+                alert.scope,
+                first.map_or("", |e| e.title.as_str())
+            )
+        };
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(alerts.len())
 }

@@ -63,6 +63,21 @@ pub enum Event {
     /// One delivery attempt failed; either another is scheduled or the entry is given up.
     #[serde(rename = "notification.failed")]
     NotificationFailed(NotificationFailed),
+    /// An operator re-queued a dead letter (`parley alerts retry ID`).
+    #[serde(rename = "notification.retried")]
+    NotificationRetried(NotificationRetried),
+    /// An operator silenced a rule (optionally for some actors) until a time.
+    #[serde(rename = "silence.added")]
+    SilenceAdded(SilenceAdded),
+    /// An operator ended a silence early (`parley silence expire ID`).
+    #[serde(rename = "silence.expired")]
+    SilenceExpired(SilenceExpired),
+    /// An operator acknowledged an alert (`parley alerts ack ID`).
+    #[serde(rename = "alert.acked")]
+    AlertAcked(AlertAcked),
+    /// A rule's definition changed (or was first seen): alerts derive from later events only.
+    #[serde(rename = "rule.changed")]
+    RuleChanged(RuleChanged),
 }
 
 impl Event {
@@ -74,16 +89,26 @@ impl Event {
             Event::AlertRaised(_) => "alert.raised",
             Event::NotificationDelivered(_) => "notification.delivered",
             Event::NotificationFailed(_) => "notification.failed",
+            Event::NotificationRetried(_) => "notification.retried",
+            Event::SilenceAdded(_) => "silence.added",
+            Event::SilenceExpired(_) => "silence.expired",
+            Event::AlertAcked(_) => "alert.acked",
+            Event::RuleChanged(_) => "rule.changed",
         }
     }
 
     /// Every kind string, for validating `--kind`.
-    pub const KINDS: [&'static str; 5] = [
+    pub const KINDS: [&'static str; 10] = [
         "article.ingested",
         "event.extracted",
         "alert.raised",
         "notification.delivered",
         "notification.failed",
+        "notification.retried",
+        "silence.added",
+        "silence.expired",
+        "alert.acked",
+        "rule.changed",
     ];
 }
 
@@ -132,7 +157,9 @@ pub struct EventExtracted {
 }
 
 /// An alert, exactly as the webhook receives it and `parley alerts --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Default` exists so tests and tools can build one with `..Default::default()` as fields
+/// are added.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Deterministic id: rule, actor set and article. Also the webhook's Idempotency-Key.
     pub alert_id: String,
@@ -153,10 +180,119 @@ pub struct Alert {
     /// Notifier ids that must receive it; the outbox gets one entry per id.
     #[serde(default)]
     pub notify: Vec<String>,
+    /// How loud the alert is; notifiers with a higher `min_severity` are left out of `notify`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// Distinct outlets (feed names or site hosts) that reported it, for corroborated rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// The silence that muted it: recorded, but sent to no notifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silenced_by: Option<String>,
+    /// True when raised by a backfill over stored articles after a rule change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backfill: bool,
+}
+
+/// Alert severity, ordered: `info < warning < critical`. Channels map it to their own
+/// priorities (ntfy Priority, chat colours) and notifiers filter on it with `min_severity`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For the record.
+    Info,
+    /// Worth a look (the default, as before severities existed).
+    #[default]
+    Warning,
+    /// Act now.
+    Critical,
+}
+
+impl Severity {
+    /// Config and payload spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses the config spelling.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// How an actor was recognised in an evidence sentence: the explanation `alerts show` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchedMention {
+    /// Actor id.
+    pub actor: String,
+    /// The text as written (an alias or a role title).
+    pub text: String,
+    /// True when matched through a dated role alias rather than a name alias.
+    #[serde(default)]
+    pub via_role: bool,
+}
+
+/// Payload of `notification.retried`: a dead letter goes back into the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationRetried {
+    /// The alert.
+    pub alert_id: String,
+    /// The notifier to retry.
+    pub notifier: String,
+}
+
+/// Payload of `silence.added`. Silences are events so they survive restarts and replays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceAdded {
+    /// Deterministic id (rule, actors, until, reason).
+    pub silence_id: String,
+    /// The rule silenced.
+    pub rule: String,
+    /// Only alerts whose actors include all of these (empty: every alert of the rule).
+    #[serde(default)]
+    pub actors: Vec<String>,
+    /// Silenced until this time.
+    pub until: DateTime<Utc>,
+    /// Why, for the next person on shift.
+    pub reason: String,
+}
+
+/// Payload of `silence.expired`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceExpired {
+    /// The silence ended.
+    pub silence_id: String,
+}
+
+/// Payload of `alert.acked`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertAcked {
+    /// The alert acknowledged.
+    pub alert_id: String,
+}
+
+/// Payload of `rule.changed`: the hash of the rule's matching definition from now on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleChanged {
+    /// Rule id.
+    pub rule: String,
+    /// Hash of the definition (see `alert::rule_hash`).
+    pub hash: String,
 }
 
 /// One piece of evidence for an alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Article id in the log.
     pub article_id: String,
@@ -170,6 +306,9 @@ pub struct Evidence {
     pub published: Option<DateTime<Utc>>,
     /// The matching sentence (for article scope, the first sentence naming a matched actor).
     pub sentence: String,
+    /// Which aliases or roles recognised the matched actors in `sentence`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<MatchedMention>,
 }
 
 /// Payload of `notification.delivered`.

@@ -2,7 +2,7 @@
 //! alert) and the outbox relay. Both are driven by the daemon; both talk to the log only through
 //! [`Store`], and both act on an event only after `append` (and so `flush`) has returned.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,14 +13,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::alert::{self, ArticleRef};
-use crate::config::{self, Config, FeedConfig};
+use crate::alert::{self, ArticleRef, Chain, History, PastArticle};
+use crate::config::{self, Config, FeedConfig, RuleConfig};
 use crate::error::Error;
 use crate::events::{
-    ArticleIngested, Event, EventExtracted, NewEvent, NotificationDelivered, NotificationFailed,
-    stable_id,
+    Alert, ArticleIngested, Event, EventExtracted, NewEvent, NotificationDelivered,
+    NotificationFailed, RuleChanged, stable_id,
 };
-use crate::extract::{Document, Extractor};
+use crate::extract::{Document, ExtractedEvent, Extraction, Extractor};
 use crate::feed::{Article, FetchOptions, Fetcher};
 use crate::notify::Notifier;
 use crate::store::{Appended, OutboxEntry, Store, StoreError};
@@ -37,6 +37,9 @@ pub struct Prepared {
     pub notifiers: Arc<HashMap<String, Notifier>>,
     /// The shared HTTP client for feeds.
     pub fetcher: Fetcher,
+    /// Set once this config's rule definitions are recorded (and backfills done); see
+    /// [`reconcile_rules`]. Shared by clones, so ingest and the relay do it once between them.
+    pub reconciled: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Prepared {
@@ -71,6 +74,7 @@ impl Prepared {
             extractor: Arc::new(extractor),
             notifiers: Arc::new(notifiers),
             fetcher,
+            reconciled: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 }
@@ -170,6 +174,7 @@ pub async fn ingest(
     articles: Vec<Article>,
     wake_relay: &Notify,
 ) -> Result<(), StoreError> {
+    ensure_reconciled(prepared, store).await?;
     let mut articles = articles.into_iter().peekable();
     while articles.peek().is_some() {
         let chunk: Vec<Article> = articles.by_ref().take(INGEST_CHUNK).collect();
@@ -193,6 +198,14 @@ async fn ingest_chunk(
     let now = Utc::now();
     // Alerts raised earlier in this batch, for the cooldown: they are not in the store yet.
     let mut raised_here: HashMap<(String, String), DateTime<Utc>> = HashMap::new();
+    // Articles of this batch, for window and corroboration rules: not in the store yet.
+    let mut batch: Vec<PastArticle> = Vec::new();
+    let silences = store.silences()?;
+    let store_history = StoreHistory {
+        store,
+        before_seq: None,
+        respect_rule_changes: true,
+    };
     let mut events = Vec::new();
     for article in articles {
         if store.contains(&article.id)? {
@@ -226,7 +239,16 @@ async fn ingest_chunk(
             feed: &feed.name,
             published: article.published,
         };
-        for candidate in alert::evaluate(&prepared.config, &article_ref, &extraction, now) {
+        let history = Chain(&store_history, &batch);
+        let candidates = alert::evaluate_with(
+            &prepared.config,
+            &article_ref,
+            &article.text,
+            &extraction,
+            now,
+            &history,
+        )?;
+        for candidate in candidates {
             let key = (candidate.alert.rule.clone(), candidate.actor_key.clone());
             let cooldown = prepared
                 .config
@@ -238,21 +260,39 @@ async fn ingest_chunk(
                 Some(t) => Some(*t),
                 None => store.last_alert(&key.0, &key.1)?,
             };
-            // An alert already in the log is a crash-recovery redo: let the id dedup it.
-            if alert::in_cooldown(last, now, cooldown)
-                && !store.contains(&candidate.alert.alert_id)?
-            {
+            // An alert already in the log is a crash-recovery redo (or the same story seen
+            // again by a corroborated or window rule): let the id dedup it.
+            if store.contains(&candidate.alert.alert_id)? {
+                continue;
+            }
+            if alert::in_cooldown(last, now, cooldown) {
                 debug!(rule = %key.0, actors = %key.1, "Alert silenced by cooldown.");
                 Stats::add(&stats.alerts_cooled_down, 1);
                 continue;
             }
+            let mut alert = candidate.alert;
+            if let Some(silence) = alert::silenced_by(&silences, &alert, now) {
+                info!(rule = %alert.rule, actors = %alert.actors.join(","), silence = %silence.silence_id, "Alert recorded under a silence; not notified.");
+                alert.silenced_by = Some(silence.silence_id.clone());
+                alert.notify.clear();
+            }
             raised_here.insert(key, now);
             events.push(NewEvent {
-                event_id: candidate.alert.alert_id.clone(),
+                event_id: alert.alert_id.clone(),
                 occurred_at: now,
-                event: Event::AlertRaised(candidate.alert),
+                event: Event::AlertRaised(alert),
             });
         }
+        batch.push(PastArticle {
+            article_id: article.id.clone(),
+            title: article.title.clone(),
+            url: article.url.clone(),
+            feed: feed.name.clone(),
+            published: article.published,
+            at: occurred_at,
+            text: article.text.clone(),
+            events: extraction.events,
+        });
         events.push(NewEvent {
             event_id: article.id.clone(),
             occurred_at,
@@ -303,17 +343,112 @@ pub async fn relay_once(
     stats: &Stats,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
-    let due: Vec<_> = store
-        .outbox_pending()?
-        .into_iter()
-        .filter(|e| e.next_attempt_at <= now)
-        .collect();
+    let pending = store.outbox_pending()?;
+    let mut due = Vec::new();
+    // Digest-mode notifiers: their due entries go out together, once the group is due.
+    let mut digests: BTreeMap<String, Vec<OutboxEntry>> = BTreeMap::new();
+    for entry in pending {
+        if entry.next_attempt_at > now {
+            continue;
+        }
+        match prepared.notifiers.get(&entry.notifier) {
+            Some(n) if n.config().group_wait.is_some() => {
+                digests
+                    .entry(entry.notifier.clone())
+                    .or_default()
+                    .push(entry);
+            }
+            _ => due.push(entry),
+        }
+    }
+    for (id, entries) in digests {
+        let Some(notifier) = prepared.notifiers.get(&id) else {
+            continue;
+        };
+        let oldest = entries.iter().map(|e| e.queued_at).min().unwrap_or(now);
+        if notifier
+            .digest_due(oldest, oldest)
+            .is_some_and(|t| t <= now)
+        {
+            deliver_digest(prepared, store, stats, notifier, entries).await?;
+        }
+    }
     let outcomes: Vec<Result<(), StoreError>> = futures_util::stream::iter(due)
         .map(|entry| deliver_entry(prepared, store, stats, entry))
         .buffer_unordered(8)
         .collect()
         .await;
     outcomes.into_iter().collect()
+}
+
+/// When the relay next has work: the earliest entry due, with digest notifiers' grouping.
+fn next_due(prepared: &Prepared, pending: &[OutboxEntry]) -> Option<DateTime<Utc>> {
+    pending
+        .iter()
+        .map(|e| {
+            prepared
+                .notifiers
+                .get(&e.notifier)
+                .and_then(|n| n.digest_due(e.queued_at, e.next_attempt_at))
+                .unwrap_or(e.next_attempt_at)
+        })
+        .min()
+}
+
+/// Sends one digest for `entries` and records the outcome of each entry, exactly as
+/// single deliveries are recorded (so retries, dead letters and restarts work the same).
+async fn deliver_digest(
+    prepared: &Prepared,
+    store: &Store,
+    stats: &Stats,
+    notifier: &Notifier,
+    entries: Vec<OutboxEntry>,
+) -> Result<(), StoreError> {
+    let mut alerts = Vec::new();
+    let mut kept = Vec::new();
+    for entry in entries {
+        match store.get(&entry.alert_id)?.map(|e| e.event) {
+            Some(Event::AlertRaised(alert)) => {
+                alerts.push(alert);
+                kept.push(entry);
+            }
+            // A broken entry is handled (and given up) by the single path.
+            _ => deliver_entry(prepared, store, stats, entry).await?,
+        }
+    }
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    notifier.wait_turn().await;
+    let result = notifier.deliver_digest(&alerts).await;
+    for entry in kept {
+        let attempt = entry.attempts + 1;
+        match &result {
+            Ok(()) => {
+                store
+                    .append(vec![NewEvent {
+                        event_id: stable_id(
+                            "ntf",
+                            &[&entry.alert_id, &entry.notifier, "delivered"],
+                        ),
+                        occurred_at: Utc::now(),
+                        event: Event::NotificationDelivered(NotificationDelivered {
+                            alert_id: entry.alert_id.clone(),
+                            notifier: entry.notifier.clone(),
+                            attempt,
+                        }),
+                    }])
+                    .await?;
+                Stats::add(&stats.delivered, 1);
+            }
+            Err(error) => {
+                let next = notifier.next_attempt_for(attempt, Utc::now(), entry.queued_at);
+                warn!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, %error, "Digest notification failed.");
+                record_failure(store, stats, &entry, attempt, error.to_string(), next).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn deliver_entry(
@@ -323,7 +458,7 @@ async fn deliver_entry(
     entry: OutboxEntry,
 ) -> Result<(), StoreError> {
     let attempt = entry.attempts + 1;
-    let alert = match store.get(&entry.alert_id)? {
+    let alert: Alert = match store.get(&entry.alert_id)? {
         Some(env) => match env.event {
             Event::AlertRaised(alert) => alert,
             _ => {
@@ -350,6 +485,7 @@ async fn deliver_entry(
         )
         .await;
     };
+    notifier.wait_turn().await;
     match notifier.deliver(&alert).await {
         Ok(()) => {
             let event = NewEvent {
@@ -367,7 +503,7 @@ async fn deliver_entry(
             Ok(())
         }
         Err(error) => {
-            let next = notifier.next_attempt(attempt, Utc::now());
+            let next = notifier.next_attempt_for(attempt, Utc::now(), entry.queued_at);
             warn!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, %error, "Notification failed.");
             record_failure(store, stats, &entry, attempt, error.to_string(), next).await
         }
@@ -420,13 +556,14 @@ pub async fn relay_loop(
     cancel: CancellationToken,
     drain: bool,
 ) -> Result<(), StoreError> {
+    ensure_reconciled(&prepared, &store).await?;
     loop {
         relay_once(&prepared, &store, &stats).await?;
         let pending = store.outbox_pending()?;
         if drain && pending.is_empty() {
             return Ok(());
         }
-        let next_due = pending.iter().map(|e| e.next_attempt_at).min();
+        let next_due = next_due(&prepared, &pending);
         let sleep_for = next_due
             .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(std::time::Duration::from_secs(3600));
@@ -436,4 +573,223 @@ pub async fn relay_loop(
             () = tokio::time::sleep(sleep_for) => {}
         }
     }
+}
+
+/// Earlier articles read from the store through the per-actor index.
+#[derive(Clone, Copy)]
+pub struct StoreHistory<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// Only events before this seq (backtests replay the log as it was).
+    pub before_seq: Option<u64>,
+    /// Skip events recorded before a rule's last `rule.changed` (live ingest); backtests and
+    /// backfills look at everything.
+    pub respect_rule_changes: bool,
+}
+
+impl History for StoreHistory<'_> {
+    fn recent(
+        &self,
+        rule: &str,
+        actors: &BTreeSet<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PastArticle>, StoreError> {
+        let after = if self.respect_rule_changes {
+            self.store.rule_record(rule)?.map_or(0, |r| r.seq)
+        } else {
+            0
+        };
+        let before = self.before_seq.unwrap_or(u64::MAX);
+        let mut seqs = BTreeSet::new();
+        for actor in actors {
+            seqs.extend(
+                self.store
+                    .actor_event_seqs(actor)?
+                    .into_iter()
+                    .filter(|s| *s > after && *s < before),
+            );
+        }
+        let mut by_article: BTreeMap<String, (DateTime<Utc>, Vec<ExtractedEvent>)> =
+            BTreeMap::new();
+        for seq in seqs {
+            let Some(env) = self.store.get_seq(seq)? else {
+                continue;
+            };
+            let Event::EventExtracted(e) = env.event else {
+                continue;
+            };
+            if env.occurred_at < from || env.occurred_at > to {
+                continue;
+            }
+            let entry = by_article
+                .entry(e.article_id.clone())
+                .or_insert_with(|| (env.occurred_at, Vec::new()));
+            entry.1.push(ExtractedEvent {
+                sentence_index: e.sentence_index,
+                actors: e.actors,
+                event_type: e.event_type,
+                trigger: e.trigger,
+                sentence: e.sentence,
+                ..ExtractedEvent::default()
+            });
+        }
+        let mut out = Vec::new();
+        for (article_id, (at, mut events)) in by_article {
+            // Only articles marked done (and, for backtests, done before the cut).
+            let Some(env) = self.store.get(&article_id)? else {
+                continue;
+            };
+            if env.seq >= before {
+                continue;
+            }
+            let Event::ArticleIngested(a) = env.event else {
+                continue;
+            };
+            events.sort_by_key(|e| e.sentence_index);
+            out.push(PastArticle {
+                article_id,
+                title: a.title,
+                url: a.url,
+                feed: a.feed,
+                published: a.published,
+                at,
+                text: a.text,
+                events,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Records rule definitions once per loaded config (start and every reload).
+async fn ensure_reconciled(prepared: &Prepared, store: &Store) -> Result<(), StoreError> {
+    prepared
+        .reconciled
+        .get_or_try_init(|| async { reconcile_rules(prepared, store).await.map(|_| ()) })
+        .await
+        .map(|_| ())
+}
+
+/// Compares each rule's definition hash with the one recorded in the log. A new or changed
+/// rule gets a `rule.changed` event: from then on, window and corroboration look-ups ignore
+/// earlier events, so a changed rule derives alerts only from events after the change. With
+/// `backfill = true` the rule is first run over the stored articles (as `backtest` does); the
+/// alerts found are recorded with `backfill: true` and notified only if `notify_backfill`.
+/// Returns the number of backfilled alerts appended.
+pub async fn reconcile_rules(prepared: &Prepared, store: &Store) -> Result<u64, StoreError> {
+    let mut backfilled = 0u64;
+    for rule in &prepared.config.rules {
+        let hash = alert::rule_hash(rule);
+        let record = store.rule_record(&rule.id)?;
+        if record.as_ref().is_some_and(|r| r.hash == hash) {
+            continue;
+        }
+        let mut events = Vec::new();
+        if rule.backfill {
+            let now = Utc::now();
+            let found = backtest(prepared, store, rule, None)?;
+            let mut raised_here: HashMap<String, DateTime<Utc>> = HashMap::new();
+            for mut alert in found {
+                if store.contains(&alert.alert_id)? {
+                    continue;
+                }
+                let key = crate::events::actor_key(&alert.actors);
+                let last = match raised_here.get(&key) {
+                    Some(t) => Some(*t),
+                    None => store.last_alert(&rule.id, &key)?,
+                };
+                if alert::in_cooldown(last, alert.raised_at, rule.cooldown) {
+                    continue;
+                }
+                raised_here.insert(key, alert.raised_at);
+                alert.backfill = true;
+                if !rule.notify_backfill {
+                    alert.notify.clear();
+                }
+                alert.raised_at = now;
+                events.push(NewEvent {
+                    event_id: alert.alert_id.clone(),
+                    occurred_at: now,
+                    event: Event::AlertRaised(alert),
+                });
+            }
+            backfilled += events.len() as u64;
+        }
+        let prev_seq = record.map_or(0, |r| r.seq).to_string();
+        events.push(NewEvent {
+            event_id: stable_id("rulechg", &[&rule.id, &hash, &prev_seq]),
+            occurred_at: Utc::now(),
+            event: Event::RuleChanged(RuleChanged {
+                rule: rule.id.clone(),
+                hash: hash.clone(),
+            }),
+        });
+        info!(rule = %rule.id, %hash, backfilled, "Rule definition recorded.");
+        store.append(events).await?;
+    }
+    Ok(backfilled)
+}
+
+/// What `rule` would have raised over the stored articles since `since` (all when `None`),
+/// re-extracted from their stored text with the current actors, in log order, with the rule's
+/// cooldown applied. Appends and notifies nothing.
+pub fn backtest(
+    prepared: &Prepared,
+    store: &Store,
+    rule: &RuleConfig,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Alert>, StoreError> {
+    let mut out: Vec<Alert> = Vec::new();
+    let mut last: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for env in store.iter_from(1) {
+        let env = env?;
+        let Event::ArticleIngested(a) = &env.event else {
+            continue;
+        };
+        if since.is_some_and(|s| env.occurred_at < s) {
+            continue;
+        }
+        let extraction: Extraction = prepared.extractor.extract(&Document {
+            title: "",
+            text: &a.text,
+            date: Some(env.occurred_at.date_naive()),
+        });
+        let article_ref = ArticleRef {
+            article_id: &a.article_id,
+            title: &a.title,
+            url: a.url.as_deref(),
+            feed: &a.feed,
+            published: a.published,
+        };
+        let history = StoreHistory {
+            store,
+            before_seq: Some(env.seq),
+            respect_rule_changes: false,
+        };
+        let mut found = Vec::new();
+        alert::evaluate_rule(
+            &prepared.config,
+            rule,
+            &article_ref,
+            &a.text,
+            &extraction,
+            env.recorded_at,
+            &history,
+            &mut found,
+        )?;
+        for c in found {
+            if !seen.insert(c.alert.alert_id.clone()) {
+                continue;
+            }
+            let prev = last.get(&c.actor_key).copied();
+            if alert::in_cooldown(prev, c.alert.raised_at, rule.cooldown) {
+                continue;
+            }
+            last.insert(c.actor_key.clone(), c.alert.raised_at);
+            out.push(c.alert);
+        }
+    }
+    Ok(out)
 }

@@ -527,7 +527,7 @@ headers = { Authorization = "Bearer ${DESK_TOKEN}" }
                 &vec![("Authorization".to_string(), "Bearer tok-secret".to_string())]
             );
         }
-        NotifierKind::Stdout => panic!("expected a webhook"),
+        other => panic!("expected a webhook, got {other:?}"),
     }
     let debug = format!("{c:?}");
     assert!(!debug.contains("tok-secret"), "Debug leaks a header value");

@@ -124,6 +124,7 @@ fn to_event(i: usize, step: &Step) -> NewEvent {
                 raised_at: at,
                 evidence: Vec::new(),
                 notify: vec!["hook".into()],
+                ..Alert::default()
             }),
         ),
         Step::Delivered(n) => (

@@ -71,8 +71,10 @@ fn alert(rule: &str, actors: &[&str], at: DateTime<Utc>, notify: &[&str]) -> New
                 feed: "wire".into(),
                 published: None,
                 sentence: "A sentence.".into(),
+                ..Default::default()
             }],
             notify: notify.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         }),
     }
 }

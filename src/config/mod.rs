@@ -200,6 +200,10 @@ pub enum Scope {
     Sentence,
     /// Anywhere in one article.
     Article,
+    /// On opposite sides of one typed interaction (source and target of one event).
+    Event,
+    /// In articles published within the rule's `window` of each other, across feeds.
+    Window,
 }
 
 impl Scope {
@@ -208,6 +212,8 @@ impl Scope {
         match self {
             Scope::Sentence => "sentence",
             Scope::Article => "article",
+            Scope::Event => "event",
+            Scope::Window => "window",
         }
     }
 }
@@ -229,6 +235,42 @@ pub struct RuleConfig {
     pub cooldown: Option<Duration>,
     /// Notifier ids (validated).
     pub notify: Vec<String>,
+    /// Span for `window` scope and for corroboration. Default [`DEFAULT_WINDOW`].
+    pub window: Duration,
+    /// Distinct outlets that must report the co-occurrence within `window` (default 1).
+    pub min_sources: usize,
+    /// Only events with one of these statuses (occurred, planned, denied); empty = any.
+    pub status: Vec<String>,
+    /// Word filters on the matching sentence or article.
+    pub keywords: Keywords,
+    /// Only articles from these feed names; empty = every feed.
+    pub feeds: Vec<String>,
+    /// Passed to the channels; notifiers filter on it.
+    pub severity: crate::events::Severity,
+    /// After a definition change, derive alerts from the stored articles too.
+    pub backfill: bool,
+    /// Notify backfilled alerts (default: record only).
+    pub notify_backfill: bool,
+}
+
+/// A rule's word filters, lowercased. Words match on word boundaries of the normalised text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keywords {
+    /// Every one of these must appear.
+    pub all: Vec<String>,
+    /// At least one of these must appear (if any are given).
+    pub any: Vec<String>,
+    /// None of these may appear.
+    pub none: Vec<String>,
+    /// True: look in the whole article; false (default): in the matching sentence.
+    pub in_article: bool,
+}
+
+impl Keywords {
+    /// True when no filter is set.
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty() && self.any.is_empty() && self.none.is_empty()
+    }
 }
 
 /// One `[[notifier]]`.
@@ -244,6 +286,46 @@ pub struct NotifierConfig {
     pub retry_initial: Duration,
     /// Longest retry delay. Default 1h.
     pub retry_max: Duration,
+    /// An entry older than this (since its alert was raised) becomes a dead letter.
+    /// Default [`DEFAULT_MAX_AGE`].
+    pub max_age: Duration,
+    /// Alerts below this severity are not sent here. Default info (everything).
+    pub min_severity: crate::events::Severity,
+    /// A message template (minijinja-like `{{ field }}` placeholders); kinds have defaults.
+    pub template: Option<String>,
+    /// At most one delivery per this span; later ones wait their turn. None = unlimited.
+    pub rate_limit: Option<Duration>,
+    /// Digest mode (Alertmanager's group_wait): once the oldest pending alert has waited this
+    /// long, every pending alert for this notifier goes out as ONE message. None = one
+    /// message per alert.
+    pub group_wait: Option<Duration>,
+    /// In digest mode, the least time between two digests. Default [`DEFAULT_GROUP_INTERVAL`].
+    pub group_interval: Duration,
+}
+
+/// Which chat service's incoming-webhook format to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatFlavor {
+    /// Slack `{"text", "blocks"}`.
+    Slack,
+    /// Discord `{"content", "embeds"}`.
+    Discord,
+    /// Microsoft Teams MessageCard.
+    Teams,
+    /// Mattermost `{"text"}` (Slack-compatible markdown).
+    Mattermost,
+}
+
+impl ChatFlavor {
+    /// Config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatFlavor::Slack => "slack",
+            ChatFlavor::Discord => "discord",
+            ChatFlavor::Teams => "teams",
+            ChatFlavor::Mattermost => "mattermost",
+        }
+    }
 }
 
 /// Notifier kinds. `Debug` is written by hand so webhook URLs and header values (secrets)
@@ -260,6 +342,35 @@ pub enum NotifierKind {
         timeout: Duration,
         /// Extra headers (e.g. Authorization from `${VAR}`); values are secrets, never logged.
         headers: Vec<(String, String)>,
+        /// HMAC-SHA256 key for `X-Parley-Signature`; a secret, never logged.
+        secret: Option<String>,
+    },
+    /// Structured `tracing` line per alert (for log shippers).
+    Log,
+    /// A chat service's incoming webhook.
+    Chat {
+        /// Which service.
+        flavor: ChatFlavor,
+        /// The incoming-webhook URL (a secret: its path is the token).
+        url: Url,
+        /// Request timeout.
+        timeout: Duration,
+    },
+    /// ntfy: `POST <server>/<topic>`.
+    Ntfy {
+        /// Server and topic.
+        url: Url,
+        /// Optional access token (Bearer); a secret.
+        token: Option<String>,
+        /// Request timeout.
+        timeout: Duration,
+    },
+    /// A program run with the alert JSON on stdin; no shell.
+    Command {
+        /// Program and arguments.
+        program: Vec<String>,
+        /// Killed after this long.
+        timeout: Duration,
     },
 }
 
@@ -427,6 +538,12 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 pub const DEFAULT_RETRY_INITIAL: Duration = Duration::from_secs(5);
 /// Default notifier `retry_max`.
 pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(60 * 60);
+/// Default notifier `max_age`: a day of retries before an alert becomes a dead letter.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default notifier `group_interval` (digest mode): Alertmanager's default.
+pub const DEFAULT_GROUP_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// Default rule `window` (window scope and corroboration span): two days, a news cycle.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(48 * 60 * 60);
 
 impl Config {
     /// A one-line human summary for `parley check`, so a user sees at a glance that the
@@ -475,10 +592,37 @@ impl fmt::Debug for NotifierKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NotifierKind::Stdout => f.write_str("Stdout"),
+            NotifierKind::Log => f.write_str("Log"),
+            NotifierKind::Chat {
+                flavor,
+                url,
+                timeout,
+            } => f
+                .debug_struct("Chat")
+                .field("flavor", flavor)
+                .field("url", &redact_url(url))
+                .field("timeout", timeout)
+                .finish(),
+            NotifierKind::Ntfy {
+                url,
+                token,
+                timeout,
+            } => f
+                .debug_struct("Ntfy")
+                .field("url", &redact_url(url))
+                .field("token", &token.as_ref().map(|_| "<redacted>"))
+                .field("timeout", timeout)
+                .finish(),
+            NotifierKind::Command { program, timeout } => f
+                .debug_struct("Command")
+                .field("program", &program.first())
+                .field("timeout", timeout)
+                .finish(),
             NotifierKind::Webhook {
                 url,
                 timeout,
                 headers,
+                secret,
             } => {
                 let headers: Vec<(&str, &str)> = headers
                     .iter()
@@ -488,6 +632,7 @@ impl fmt::Debug for NotifierKind {
                     .field("url", &redact_url(url))
                     .field("timeout", timeout)
                     .field("headers", &headers)
+                    .field("secret", &secret.as_ref().map(|_| "<redacted>"))
                     .finish()
             }
         }
@@ -506,6 +651,7 @@ mod tests {
                 .unwrap(),
             timeout: Duration::from_secs(3),
             headers: vec![("Authorization".into(), "Bearer sekrit-token".into())],
+            secret: Some("sekrit-hmac".into()),
         };
         let shown = format!("{kind:?}");
         assert!(

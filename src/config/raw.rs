@@ -100,6 +100,26 @@ pub(crate) struct RawRule {
     pub event_types: Option<Vec<Str>>,
     pub cooldown: Option<Str>,
     pub notify: Option<Vec<Str>>,
+    pub window: Option<Str>,
+    pub min_sources: Option<Spanned<i64>>,
+    pub status: Option<Vec<Str>>,
+    pub keywords: Option<Spanned<RawKeywords>>,
+    pub feeds: Option<Vec<Str>>,
+    pub severity: Option<Str>,
+    pub backfill: Option<bool>,
+    pub notify_backfill: Option<bool>,
+}
+
+/// A rule's `keywords = { all = [...], any = [...], none = [...] }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKeywords {
+    pub all: Option<Vec<Str>>,
+    pub any: Option<Vec<Str>>,
+    pub none: Option<Vec<Str>>,
+    /// `sentence` (default) or `article`: where the words must appear.
+    #[serde(rename = "in")]
+    pub within: Option<Str>,
 }
 
 /// `[[notifier]]`. Flat on purpose: the `type` decides which fields are allowed, and we
@@ -116,6 +136,17 @@ pub(crate) struct RawNotifier {
     pub max_attempts: Option<Spanned<i64>>,
     pub retry_initial: Option<Str>,
     pub retry_max: Option<Str>,
+    pub max_age: Option<Str>,
+    pub min_severity: Option<Str>,
+    pub template: Option<Str>,
+    pub rate_limit: Option<Str>,
+    pub secret: Option<Str>,
+    pub secret_file: Option<Str>,
+    pub token: Option<Str>,
+    pub token_file: Option<Str>,
+    pub program: Option<Spanned<Vec<Str>>>,
+    pub group_wait: Option<Str>,
+    pub group_interval: Option<Str>,
 }
 
 /// A file's text and where it is, so any byte span can become `file:line`.

@@ -21,6 +21,7 @@ use super::raw::{
     RawActor, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
 };
 use super::*;
+use crate::events::Severity;
 use crate::extract::{ActorSpec, RoleSpec};
 use crate::feed::FeedLocation;
 use crate::plover::PloverType;
@@ -74,10 +75,12 @@ pub(crate) fn build(
         .iter()
         .map(|g: &GroupConfig| (g.id.as_str(), g.members.as_slice()))
         .collect();
+    let feed_names: HashSet<&str> = feeds.iter().map(|f: &FeedConfig| f.name.as_str()).collect();
     let refs = Refs {
         actors: &seen_actors,
         groups: &group_members,
         notifiers: &seen_notifiers,
+        feeds: &feed_names,
     };
     let mut rules = Vec::new();
     let mut seen_rules: HashMap<String, String> = HashMap::new();
@@ -103,6 +106,7 @@ struct Refs<'a> {
     actors: &'a HashMap<String, String>,
     groups: &'a HashMap<&'a str, &'a [String]>,
     notifiers: &'a HashMap<String, String>,
+    feeds: &'a HashSet<&'a str>,
 }
 
 struct Builder<'a> {
@@ -557,18 +561,18 @@ impl Builder<'_> {
         };
         let scope = match &r.scope {
             None => DEFAULT_SCOPE,
-            Some(s) => {
-                match self.text(file, s)?.trim() {
-                    "sentence" => Scope::Sentence,
-                    "article" => Scope::Article,
-                    other => {
-                        return Err(file.err(
+            Some(s) => match self.text(file, s)?.trim() {
+                "sentence" => Scope::Sentence,
+                "article" => Scope::Article,
+                "event" => Scope::Event,
+                "window" => Scope::Window,
+                other => {
+                    return Err(file.err(
                         &s.span(),
-                        format!("rule {id:?}: unknown scope {other:?} (expected sentence or article)"),
+                        format!("rule {id:?}: unknown scope {other:?} (expected sentence, article, event or window)"),
                     ));
-                    }
                 }
-            }
+            },
         };
         let mut event_types: Vec<PloverType> = Vec::new();
         for t in r.event_types.as_deref().unwrap_or_default() {
@@ -598,6 +602,93 @@ impl Builder<'_> {
             }
             notify.push(nid);
         }
+        let window = self.opt_duration(
+            file,
+            r.window.as_ref(),
+            &format!("rule {id:?}: window"),
+            DEFAULT_WINDOW,
+        )?;
+        let min_sources = match &r.min_sources {
+            Some(n) => usize::try_from(self.int_in(
+                file,
+                n,
+                &format!("rule {id:?}: min_sources"),
+                1,
+                64,
+            )?)
+            .unwrap_or(1),
+            None => 1,
+        };
+        let mut status = Vec::new();
+        for st in r.status.as_deref().unwrap_or_default() {
+            let v = self.text(file, st)?.trim().to_ascii_lowercase();
+            if !matches!(v.as_str(), "occurred" | "planned" | "denied") {
+                return Err(file.err(
+                    &st.span(),
+                    format!(
+                        "rule {id:?}: unknown status {v:?} (expected occurred, planned or denied)"
+                    ),
+                ));
+            }
+            if !status.contains(&v) {
+                status.push(v);
+            }
+        }
+        let keywords = match &r.keywords {
+            None => Keywords::default(),
+            Some(k) => {
+                let kr = k.get_ref();
+                let words =
+                    |list: Option<&[Str]>, which: &str| -> Result<Vec<String>, ConfigError> {
+                        let mut out: Vec<String> = Vec::new();
+                        for w in list.unwrap_or_default() {
+                            let v =
+                                self.nonempty(file, w, &format!("rule {id:?}: keywords.{which}"))?;
+                            let v = v.to_lowercase();
+                            if !out.contains(&v) {
+                                out.push(v);
+                            }
+                        }
+                        Ok(out)
+                    };
+                let in_article = match &kr.within {
+                    None => false,
+                    Some(w) => match self.text(file, w)?.trim() {
+                        "sentence" => false,
+                        "article" => true,
+                        other => {
+                            return Err(file.err(
+                                &w.span(),
+                                format!("rule {id:?}: keywords.in {other:?} (expected sentence or article)"),
+                            ));
+                        }
+                    },
+                };
+                Keywords {
+                    all: words(kr.all.as_deref(), "all")?,
+                    any: words(kr.any.as_deref(), "any")?,
+                    none: words(kr.none.as_deref(), "none")?,
+                    in_article,
+                }
+            }
+        };
+        let mut feeds = Vec::new();
+        for f in r.feeds.as_deref().unwrap_or_default() {
+            let name = self.nonempty(file, f, &format!("rule {id:?}: feeds"))?;
+            if !refs.feeds.contains(name.as_str()) {
+                return Err(file.err(
+                    &f.span(),
+                    format!("rule {id:?}: unknown feed {name:?} (use a feed's `name`)"),
+                ));
+            }
+            if !feeds.contains(&name) {
+                feeds.push(name);
+            }
+        }
+        let severity = match &r.severity {
+            None => Severity::default(),
+            Some(sv) => self.severity(file, sv, &format!("rule {id:?}: severity"))?,
+        };
         Ok(RuleConfig {
             id,
             slots,
@@ -606,7 +697,60 @@ impl Builder<'_> {
             event_types,
             cooldown,
             notify,
+            window,
+            min_sources,
+            status,
+            keywords,
+            feeds,
+            severity,
+            backfill: r.backfill.unwrap_or(false),
+            notify_backfill: r.notify_backfill.unwrap_or(false),
         })
+    }
+
+    fn severity(&self, file: &SourceFile, s: &Str, what: &str) -> Result<Severity, ConfigError> {
+        let v = self.text(file, s)?;
+        Severity::parse(v.trim()).ok_or_else(|| {
+            file.err(
+                &s.span(),
+                format!("{what}: unknown severity {v:?} (expected info, warning or critical)"),
+            )
+        })
+    }
+
+    /// A secret given inline (`key`, usually `${ENV}`) or as `key_file` (a path relative to
+    /// the config file whose contents, trimmed of the final newline, are the secret). Error
+    /// messages never contain the secret.
+    fn secret(
+        &self,
+        file: &SourceFile,
+        inline: Option<&Str>,
+        path: Option<&Str>,
+        what: &str,
+    ) -> Result<Option<String>, ConfigError> {
+        match (inline, path) {
+            (Some(_), Some(p)) => Err(file.err(
+                &p.span(),
+                format!("{what}: give either the value or the `_file`, not both"),
+            )),
+            (Some(v), None) => {
+                let v = self.text(file, v)?;
+                Ok((!v.is_empty()).then_some(v))
+            }
+            (None, Some(p)) => {
+                let written = self.text(file, p)?;
+                let full = resolve(&file.dir, Path::new(written.trim()));
+                let text = std::fs::read_to_string(&full).map_err(|e| {
+                    file.err(
+                        &p.span(),
+                        format!("{what}: cannot read secret file {}: {e}", full.display()),
+                    )
+                })?;
+                let v = text.trim_end_matches(['\n', '\r']).to_string();
+                Ok((!v.is_empty()).then_some(v))
+            }
+            (None, None) => Ok(None),
+        }
     }
 
     fn notifier(
@@ -619,7 +763,7 @@ impl Builder<'_> {
         let id = self.id(file, &n.id, "notifier", seen)?;
         let kind_text = self.text(file, &n.kind)?;
         let kind = match kind_text.trim() {
-            "stdout" => {
+            plain @ ("stdout" | "log") => {
                 let webhook_only = [
                     ("url", n.url.as_ref().map(|s| s.span())),
                     ("timeout", n.timeout.as_ref().map(|s| s.span())),
@@ -629,20 +773,135 @@ impl Builder<'_> {
                     return Err(file.err(
                         span,
                         format!(
-                            "notifier {id:?}: `{key}` only applies to type = \"webhook\", not \"stdout\""
+                            "notifier {id:?}: `{key}` only applies to type = \"webhook\", not {plain:?}"
                         ),
                     ));
                 }
-                NotifierKind::Stdout
+                if plain == "log" {
+                    NotifierKind::Log
+                } else {
+                    NotifierKind::Stdout
+                }
             }
             "webhook" => self.webhook(file, raw, &id)?,
+            flavor @ ("slack" | "discord" | "teams" | "mattermost") => {
+                let flavor = match flavor {
+                    "slack" => ChatFlavor::Slack,
+                    "discord" => ChatFlavor::Discord,
+                    "teams" => ChatFlavor::Teams,
+                    _ => ChatFlavor::Mattermost,
+                };
+                let (url, timeout) = self.http_target(file, raw, &id, flavor.as_str())?;
+                NotifierKind::Chat {
+                    flavor,
+                    url,
+                    timeout,
+                }
+            }
+            "ntfy" => {
+                let (url, timeout) = self.http_target(file, raw, &id, "ntfy")?;
+                let token = self.secret(
+                    file,
+                    n.token.as_ref(),
+                    n.token_file.as_ref(),
+                    &format!("notifier {id:?}: token"),
+                )?;
+                NotifierKind::Ntfy {
+                    url,
+                    token,
+                    timeout,
+                }
+            }
+            "command" => {
+                let Some(program) = &n.program else {
+                    return Err(file.err(
+                        &raw.span(),
+                        format!("notifier {id:?}: type \"command\" needs a `program` list"),
+                    ));
+                };
+                let mut argv = Vec::new();
+                for a in program.get_ref() {
+                    argv.push(self.text(file, a)?);
+                }
+                if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(file.err(
+                        &program.span(),
+                        format!("notifier {id:?}: `program` must name a program first"),
+                    ));
+                }
+                let timeout = self.opt_duration(
+                    file,
+                    n.timeout.as_ref(),
+                    &format!("notifier {id:?}: timeout"),
+                    DEFAULT_WEBHOOK_TIMEOUT,
+                )?;
+                NotifierKind::Command {
+                    program: argv,
+                    timeout,
+                }
+            }
             other => {
                 return Err(file.err(
                     &n.kind.span(),
-                    format!("notifier {id:?}: unknown type {other:?} (expected webhook or stdout)"),
+                    format!("notifier {id:?}: unknown type {other:?} (expected webhook, slack, discord, teams, mattermost, ntfy, command, stdout or log)"),
                 ));
             }
         };
+        let kind_name = kind_text.trim();
+        let only =
+            |key: &str, present: Option<std::ops::Range<usize>>, allowed: &[&str]| match present {
+                Some(span) if !allowed.contains(&kind_name) => Err(file.err(
+                    &span,
+                    format!("notifier {id:?}: `{key}` does not apply to type = {kind_name:?}"),
+                )),
+                _ => Ok(()),
+            };
+        only("secret", n.secret.as_ref().map(|s| s.span()), &["webhook"])?;
+        only(
+            "secret_file",
+            n.secret_file.as_ref().map(|s| s.span()),
+            &["webhook"],
+        )?;
+        only("token", n.token.as_ref().map(|s| s.span()), &["ntfy"])?;
+        only(
+            "token_file",
+            n.token_file.as_ref().map(|s| s.span()),
+            &["ntfy"],
+        )?;
+        only(
+            "program",
+            n.program.as_ref().map(|s| s.span()),
+            &["command"],
+        )?;
+        only(
+            "headers",
+            n.headers.as_ref().map(|s| s.span()),
+            &["webhook"],
+        )?;
+        let max_age = self.opt_duration(
+            file,
+            n.max_age.as_ref(),
+            &format!("notifier {id:?}: max_age"),
+            DEFAULT_MAX_AGE,
+        )?;
+        let min_severity = match &n.min_severity {
+            None => Severity::Info,
+            Some(sv) => self.severity(file, sv, &format!("notifier {id:?}: min_severity"))?,
+        };
+        let template = match &n.template {
+            None => None,
+            Some(t) => {
+                let text = self.text(file, t)?;
+                crate::notify::template::check(&text)
+                    .map_err(|e| file.err(&t.span(), format!("notifier {id:?}: template: {e}")))?;
+                Some(text)
+            }
+        };
+        let rate_limit = n
+            .rate_limit
+            .as_ref()
+            .map(|r| self.duration(file, r, &format!("notifier {id:?}: rate_limit"), false))
+            .transpose()?;
         let max_attempts = match &n.max_attempts {
             Some(m) => u32::try_from(self.int_in(
                 file,
@@ -677,13 +936,68 @@ impl Builder<'_> {
                 format!("notifier {id:?}: retry_max is shorter than retry_initial"),
             ));
         }
+        let group_wait = n
+            .group_wait
+            .as_ref()
+            .map(|g| self.duration(file, g, &format!("notifier {id:?}: group_wait"), true))
+            .transpose()?;
+        let group_interval = self.opt_duration(
+            file,
+            n.group_interval.as_ref(),
+            &format!("notifier {id:?}: group_interval"),
+            DEFAULT_GROUP_INTERVAL,
+        )?;
         Ok(NotifierConfig {
             id,
             kind,
             max_attempts,
             retry_initial,
             retry_max,
+            max_age,
+            min_severity,
+            template,
+            rate_limit,
+            group_wait,
+            group_interval,
         })
+    }
+
+    /// The URL and timeout of an HTTP notifier other than `webhook` (chat services, ntfy).
+    /// Messages never include the URL: its path is often the token.
+    fn http_target(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawNotifier>,
+        id: &str,
+        kind: &str,
+    ) -> Result<(Url, Duration), ConfigError> {
+        let n = raw.get_ref();
+        let Some(url_raw) = &n.url else {
+            return Err(file.err(
+                &raw.span(),
+                format!("notifier {id:?}: type {kind:?} needs a `url`"),
+            ));
+        };
+        let url_text = self.text(file, url_raw)?;
+        let url = Url::parse(url_text.trim()).map_err(|e| {
+            file.err(
+                &url_raw.span(),
+                format!("notifier {id:?}: invalid {kind} url ({e})"),
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(file.err(
+                &url_raw.span(),
+                format!("notifier {id:?}: {kind} url must be http:// or https://"),
+            ));
+        }
+        let timeout = self.opt_duration(
+            file,
+            n.timeout.as_ref(),
+            &format!("notifier {id:?}: timeout"),
+            DEFAULT_WEBHOOK_TIMEOUT,
+        )?;
+        Ok((url, timeout))
     }
 
     /// The webhook part of a notifier. Messages never include the URL or header values: they
@@ -752,10 +1066,17 @@ impl Builder<'_> {
             }
             headers.push((name.clone(), v));
         }
+        let secret = self.secret(
+            file,
+            n.secret.as_ref(),
+            n.secret_file.as_ref(),
+            &format!("notifier {id:?}: secret"),
+        )?;
         Ok(NotifierKind::Webhook {
             url,
             timeout,
             headers,
+            secret,
         })
     }
 }

@@ -3,14 +3,27 @@
 //! A notifier only delivers; it never decides whether to. The outbox relay
 //! ([`crate::pipeline`]) picks pending entries from the store, calls [`Notifier::deliver`], and
 //! records the outcome as an event, which is what makes delivery survive restarts.
+//!
+//! Kinds: `stdout`, `log`, `webhook` (the alert JSON, `Idempotency-Key`, optional
+//! `X-Parley-Signature`), `slack` / `discord` / `teams` / `mattermost` (their incoming-webhook
+//! payloads), `ntfy` (`POST <server>/<topic>` with Title, Priority, Tags, Click) and `command`
+//! (a program with the alert JSON on stdin, no shell).
+
+pub mod template;
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hmac::{KeyInit, Mac};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Mutex;
+use tracing::info;
 
-use crate::config::{NotifierConfig, NotifierKind};
-use crate::events::Alert;
+use crate::config::{ChatFlavor, NotifierConfig, NotifierKind, redact_url};
+use crate::events::{Alert, Severity};
 
 /// Why one delivery attempt failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +37,12 @@ pub enum NotifyError {
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(String),
+    /// The message template failed to render.
+    #[error("template: {0}")]
+    Template(#[from] template::TemplateError),
+    /// The command could not run, timed out or exited non-zero.
+    #[error("command: {0}")]
+    Command(String),
 }
 
 /// A ready-to-use notifier built from its config.
@@ -31,23 +50,66 @@ pub enum NotifyError {
 pub struct Notifier {
     config: NotifierConfig,
     client: Option<reqwest::Client>,
+    /// When the next delivery may start, for `rate_limit` (shared by clones).
+    next_slot: Arc<Mutex<Option<tokio::time::Instant>>>,
+    /// When the last digest went out, for `group_interval` (shared by clones).
+    last_digest: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
+}
+
+fn http_client(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| NotifyError::Request(e.to_string()))
+}
+
+/// `X-Parley-Signature` value: `sha256=` and the hex HMAC-SHA256 of `body` under `secret`,
+/// so receivers can check the alert came from this parley (GitHub-style).
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; keep it total anyway.
+    match hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(body);
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// ntfy's priority (1..=5) for a severity.
+pub fn ntfy_priority(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "3",
+        Severity::Warning => "4",
+        Severity::Critical => "5",
+    }
+}
+
+fn colour(severity: Severity) -> u32 {
+    match severity {
+        Severity::Info => 0x2e86de,
+        Severity::Warning => 0xf39c12,
+        Severity::Critical => 0xc0392b,
+    }
 }
 
 impl Notifier {
-    /// Builds the notifier (and its HTTP client for webhooks).
+    /// Builds the notifier (and its HTTP client for HTTP kinds).
     pub fn new(config: NotifierConfig) -> Result<Notifier, NotifyError> {
         let client = match &config.kind {
-            NotifierKind::Stdout => None,
-            NotifierKind::Webhook { timeout, .. } => Some(
-                reqwest::Client::builder()
-                    .timeout(*timeout)
-                    .connect_timeout((*timeout).min(Duration::from_secs(10)))
-                    .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| NotifyError::Request(e.to_string()))?,
-            ),
+            NotifierKind::Stdout | NotifierKind::Log | NotifierKind::Command { .. } => None,
+            NotifierKind::Webhook { timeout, .. }
+            | NotifierKind::Chat { timeout, .. }
+            | NotifierKind::Ntfy { timeout, .. } => Some(http_client(*timeout)?),
         };
-        Ok(Notifier { config, client })
+        Ok(Notifier {
+            config,
+            client,
+            next_slot: Arc::new(Mutex::new(None)),
+            last_digest: Arc::new(std::sync::Mutex::new(None)),
+        })
     }
 
     /// The notifier's id.
@@ -60,45 +122,250 @@ impl Notifier {
         &self.config
     }
 
+    /// Waits until `rate_limit` allows another delivery and reserves that slot.
+    pub async fn wait_turn(&self) {
+        let Some(every) = self.config.rate_limit else {
+            return;
+        };
+        let start = {
+            let mut slot = self.next_slot.lock().await;
+            let now = tokio::time::Instant::now();
+            let start = slot.map_or(now, |s| s.max(now));
+            *slot = Some(start + every);
+            start
+        };
+        tokio::time::sleep_until(start).await;
+    }
+
+    fn title(&self, alert: &Alert) -> Result<String, NotifyError> {
+        Ok(template::render(template::DEFAULT_TITLE, alert, &[])?)
+    }
+
+    fn body(&self, alert: &Alert) -> Result<String, NotifyError> {
+        let t = self
+            .config
+            .template
+            .as_deref()
+            .unwrap_or(template::DEFAULT_BODY);
+        let title = self.title(alert)?;
+        Ok(template::render(t, alert, &[("title", &title)])?)
+    }
+
+    async fn post(&self, request: reqwest::RequestBuilder) -> Result<(), NotifyError> {
+        let response = request
+            .send()
+            .await
+            // without_url: the URL may carry a token in its path or query.
+            .map_err(|e| NotifyError::Request(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(NotifyError::Status(status.as_u16()))
+        }
+    }
+
     /// Delivers one alert, once. Retrying is the relay's job.
     pub async fn deliver(&self, alert: &Alert) -> Result<(), NotifyError> {
-        match (&self.config.kind, &self.client) {
-            (NotifierKind::Stdout, _) => {
-                let line = format_line(alert);
+        let client = self.client.as_ref();
+        match &self.config.kind {
+            NotifierKind::Stdout => {
+                let t = self
+                    .config
+                    .template
+                    .as_deref()
+                    .unwrap_or(template::DEFAULT_LINE);
+                let line = template::render(t, alert, &[])?;
                 let mut out = std::io::stdout().lock();
                 writeln!(out, "{line}")
                     .and_then(|()| out.flush())
                     .map_err(|e| NotifyError::Stdout(e.to_string()))
             }
-            (NotifierKind::Webhook { url, headers, .. }, Some(client)) => {
+            NotifierKind::Log => {
+                let message = self.body(alert)?;
+                info!(
+                    alert = %alert.alert_id,
+                    rule = %alert.rule,
+                    actors = %alert.actors.join(","),
+                    severity = alert.severity.as_str(),
+                    %message,
+                    "Alert."
+                );
+                Ok(())
+            }
+            NotifierKind::Webhook {
+                url,
+                headers,
+                secret,
+                ..
+            } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let body =
+                    serde_json::to_vec(alert).map_err(|e| NotifyError::Request(e.to_string()))?;
                 let mut request = client
                     .post(url.clone())
                     .header("Idempotency-Key", &alert.alert_id)
-                    .json(alert);
+                    .header(reqwest::header::CONTENT_TYPE, "application/json");
+                if let Some(secret) = secret {
+                    request = request.header("X-Parley-Signature", signature(secret, &body));
+                }
                 for (name, value) in headers {
                     request = request.header(name, value);
                 }
-                let response = request
-                    .send()
-                    .await
-                    // without_url: the URL may carry a token in its query.
-                    .map_err(|e| NotifyError::Request(e.without_url().to_string()))?;
-                let status = response.status();
-                if status.is_success() {
-                    Ok(())
-                } else {
-                    Err(NotifyError::Status(status.as_u16()))
-                }
+                self.post(request.body(body)).await
             }
-            (NotifierKind::Webhook { .. }, None) => {
-                Err(NotifyError::Request("webhook client missing".into()))
+            NotifierKind::Chat { flavor, url, .. } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let payload = chat_payload(*flavor, &self.title(alert)?, &self.body(alert)?, alert);
+                self.post(client.post(url.clone()).json(&payload)).await
+            }
+            NotifierKind::Ntfy { url, token, .. } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let mut request = client
+                    .post(url.clone())
+                    .header("Title", self.title(alert)?)
+                    .header("Priority", ntfy_priority(alert.severity))
+                    .header("Tags", format!("{},parley", alert.severity.as_str()))
+                    .body(self.body(alert)?);
+                if let Some(link) = alert.evidence.first().and_then(|e| e.url.as_deref()) {
+                    request = request.header("Click", link);
+                }
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                self.post(request).await
+            }
+            NotifierKind::Command { program, timeout } => {
+                let payload =
+                    serde_json::to_value(alert).map_err(|e| NotifyError::Command(e.to_string()))?;
+                run_program(program, *timeout, &alert.alert_id, &payload).await
+            }
+        }
+    }
+
+    /// In digest mode, when the digest holding these pending entries (queued at
+    /// `queued_at`, not before `not_before`) is due: the oldest has waited `group_wait`, and
+    /// `group_interval` has passed since the last digest. `None` outside digest mode.
+    pub fn digest_due(
+        &self,
+        oldest_queued: DateTime<Utc>,
+        not_before: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let wait = self.config.group_wait?;
+        let mut due =
+            oldest_queued + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        if let Some(last) = self.last_digest.lock().ok().and_then(|l| *l) {
+            due = due.max(
+                last + chrono::Duration::from_std(self.config.group_interval)
+                    .unwrap_or(chrono::Duration::MAX),
+            );
+        }
+        Some(due.max(not_before))
+    }
+
+    /// Delivers several alerts as one digest message (digest mode). Webhooks receive
+    /// `{"digest": true, "alerts": [...]}` with an `Idempotency-Key` derived from the alert
+    /// ids; text channels one message listing every alert.
+    pub async fn deliver_digest(&self, alerts: &[Alert]) -> Result<(), NotifyError> {
+        if let Ok(mut last) = self.last_digest.lock() {
+            *last = Some(Utc::now());
+        }
+        if alerts.len() == 1 {
+            return self.deliver(&alerts[0]).await;
+        }
+        let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+        let key = crate::events::stable_id("digest", &ids);
+        let worst = alerts.iter().map(|a| a.severity).max().unwrap_or_default();
+        let title = format!("[{}] {} parley alerts", worst.as_str(), alerts.len());
+        let mut bodies = Vec::new();
+        for a in alerts {
+            bodies.push(format!("- {}", self.title(a)?));
+            bodies.push(
+                self.body(a)?
+                    .lines()
+                    .map(|l| format!("  {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        let body = bodies.join("\n");
+        let client = self.client.as_ref();
+        match &self.config.kind {
+            NotifierKind::Stdout | NotifierKind::Log => {
+                for a in alerts {
+                    self.deliver(a).await?;
+                }
+                Ok(())
+            }
+            NotifierKind::Webhook {
+                url,
+                headers,
+                secret,
+                ..
+            } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
+                let bytes = serde_json::to_vec(&payload)
+                    .map_err(|e| NotifyError::Request(e.to_string()))?;
+                let mut request = client
+                    .post(url.clone())
+                    .header("Idempotency-Key", &key)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json");
+                if let Some(secret) = secret {
+                    request = request.header("X-Parley-Signature", signature(secret, &bytes));
+                }
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                self.post(request.body(bytes)).await
+            }
+            NotifierKind::Chat { flavor, url, .. } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let payload = chat_payload(*flavor, &title, &body, &alerts[0]);
+                self.post(client.post(url.clone()).json(&payload)).await
+            }
+            NotifierKind::Ntfy { url, token, .. } => {
+                let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
+                let mut request = client
+                    .post(url.clone())
+                    .header("Title", title)
+                    .header("Priority", ntfy_priority(worst))
+                    .header("Tags", format!("{},parley,digest", worst.as_str()))
+                    .body(body);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                self.post(request).await
+            }
+            NotifierKind::Command { program, timeout } => {
+                let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
+                run_program(program, *timeout, &key, &payload).await
             }
         }
     }
 
     /// When to try again after `attempt` failures, or `None` to give up.
+    /// Kept for callers without the alert's age; see [`Notifier::next_attempt_for`].
     pub fn next_attempt(&self, attempt: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_attempt_for(attempt, now, now)
+    }
+
+    /// When to try again after `attempt` failures of an alert raised at `raised_at`, or `None`
+    /// to give up (dead letter). Exponential backoff with "equal jitter" (a random point in the
+    /// upper half of the delay) so many parleys retrying one receiver do not stampede it; never
+    /// past `max_age` after the alert was raised.
+    pub fn next_attempt_for(
+        &self,
+        attempt: u32,
+        now: DateTime<Utc>,
+        raised_at: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         if attempt >= self.config.max_attempts {
+            return None;
+        }
+        let deadline = raised_at
+            + chrono::Duration::from_std(self.config.max_age).unwrap_or(chrono::Duration::MAX);
+        if now >= deadline {
             return None;
         }
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
@@ -107,27 +374,172 @@ impl Notifier {
             .retry_initial
             .saturating_mul(factor)
             .min(self.config.retry_max);
-        Some(now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX))
+        let half = delay / 2;
+        let jitter = Duration::from_millis(fastrand::u64(
+            0..=half.as_millis().min(u128::from(u64::MAX)) as u64,
+        ));
+        let delay = half + jitter;
+        let next = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        Some(next.min(deadline))
+    }
+
+    /// A description safe to print (`parley check`): kind and redacted target, no secrets.
+    pub fn describe(&self) -> String {
+        match &self.config.kind {
+            NotifierKind::Stdout => "stdout".into(),
+            NotifierKind::Log => "log".into(),
+            NotifierKind::Webhook { url, secret, .. } => format!(
+                "webhook {}{}",
+                redact_url(url),
+                if secret.is_some() { " (signed)" } else { "" }
+            ),
+            NotifierKind::Chat { flavor, url, .. } => {
+                format!("{} {}", flavor.as_str(), redact_url(url))
+            }
+            NotifierKind::Ntfy { url, .. } => format!("ntfy {}", redact_url(url)),
+            NotifierKind::Command { program, .. } => {
+                format!("command {}", program.first().map_or("", String::as_str))
+            }
+        }
+    }
+}
+
+/// The incoming-webhook payload of a chat service: a title, the body, the link.
+pub fn chat_payload(
+    flavor: ChatFlavor,
+    title: &str,
+    body: &str,
+    alert: &Alert,
+) -> serde_json::Value {
+    let link = alert.evidence.first().and_then(|e| e.url.clone());
+    match flavor {
+        ChatFlavor::Slack => json!({
+            "text": format!("*{title}*\n{body}"),
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{title}*\n{body}")}}
+            ]
+        }),
+        ChatFlavor::Mattermost => json!({
+            "text": format!("#### {title}\n{body}"),
+            "username": "parley",
+        }),
+        ChatFlavor::Discord => {
+            let mut embed = json!({
+                "title": title,
+                "description": body,
+                "color": colour(alert.severity),
+            });
+            if let Some(link) = &link {
+                embed["url"] = json!(link);
+            }
+            json!({"content": title, "embeds": [embed]})
+        }
+        ChatFlavor::Teams => {
+            let mut card = json!({
+                "@type": "MessageCard",
+                "@context": "https://schema.org/extensions",
+                "summary": title,
+                "themeColor": format!("{:06x}", colour(alert.severity)),
+                "title": title,
+                "text": body.replace('\n', "<br>"),
+            });
+            if let Some(link) = &link {
+                card["potentialAction"] = json!([{
+                    "@type": "OpenUri",
+                    "name": "Open article",
+                    "targets": [{"os": "default", "uri": link}]
+                }]);
+            }
+            card
+        }
+    }
+}
+
+/// Runs `program` (no shell) with `payload` (the alert JSON) on stdin and `PARLEY_ALERT_ID`
+/// (the idempotency key) in its environment; kills it after `timeout`.
+async fn run_program(
+    program: &[String],
+    timeout: Duration,
+    key: &str,
+    payload: &serde_json::Value,
+) -> Result<(), NotifyError> {
+    let Some((exe, args)) = program.split_first() else {
+        return Err(NotifyError::Command("empty program".into()));
+    };
+    let body = serde_json::to_vec(payload).map_err(|e| NotifyError::Command(e.to_string()))?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(args)
+        .env("PARLEY_ALERT_ID", key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| NotifyError::Command(format!("cannot start {exe}: {e}")))?;
+    let run = async {
+        if let Some(mut stdin) = child.stdin.take() {
+            // A program that does not read its input is fine; ignore a broken pipe.
+            let _ = stdin.write_all(&body).await;
+            drop(stdin);
+        }
+        child.wait().await
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Err(_) => Err(NotifyError::Command(format!("{exe} timed out"))),
+        Ok(Err(e)) => Err(NotifyError::Command(format!("{exe}: {e}"))),
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(NotifyError::Command(format!("{exe} exited with {status}"))),
     }
 }
 
 /// The one-line rendering used by the stdout notifier.
 pub fn format_line(alert: &Alert) -> String {
-    let first = alert.evidence.first();
-    format!(
-        "ALERT {rule}: {names} ({scope}{ty}) in \"{title}\" [{feed}]{url}",
-        rule = alert.rule,
-        names = alert.actor_names.join(" + "),
-        scope = alert.scope,
-        ty = alert
-            .event_type
-            .map(|t| format!(", {t}"))
-            .unwrap_or_default(),
-        title = first.map_or("", |e| e.title.as_str()),
-        feed = first.map_or("", |e| e.feed.as_str()),
-        url = first
-            .and_then(|e| e.url.as_deref())
-            .map(|u| format!(" {u}"))
-            .unwrap_or_default(),
-    )
+    template::render(template::DEFAULT_LINE, alert, &[]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_a_known_vector() {
+        // RFC 4231 test case 2: receivers verify with any HMAC library, so it must be standard.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn backoff_has_jitter_and_respects_max_age() {
+        // Retries must spread out (jitter) and stop at max_age, which makes a dead letter.
+        let config = NotifierConfig {
+            id: "n".into(),
+            kind: NotifierKind::Stdout,
+            max_attempts: 100,
+            retry_initial: Duration::from_secs(60),
+            retry_max: Duration::from_secs(3600),
+            max_age: Duration::from_secs(2 * 3600),
+            min_severity: Severity::Info,
+            template: None,
+            rate_limit: None,
+            group_wait: None,
+            group_interval: Duration::from_secs(300),
+        };
+        let n = Notifier::new(config).unwrap();
+        let raised = Utc::now();
+        for attempt in 1..6 {
+            let next = n.next_attempt_for(attempt, raised, raised).unwrap();
+            let full = 60i64 * 2i64.pow(attempt - 1);
+            let got = (next - raised).num_milliseconds();
+            assert!(
+                got >= full * 500 && got <= full * 1000,
+                "attempt {attempt}: {got}"
+            );
+        }
+        let late = raised + chrono::Duration::hours(2);
+        assert_eq!(n.next_attempt_for(1, late, raised), None);
+        let near = raised + chrono::Duration::minutes(119);
+        assert!(n.next_attempt_for(7, near, raised).unwrap() <= late);
+    }
 }

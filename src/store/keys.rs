@@ -19,6 +19,14 @@ pub(crate) const ACTOR: u8 = b'a';
 pub(crate) const ALERT: u8 = b'l';
 /// Second byte of outbox keys: `po` + lp(alert_id) + lp(notifier) → OutboxRecord JSON.
 pub(crate) const OUTBOX: u8 = b'o';
+/// Second byte of silence keys: `ps` + lp(silence_id) → SilenceAdded JSON.
+pub(crate) const SILENCE: u8 = b's';
+/// Second byte of dead-letter keys: `pd` + lp(alert_id) + lp(notifier) → DeadLetter JSON.
+pub(crate) const DEAD: u8 = b'd';
+/// Second byte of acknowledgement keys: `pk` + lp(alert_id) → acked-at JSON.
+pub(crate) const ACK: u8 = b'k';
+/// Second byte of rule-definition keys: `pr` + lp(rule) → RuleRecord JSON.
+pub(crate) const RULE: u8 = b'r';
 /// `m` + "checkpoint" → u64 BE: the highest seq folded into the projections.
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
@@ -97,6 +105,45 @@ pub(crate) fn outbox(alert_id: &str, notifier: &str) -> Vec<u8> {
     let mut key = outbox_prefix();
     push_lp(&mut key, alert_id);
     push_lp(&mut key, notifier);
+    key
+}
+
+/// Prefix of every silence entry.
+pub(crate) fn silence_prefix() -> Vec<u8> {
+    vec![PROJECTION, SILENCE]
+}
+
+/// Silence entry.
+pub(crate) fn silence(silence_id: &str) -> Vec<u8> {
+    let mut key = silence_prefix();
+    push_lp(&mut key, silence_id);
+    key
+}
+
+/// Prefix of every dead letter.
+pub(crate) fn dead_prefix() -> Vec<u8> {
+    vec![PROJECTION, DEAD]
+}
+
+/// Dead letter of one alert for one notifier.
+pub(crate) fn dead(alert_id: &str, notifier: &str) -> Vec<u8> {
+    let mut key = dead_prefix();
+    push_lp(&mut key, alert_id);
+    push_lp(&mut key, notifier);
+    key
+}
+
+/// Acknowledgement of an alert.
+pub(crate) fn ack(alert_id: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, ACK];
+    push_lp(&mut key, alert_id);
+    key
+}
+
+/// Current definition of a rule.
+pub(crate) fn rule(rule: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, RULE];
+    push_lp(&mut key, rule);
     key
 }
 

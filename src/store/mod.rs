@@ -16,6 +16,10 @@
 //! | `pa` lp(actor) seq                   | empty                           | actor index   |
 //! | `pl` lp(rule) lp(actor_key)          | occurred_at JSON                | alert state   |
 //! | `po` lp(alert_id) lp(notifier)       | OutboxRecord JSON (+ last seq)  | outbox        |
+//! | `ps` lp(silence_id)                  | SilenceAdded JSON               | silences      |
+//! | `pd` lp(alert_id) lp(notifier)       | DeadLetter JSON                 | dead letters  |
+//! | `pk` lp(alert_id)                    | acked-at JSON                   | acks          |
+//! | `pr` lp(rule)                        | RuleRecord JSON                 | rule versions |
 //! | `mcheckpoint`                        | seq                             | last folded   |
 //! | `mprojection_version`                | u32                             | fold version  |
 //!
@@ -122,6 +126,35 @@ pub struct OutboxEntry {
     pub attempts: u32,
     /// Not before this time.
     pub next_attempt_at: DateTime<Utc>,
+    /// When it was queued (alert raised or dead letter retried); `max_age` counts from here.
+    pub queued_at: DateTime<Utc>,
+}
+
+/// An outbox entry that was given up (`parley alerts --failed`), until retried or delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The alert.
+    pub alert_id: String,
+    /// The notifier that kept failing.
+    pub notifier: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error.
+    pub error: String,
+    /// When it was given up.
+    pub failed_at: DateTime<Utc>,
+}
+
+/// A rule's current definition hash and where in the log it took effect, so a changed rule
+/// derives alerts only from later events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleRecord {
+    /// `alert::rule_hash` of the definition.
+    pub hash: String,
+    /// Seq of the `rule.changed` event.
+    pub seq: u64,
+    /// When it changed.
+    pub changed_at: DateTime<Utc>,
 }
 
 /// Counts from a replay.
@@ -406,6 +439,7 @@ impl Store {
                     notifier: rec.notifier,
                     attempts: rec.attempts,
                     next_attempt_at: rec.next_attempt_at,
+                    queued_at: rec.queued_at.unwrap_or(rec.next_attempt_at),
                 });
             }
         }
@@ -417,6 +451,45 @@ impl Store {
             ))
         });
         Ok(entries)
+    }
+
+    /// Every silence added and not expired (including those past their end; callers compare
+    /// `until` with their clock).
+    pub fn silences(&self) -> Result<Vec<crate::events::SilenceAdded>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.db.scan_prefix(keys::silence_prefix()) {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            out.push(projection::decode(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// Dead letters: entries given up and not retried or delivered since.
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.db.scan_prefix(keys::dead_prefix()) {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            out.push(projection::decode(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// When an alert was acknowledged, if it was.
+    pub fn acked_at(&self, alert_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let key = keys::ack(alert_id);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => projection::decode(&key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A rule's recorded definition, if any.
+    pub fn rule_record(&self, rule: &str) -> Result<Option<RuleRecord>, StoreError> {
+        let key = keys::rule(rule);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => projection::decode(&key, &v).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Stored polling state of a feed.
@@ -507,6 +580,7 @@ mod tests {
                     raised_at: at,
                     evidence: vec![],
                     notify: vec!["desk".into()],
+                    ..Default::default()
                 }),
             },
             NewEvent {

@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::keys;
+use super::{DeadLetter, RuleRecord};
 use crate::events::{Envelope, Event, actor_key};
 
 /// Bump when the fold or the projection encoding changes: `Store::open` rebuilds the
 /// projections when the stored version differs.
-pub(crate) const VERSION: u32 = 1;
+/// Version 2 added silences, dead letters, acknowledgements and rule definitions.
+pub(crate) const VERSION: u32 = 2;
 
 /// Read access to the current projection state, as the fold needs it.
 pub(crate) trait ProjectionRead {
@@ -46,6 +48,10 @@ pub(crate) struct OutboxRecord {
     pub next_attempt_at: DateTime<Utc>,
     /// Seq of the event that last wrote this record.
     pub seq: u64,
+    /// When the entry was queued (alert raised, or dead letter retried): `max_age` counts
+    /// from here. Absent in records written before projection version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<DateTime<Utc>>,
 }
 
 /// Decodes a JSON projection value, naming the key on failure.
@@ -99,6 +105,7 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                     attempts: 0,
                     next_attempt_at: env.occurred_at,
                     seq: env.seq,
+                    queued_at: Some(env.occurred_at),
                 };
                 let value = encode(&key, &record)?;
                 ops.push(Op::Put(key, value));
@@ -107,6 +114,21 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
         Event::NotificationFailed(failed) => {
             let key = keys::outbox(&failed.alert_id, &failed.notifier);
             if failed.gave_up {
+                // A given-up entry becomes a dead letter (`alerts --failed`), unless it was
+                // already finished: a late failure must not resurrect it.
+                if let Some(old) = state.get(&key)? {
+                    let record: OutboxRecord = decode(&key, &old)?;
+                    let dkey = keys::dead(&failed.alert_id, &failed.notifier);
+                    let dead = DeadLetter {
+                        alert_id: failed.alert_id.clone(),
+                        notifier: failed.notifier.clone(),
+                        attempts: failed.attempt.max(record.attempts),
+                        error: failed.error.clone(),
+                        failed_at: env.occurred_at,
+                    };
+                    let value = encode(&dkey, &dead)?;
+                    ops.push(Op::Put(dkey, value));
+                }
                 ops.push(Op::Delete(key));
             } else if let Some(old) = state.get(&key)? {
                 // Only entries an alert.raised created are tracked: a failure reported for a
@@ -125,6 +147,51 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                 &delivered.alert_id,
                 &delivered.notifier,
             )));
+            ops.push(Op::Delete(keys::dead(
+                &delivered.alert_id,
+                &delivered.notifier,
+            )));
+        }
+        Event::NotificationRetried(retried) => {
+            // Only a dead letter goes back into the outbox, with a fresh attempt count.
+            let dkey = keys::dead(&retried.alert_id, &retried.notifier);
+            if state.get(&dkey)?.is_some() {
+                ops.push(Op::Delete(dkey));
+                let key = keys::outbox(&retried.alert_id, &retried.notifier);
+                let record = OutboxRecord {
+                    alert_id: retried.alert_id.clone(),
+                    notifier: retried.notifier.clone(),
+                    attempts: 0,
+                    next_attempt_at: env.occurred_at,
+                    seq: env.seq,
+                    queued_at: Some(env.occurred_at),
+                };
+                let value = encode(&key, &record)?;
+                ops.push(Op::Put(key, value));
+            }
+        }
+        Event::SilenceAdded(silence) => {
+            let key = keys::silence(&silence.silence_id);
+            let value = encode(&key, silence)?;
+            ops.push(Op::Put(key, value));
+        }
+        Event::SilenceExpired(expired) => {
+            ops.push(Op::Delete(keys::silence(&expired.silence_id)));
+        }
+        Event::AlertAcked(acked) => {
+            let key = keys::ack(&acked.alert_id);
+            let value = encode(&key, &env.occurred_at)?;
+            ops.push(Op::Put(key, value));
+        }
+        Event::RuleChanged(changed) => {
+            let key = keys::rule(&changed.rule);
+            let record = RuleRecord {
+                hash: changed.hash.clone(),
+                seq: env.seq,
+                changed_at: env.occurred_at,
+            };
+            let value = encode(&key, &record)?;
+            ops.push(Op::Put(key, value));
         }
     }
     Ok(ops)
@@ -198,6 +265,7 @@ mod tests {
             raised_at: t(0),
             evidence: vec![],
             notify: notify.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         })
     }
 
@@ -327,8 +395,22 @@ mod tests {
             failed("alert-1", "hook", 2, Some(t(9)), false),
         ));
         assert!(m.outbox("alert-1", "hook").is_none());
-        // Only the alert-state entry is left.
-        assert_eq!(m.0.len(), 1);
+        // The alert-state entry and desk's dead letter are left.
+        assert!(m.0.contains_key(&keys::dead("alert-1", "desk")));
+        assert_eq!(m.0.len(), 2);
+        // A retry puts the dead letter back into the outbox with a fresh count.
+        m.apply(&env(
+            6,
+            "r1",
+            t(6),
+            Event::NotificationRetried(crate::events::NotificationRetried {
+                alert_id: "alert-1".into(),
+                notifier: "desk".into(),
+            }),
+        ));
+        let rec = m.outbox("alert-1", "desk").unwrap();
+        assert_eq!((rec.attempts, rec.next_attempt_at, rec.seq), (0, t(6), 6));
+        assert!(!m.0.contains_key(&keys::dead("alert-1", "desk")));
     }
 
     #[test]

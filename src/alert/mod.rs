@@ -1,0 +1,1191 @@
+//! Alert rules, evaluated on one article's extraction. Pure: no store, no clock.
+//!
+//! The ingest stage asks this module which alerts an article *could* raise; it then applies
+//! the cooldown against the alert-state projection and appends what survives. Keeping the
+//! matching pure means backtests and tests run it on plain values. Rules that look beyond one
+//! article (`scope = "window"`, `min_sources > 1`) see earlier articles through the
+//! [`History`] trait, which the pipeline implements over the store and tests over a `Vec`.
+
+pub mod similar;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, RuleConfig, RuleSlot, Scope};
+use crate::events::{Alert, Evidence, MatchedMention, SilenceAdded, actor_key, stable_id};
+use crate::extract::{ExtractedEvent, Extraction};
+use crate::plover::PloverType;
+use crate::store::StoreError;
+
+/// What an alert needs to know about the article it rests on.
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleRef<'a> {
+    /// Article id in the log.
+    pub article_id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Link.
+    pub url: Option<&'a str>,
+    /// Feed name.
+    pub feed: &'a str,
+    /// Publication time.
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// A rule match before the cooldown: the alert and the key its cooldown is kept under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The alert to raise.
+    pub alert: Alert,
+    /// `actor_key(alert.actors)`, the cooldown key within the rule.
+    pub actor_key: String,
+}
+
+/// An article seen before the one being evaluated, as window and corroboration rules need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastArticle {
+    /// Article id.
+    pub article_id: String,
+    /// Title.
+    pub title: String,
+    /// Link.
+    pub url: Option<String>,
+    /// Feed name.
+    pub feed: String,
+    /// Publication time from the feed.
+    pub published: Option<DateTime<Utc>>,
+    /// The time windows are measured on: publication, else when it was ingested.
+    pub at: DateTime<Utc>,
+    /// The article text (for near-duplicate detection and keyword filters).
+    pub text: String,
+    /// Its sentences with actors.
+    pub events: Vec<ExtractedEvent>,
+}
+
+/// Earlier articles, for rules that look across articles. Implemented by the pipeline over the
+/// store (per-actor index) and by tests and backtests over plain values.
+pub trait History {
+    /// Articles naming any of `actors` whose time is within `from..=to`, excluding articles
+    /// recorded before the rule's last definition change (see `rule.changed`).
+    fn recent(
+        &self,
+        rule: &str,
+        actors: &BTreeSet<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PastArticle>, StoreError>;
+}
+
+/// No history: single-article rules only (what [`evaluate`] uses).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHistory;
+
+impl History for NoHistory {
+    fn recent(
+        &self,
+        _: &str,
+        _: &BTreeSet<String>,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<PastArticle>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A history held in memory (articles of the batch being ingested, backtests, tests).
+impl History for Vec<PastArticle> {
+    fn recent(
+        &self,
+        _: &str,
+        actors: &BTreeSet<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PastArticle>, StoreError> {
+        Ok(self
+            .iter()
+            .filter(|a| a.at >= from && a.at <= to)
+            .filter(|a| {
+                a.events
+                    .iter()
+                    .any(|e| e.actors.iter().any(|x| actors.contains(x)))
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+/// Two histories, e.g. the store and the not-yet-appended part of the current batch.
+pub struct Chain<'a>(pub &'a dyn History, pub &'a dyn History);
+
+impl History for Chain<'_> {
+    fn recent(
+        &self,
+        rule: &str,
+        actors: &BTreeSet<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PastArticle>, StoreError> {
+        let mut out = self.0.recent(rule, actors, from, to)?;
+        for a in self.1.recent(rule, actors, from, to)? {
+            if !out.iter().any(|o| o.article_id == a.article_id) {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Deterministic alert id: one story raises one alert per rule and actor set.
+pub fn alert_id(rule: &str, actors: &[String], article_id: &str) -> String {
+    stable_id("alert", &[rule, &actor_key(actors), article_id])
+}
+
+/// Hash of what decides a rule's matches (actors, scope, filters, window, sources); a change
+/// of it is a rule change (`rule.changed`). Severity, cooldown and notifiers are left out:
+/// changing them does not change which stories match.
+pub fn rule_hash(rule: &RuleConfig) -> String {
+    let slots: Vec<String> = rule
+        .slots
+        .iter()
+        .map(|s| match s {
+            RuleSlot::Actor(a) => a.clone(),
+            RuleSlot::Group { id, members } => format!("group:{id}={}", members.join("+")),
+        })
+        .collect();
+    let types: Vec<&str> = rule.event_types.iter().map(|t| t.as_str()).collect();
+    let parts = [
+        slots.join(","),
+        rule.min_actors.to_string(),
+        rule.scope.as_str().to_owned(),
+        types.join(","),
+        rule.window.as_secs().to_string(),
+        rule.min_sources.to_string(),
+        rule.status.join(","),
+        format!(
+            "{}|{}|{}|{}",
+            rule.keywords.all.join(","),
+            rule.keywords.any.join(","),
+            rule.keywords.none.join(","),
+            rule.keywords.in_article
+        ),
+        rule.feeds.join(","),
+    ];
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    stable_id("rule", &refs)
+}
+
+/// Every actor id a rule can match, for history look-ups.
+pub fn rule_actors(rule: &RuleConfig) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for slot in &rule.slots {
+        match slot {
+            RuleSlot::Actor(a) => {
+                out.insert(a.clone());
+            }
+            RuleSlot::Group { members, .. } => out.extend(members.iter().cloned()),
+        }
+    }
+    out
+}
+
+/// Indexes of the slots that `actors` fill.
+fn filled_slots(rule: &RuleConfig, actors: &[String]) -> BTreeSet<usize> {
+    rule.slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| match slot {
+            RuleSlot::Actor(a) => actors.contains(a),
+            RuleSlot::Group { members, .. } => members.iter().any(|m| actors.contains(m)),
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Which of the rule's slots a set of actors fills, and with which actors.
+/// Returns the matched actors (sorted, unique) when at least `min_actors` slots are filled.
+pub fn match_slots(rule: &RuleConfig, present: &BTreeSet<&str>) -> Option<Vec<String>> {
+    let mut filled = 0usize;
+    let mut matched: BTreeSet<&str> = BTreeSet::new();
+    for slot in &rule.slots {
+        match slot {
+            RuleSlot::Actor(id) => {
+                if present.contains(id.as_str()) {
+                    filled += 1;
+                    matched.insert(id);
+                }
+            }
+            RuleSlot::Group { members, .. } => {
+                let hits: Vec<&str> = members
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|m| present.contains(m))
+                    .collect();
+                if !hits.is_empty() {
+                    filled += 1;
+                    matched.extend(hits);
+                }
+            }
+        }
+    }
+    (filled >= rule.min_actors.max(1) && !matched.is_empty())
+        .then(|| matched.into_iter().map(str::to_owned).collect())
+}
+
+fn type_allowed(rule: &RuleConfig, t: Option<PloverType>) -> bool {
+    rule.event_types.is_empty() || t.is_some_and(|t| rule.event_types.contains(&t))
+}
+
+/// The status of an event (occurred / planned / denied), once extraction provides it.
+///
+/// Extraction does not type statuses yet, so every event's status is unknown and passes a
+/// `status` filter. When `ExtractedEvent` gains a status, this is the one place to read it.
+fn event_status(_event: &ExtractedEvent) -> Option<&str> {
+    None
+}
+
+fn status_allowed(rule: &RuleConfig, event: &ExtractedEvent) -> bool {
+    rule.status.is_empty() || event_status(event).is_none_or(|s| rule.status.iter().any(|r| r == s))
+}
+
+/// The sides of one typed interaction: who acts and who is acted upon.
+///
+/// Extraction names a sentence's actors without roles yet, so each actor is its own side and
+/// "opposite sides" means "two different actors of one typed event". When extraction adds
+/// source and target fields, return `[sources, targets]` here.
+fn sides(event: &ExtractedEvent) -> Vec<Vec<&str>> {
+    event.actors.iter().map(|a| vec![a.as_str()]).collect()
+}
+
+/// True when the matched actors of an event are not all on one side.
+fn on_opposite_sides(event: &ExtractedEvent, matched: &[String]) -> bool {
+    let touched = sides(event)
+        .iter()
+        .filter(|side| side.iter().any(|a| matched.iter().any(|m| m == a)))
+        .count();
+    touched >= 2 || matched.len() < 2
+}
+
+/// True when `phrase` (already lowercase) occurs in `words` on word boundaries.
+fn has_phrase(words: &[String], phrase: &str) -> bool {
+    let want = similar::words(phrase);
+    !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
+}
+
+/// The rule's keyword filters on one text.
+fn keywords_ok(rule: &RuleConfig, text: &str) -> bool {
+    let k = &rule.keywords;
+    if k.is_empty() {
+        return true;
+    }
+    let words = similar::words(text);
+    k.all.iter().all(|w| has_phrase(&words, w))
+        && (k.any.is_empty() || k.any.iter().any(|w| has_phrase(&words, w)))
+        && !k.none.iter().any(|w| has_phrase(&words, w))
+}
+
+/// Where keyword filters look for a rule: the article for article and window scope (or
+/// `keywords.in = "article"`), the sentence otherwise.
+fn keywords_in_article(rule: &RuleConfig) -> bool {
+    rule.keywords.in_article || matches!(rule.scope, Scope::Article | Scope::Window)
+}
+
+/// One article as rules see it, whether current or from history.
+struct View<'a> {
+    article_id: &'a str,
+    title: &'a str,
+    url: Option<&'a str>,
+    feed: &'a str,
+    published: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+    text: &'a str,
+    events: &'a [ExtractedEvent],
+}
+
+impl<'a> View<'a> {
+    fn of_past(p: &'a PastArticle) -> View<'a> {
+        View {
+            article_id: &p.article_id,
+            title: &p.title,
+            url: p.url.as_deref(),
+            feed: &p.feed,
+            published: p.published,
+            at: p.at,
+            text: &p.text,
+            events: &p.events,
+        }
+    }
+
+    /// The site host, without `www.`, for counting outlets.
+    fn host(&self) -> Option<String> {
+        let url = url::Url::parse(self.url?).ok()?;
+        let host = url.host_str()?.to_ascii_lowercase();
+        Some(host.strip_prefix("www.").map(str::to_owned).unwrap_or(host))
+    }
+
+    fn feed_ok(&self, rule: &RuleConfig) -> bool {
+        rule.feeds.is_empty() || rule.feeds.iter().any(|f| f == self.feed)
+    }
+
+    /// Sentence-level filters: type, status and (for sentence keywords) the words.
+    fn event_ok(&self, rule: &RuleConfig, e: &ExtractedEvent) -> bool {
+        type_allowed(rule, e.event_type)
+            && status_allowed(rule, e)
+            && (keywords_in_article(rule) || keywords_ok(rule, &e.sentence))
+    }
+
+    fn article_ok(&self, rule: &RuleConfig) -> bool {
+        self.feed_ok(rule) && (!keywords_in_article(rule) || keywords_ok(rule, self.text))
+    }
+
+    fn evidence(&self, e: &ExtractedEvent, actors: &[String]) -> Evidence {
+        Evidence {
+            article_id: self.article_id.to_owned(),
+            title: self.title.to_owned(),
+            url: self.url.map(str::to_owned),
+            feed: self.feed.to_owned(),
+            published: self.published,
+            sentence: e.sentence.clone(),
+            mentions: e
+                .mentions
+                .iter()
+                .filter(|m| actors.contains(&m.actor))
+                .map(|m| MatchedMention {
+                    actor: m.actor.clone(),
+                    text: m.text.clone(),
+                    via_role: m.via_role,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One single-article match: an actor set and the sentences it rests on.
+struct Match<'a> {
+    actors: Vec<String>,
+    events: Vec<&'a ExtractedEvent>,
+}
+
+/// Matches of a sentence, event or article scoped rule inside one article.
+fn article_matches<'a>(rule: &RuleConfig, view: &View<'a>) -> Vec<Match<'a>> {
+    if !view.article_ok(rule) {
+        return Vec::new();
+    }
+    match rule.scope {
+        Scope::Sentence | Scope::Event => {
+            // One match per distinct actor set; every sentence with that set is evidence.
+            let mut by_set: BTreeMap<Vec<String>, Vec<&'a ExtractedEvent>> = BTreeMap::new();
+            for event in view.events {
+                if !view.event_ok(rule, event) {
+                    continue;
+                }
+                if rule.scope == Scope::Event && event.event_type.is_none() {
+                    continue;
+                }
+                let present: BTreeSet<&str> = event.actors.iter().map(String::as_str).collect();
+                if let Some(actors) = match_slots(rule, &present) {
+                    if rule.scope == Scope::Event && !on_opposite_sides(event, &actors) {
+                        continue;
+                    }
+                    by_set.entry(actors).or_default().push(event);
+                }
+            }
+            by_set
+                .into_iter()
+                .map(|(actors, events)| Match { actors, events })
+                .collect()
+        }
+        Scope::Article | Scope::Window => {
+            let present: BTreeSet<&str> = view
+                .events
+                .iter()
+                .flat_map(|e| e.actors.iter().map(String::as_str))
+                .collect();
+            let Some(actors) = match_slots(rule, &present) else {
+                return Vec::new();
+            };
+            // Evidence: the sentences naming a matched actor, restricted to the allowed types.
+            let events: Vec<&ExtractedEvent> = view
+                .events
+                .iter()
+                .filter(|e| e.actors.iter().any(|a| actors.contains(a)))
+                .filter(|e| view.event_ok(rule, e))
+                .collect();
+            if events.is_empty() {
+                return Vec::new();
+            }
+            vec![Match { actors, events }]
+        }
+    }
+}
+
+/// Counts independent outlets among the supporting articles (in time order). Articles of one
+/// feed or one site host are one outlet; an outlet counts only if at least one of its articles
+/// is not a near-duplicate (a wire copy) of an article of an outlet already counted. Returns
+/// one label (site host, else feed name) per counted outlet.
+fn outlets(views: &[&View<'_>]) -> Vec<String> {
+    let n = views.len();
+    let hosts: Vec<Option<String>> = views.iter().map(|v| v.host()).collect();
+    let prints: Vec<similar::Shingles> = views
+        .iter()
+        .map(|v| similar::Shingles::of(v.text))
+        .collect();
+    // Outlet of each article: the first earlier article sharing its feed or host.
+    let mut outlet: Vec<usize> = (0..n).collect();
+    for i in 0..n {
+        if let Some(j) = (0..i).find(|&j| {
+            views[i].feed == views[j].feed || (hosts[i].is_some() && hosts[i] == hosts[j])
+        }) {
+            outlet[i] = outlet[j];
+        }
+    }
+    let mut counted: Vec<usize> = Vec::new();
+    let mut labels = Vec::new();
+    for o in 0..n {
+        if outlet[o] != o {
+            continue;
+        }
+        let members: Vec<usize> = (0..n).filter(|&i| outlet[i] == o).collect();
+        let original = members.iter().any(|&i| {
+            !(0..n).any(|j| counted.contains(&outlet[j]) && prints[i].same_story(&prints[j]))
+        });
+        if original {
+            counted.push(o);
+            labels.push(hosts[o].clone().unwrap_or_else(|| views[o].feed.to_owned()));
+        }
+    }
+    labels
+}
+
+/// Evaluates every rule of `config` on one article, without history (window scope and
+/// corroboration then see this article alone). `raised_at` is stamped on the alerts.
+pub fn evaluate(
+    config: &Config,
+    article: &ArticleRef<'_>,
+    extraction: &Extraction,
+    raised_at: DateTime<Utc>,
+) -> Vec<Candidate> {
+    evaluate_with(config, article, "", extraction, raised_at, &NoHistory).unwrap_or_default()
+}
+
+/// Evaluates every rule on one article, with `history` for window scope and corroboration.
+/// `text` is the article text the extraction came from.
+pub fn evaluate_with(
+    config: &Config,
+    article: &ArticleRef<'_>,
+    text: &str,
+    extraction: &Extraction,
+    raised_at: DateTime<Utc>,
+    history: &dyn History,
+) -> Result<Vec<Candidate>, StoreError> {
+    let mut out = Vec::new();
+    for rule in &config.rules {
+        evaluate_rule(
+            config, rule, article, text, extraction, raised_at, history, &mut out,
+        )?;
+    }
+    Ok(out)
+}
+
+/// Evaluates one rule on one article (what backtests run).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_rule(
+    config: &Config,
+    rule: &RuleConfig,
+    article: &ArticleRef<'_>,
+    text: &str,
+    extraction: &Extraction,
+    raised_at: DateTime<Utc>,
+    history: &dyn History,
+    out: &mut Vec<Candidate>,
+) -> Result<(), StoreError> {
+    let view = View {
+        article_id: article.article_id,
+        title: article.title,
+        url: article.url,
+        feed: article.feed,
+        published: article.published,
+        at: article.published.unwrap_or(raised_at),
+        text,
+        events: &extraction.events,
+    };
+    if !view.feed_ok(rule) {
+        return Ok(());
+    }
+    let window = chrono::Duration::from_std(rule.window).unwrap_or(chrono::Duration::MAX);
+    let needs_history = rule.scope == Scope::Window || rule.min_sources > 1;
+    let past = if needs_history {
+        history.recent(
+            &rule.id,
+            &rule_actors(rule),
+            view.at.checked_sub_signed(window).unwrap_or(view.at),
+            view.at.checked_add_signed(window).unwrap_or(view.at),
+        )?
+    } else {
+        Vec::new()
+    };
+    let past_views: Vec<View<'_>> = past
+        .iter()
+        .filter(|p| p.article_id != article.article_id)
+        .map(View::of_past)
+        .collect();
+    if rule.scope == Scope::Window {
+        evaluate_window(config, rule, &view, &past_views, raised_at, out);
+        return Ok(());
+    }
+    for m in article_matches(rule, &view) {
+        let mut support: Vec<(&View<'_>, Vec<&ExtractedEvent>)> = vec![(&view, m.events)];
+        if rule.min_sources > 1 {
+            let wanted = filled_slots(rule, &m.actors);
+            for pv in &past_views {
+                for pm in article_matches(rule, pv) {
+                    if filled_slots(rule, &pm.actors).is_superset(&wanted) {
+                        support.push((pv, pm.events));
+                        break;
+                    }
+                }
+            }
+        }
+        push_supported(config, rule, m.actors, support, raised_at, out);
+    }
+    Ok(())
+}
+
+/// Window scope: the actors must fill the slots across articles within the window.
+fn evaluate_window(
+    config: &Config,
+    rule: &RuleConfig,
+    view: &View<'_>,
+    past: &[View<'_>],
+    raised_at: DateTime<Utc>,
+    out: &mut Vec<Candidate>,
+) {
+    let all = rule_actors(rule);
+    let mine = contribution(rule, &all, view);
+    if mine.is_empty() {
+        return;
+    }
+    let theirs: Vec<(&View<'_>, Vec<&ExtractedEvent>)> = past
+        .iter()
+        .map(|p| (p, contribution(rule, &all, p)))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    let present: BTreeSet<&str> = mine
+        .iter()
+        .chain(theirs.iter().flat_map(|(_, c)| c.iter()))
+        .flat_map(|e| e.actors.iter().map(String::as_str))
+        .filter(|a| all.contains(*a))
+        .collect();
+    let Some(actors) = match_slots(rule, &present) else {
+        return;
+    };
+    let names = |events: &[&ExtractedEvent]| {
+        events
+            .iter()
+            .any(|e| e.actors.iter().any(|a| actors.contains(a)))
+    };
+    if !names(&mine) {
+        return;
+    }
+    let mine: Vec<&ExtractedEvent> = mine
+        .into_iter()
+        .filter(|e| e.actors.iter().any(|a| actors.contains(a)))
+        .collect();
+    let mut support = vec![(view, mine)];
+    for (p, c) in theirs {
+        let c: Vec<&ExtractedEvent> = c
+            .into_iter()
+            .filter(|e| e.actors.iter().any(|a| actors.contains(a)))
+            .collect();
+        if !c.is_empty() {
+            support.push((p, c));
+        }
+    }
+    push_supported(config, rule, actors, support, raised_at, out);
+}
+
+/// What one article contributes to a window: its filtered sentences naming a rule actor.
+fn contribution<'a>(
+    rule: &RuleConfig,
+    all: &BTreeSet<String>,
+    v: &View<'a>,
+) -> Vec<&'a ExtractedEvent> {
+    if !v.article_ok(rule) {
+        return Vec::new();
+    }
+    v.events
+        .iter()
+        .filter(|e| e.actors.iter().any(|a| all.contains(a)))
+        .filter(|e| v.event_ok(rule, e))
+        .collect()
+}
+
+/// Turns a match and the articles supporting it into a candidate, if enough outlets back it.
+/// The alert id is anchored on the earliest supporting article, so a third outlet (or a later
+/// article inside the window) re-derives the same alert instead of a new one.
+fn push_supported(
+    config: &Config,
+    rule: &RuleConfig,
+    actors: Vec<String>,
+    mut support: Vec<(&View<'_>, Vec<&ExtractedEvent>)>,
+    raised_at: DateTime<Utc>,
+    out: &mut Vec<Candidate>,
+) {
+    support.sort_by(|a, b| (a.0.at, a.0.article_id).cmp(&(b.0.at, b.0.article_id)));
+    let views: Vec<&View<'_>> = support.iter().map(|(v, _)| *v).collect();
+    let sources = outlets(&views);
+    if sources.len() < rule.min_sources {
+        return;
+    }
+    let multi = support.len() > 1;
+    let anchor = support[0].0.article_id.to_owned();
+    let event_type = support
+        .iter()
+        .flat_map(|(_, es)| es.iter())
+        .find_map(|e| e.event_type);
+    let evidence: Vec<Evidence> = support
+        .iter()
+        .flat_map(|(v, es)| es.iter().map(|e| v.evidence(e, &actors)))
+        .collect();
+    let sources = if multi || rule.min_sources > 1 {
+        sources
+    } else {
+        Vec::new()
+    };
+    out.push(candidate(
+        config, rule, actors, event_type, evidence, sources, &anchor, raised_at,
+    ));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn candidate(
+    config: &Config,
+    rule: &RuleConfig,
+    actors: Vec<String>,
+    event_type: Option<PloverType>,
+    evidence: Vec<Evidence>,
+    sources: Vec<String>,
+    anchor: &str,
+    raised_at: DateTime<Utc>,
+) -> Candidate {
+    let actor_names = actors
+        .iter()
+        .map(|id| {
+            config
+                .actors
+                .iter()
+                .find(|a| &a.spec.id == id)
+                .map_or_else(|| id.clone(), |a| a.spec.name.clone())
+        })
+        .collect();
+    // Notifiers whose min_severity is above the rule's severity are left out here, so the
+    // outbox only ever holds deliveries that should happen.
+    let notify = rule
+        .notify
+        .iter()
+        .filter(|n| {
+            config
+                .notifiers
+                .iter()
+                .find(|c| &c.id == *n)
+                .is_none_or(|c| rule.severity >= c.min_severity)
+        })
+        .cloned()
+        .collect();
+    let key = actor_key(&actors);
+    Candidate {
+        alert: Alert {
+            alert_id: alert_id(&rule.id, &actors, anchor),
+            rule: rule.id.clone(),
+            actors,
+            actor_names,
+            event_type,
+            scope: rule.scope.as_str().to_owned(),
+            raised_at,
+            evidence,
+            notify,
+            severity: rule.severity,
+            sources,
+            silenced_by: None,
+            backfill: false,
+        },
+        actor_key: key,
+    }
+}
+
+/// The active silence that covers an alert, if any: same rule, every silenced actor among the
+/// alert's actors, and `now` before its end.
+pub fn silenced_by<'s>(
+    silences: &'s [SilenceAdded],
+    alert: &Alert,
+    now: DateTime<Utc>,
+) -> Option<&'s SilenceAdded> {
+    silences.iter().find(|s| {
+        s.rule == alert.rule && s.until > now && s.actors.iter().all(|a| alert.actors.contains(a))
+    })
+}
+
+/// True when a previous alert at `last` still silences a new one at `now` under `cooldown`.
+pub fn in_cooldown(
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    cooldown: Option<std::time::Duration>,
+) -> bool {
+    match (last, cooldown) {
+        (Some(last), Some(cooldown)) => {
+            let since = now.signed_duration_since(last);
+            chrono::Duration::from_std(cooldown).is_ok_and(|c| since < c && since >= -c)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ActorConfig, ActorKind, DaemonConfig};
+    use crate::extract::ActorSpec;
+    use std::time::Duration;
+
+    fn actor(id: &str) -> ActorConfig {
+        ActorConfig {
+            spec: ActorSpec {
+                id: id.into(),
+                name: id.to_uppercase(),
+                aliases: vec![id.into()],
+                roles: vec![],
+            },
+            kind: ActorKind::Person,
+            country: None,
+        }
+    }
+
+    fn rule(
+        id: &str,
+        slots: Vec<RuleSlot>,
+        min: usize,
+        scope: Scope,
+        types: Vec<PloverType>,
+    ) -> RuleConfig {
+        RuleConfig {
+            id: id.into(),
+            slots,
+            min_actors: min,
+            scope,
+            event_types: types,
+            cooldown: None,
+            notify: vec!["n".into()],
+            window: crate::config::DEFAULT_WINDOW,
+            min_sources: 1,
+            status: vec![],
+            keywords: crate::config::Keywords::default(),
+            feeds: vec![],
+            severity: crate::events::Severity::Warning,
+            backfill: false,
+            notify_backfill: false,
+        }
+    }
+
+    fn config(rules: Vec<RuleConfig>) -> Config {
+        Config {
+            source: "t.toml".into(),
+            daemon: DaemonConfig {
+                state_dir: "s".into(),
+                poll_interval: Duration::from_secs(60),
+                concurrency: 1,
+                request_timeout: Duration::from_secs(1),
+                max_body_bytes: 1,
+                user_agent: "t".into(),
+                max_backoff: Duration::from_secs(1),
+            },
+            feeds: vec![],
+            actors: ["a", "b", "c", "d"].into_iter().map(actor).collect(),
+            groups: vec![],
+            rules,
+            notifiers: vec![],
+        }
+    }
+
+    fn event(i: usize, actors: &[&str], t: Option<PloverType>) -> ExtractedEvent {
+        ExtractedEvent {
+            sentence_index: i,
+            actors: actors.iter().map(|s| s.to_string()).collect(),
+            event_type: t,
+            trigger: None,
+            sentence: format!("sentence {i}"),
+            ..ExtractedEvent::default()
+        }
+    }
+
+    fn extraction(events: Vec<ExtractedEvent>) -> Extraction {
+        let mut actors: Vec<String> = events.iter().flat_map(|e| e.actors.clone()).collect();
+        actors.sort();
+        actors.dedup();
+        Extraction {
+            actors,
+            events,
+            ..Extraction::default()
+        }
+    }
+
+    const ART: ArticleRef<'static> = ArticleRef {
+        article_id: "art-1",
+        title: "T",
+        url: None,
+        feed: "F",
+        published: None,
+    };
+
+    #[test]
+    fn sentence_scope_needs_the_actors_in_one_sentence() {
+        // The seed's Netanyahu/Mikati case: same article, different sentences, no sentence alert.
+        let cfg = config(vec![rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            Scope::Sentence,
+            vec![],
+        )]);
+        let split = extraction(vec![event(0, &["a"], None), event(1, &["b"], None)]);
+        assert!(evaluate(&cfg, &ART, &split, Utc::now()).is_empty());
+        let together = extraction(vec![
+            event(0, &["a", "b"], None),
+            event(3, &["a", "b"], Some(PloverType::Consult)),
+        ]);
+        let got = evaluate(&cfg, &ART, &together, Utc::now());
+        assert_eq!(
+            got.len(),
+            1,
+            "one alert per actor set, with both sentences as evidence"
+        );
+        assert_eq!(got[0].alert.evidence.len(), 2);
+        assert_eq!(got[0].alert.actors, vec!["a", "b"]);
+        assert_eq!(got[0].alert.actor_names, vec!["A", "B"]);
+        assert_eq!(got[0].alert.event_type, Some(PloverType::Consult));
+    }
+
+    #[test]
+    fn article_scope_joins_sentences() {
+        // Article scope is how the seed's Blinken/Netanyahu pair is caught without coreference.
+        let cfg = config(vec![rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            Scope::Article,
+            vec![],
+        )]);
+        let split = extraction(vec![
+            event(0, &["a"], None),
+            event(1, &["b"], None),
+            event(2, &["c"], None),
+        ]);
+        let got = evaluate(&cfg, &ART, &split, Utc::now());
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].alert.scope, "article");
+        assert_eq!(
+            got[0].alert.evidence.len(),
+            2,
+            "only sentences naming matched actors are evidence"
+        );
+    }
+
+    #[test]
+    fn groups_fill_one_slot_and_min_actors_is_k_of_n() {
+        // group:ID members count as one slot; min_actors lets 2 of 3 slots fire.
+        let group = RuleSlot::Group {
+            id: "g".into(),
+            members: vec!["c".into(), "d".into()],
+        };
+        let cfg = config(vec![rule(
+            "r",
+            vec![
+                RuleSlot::Actor("a".into()),
+                RuleSlot::Actor("b".into()),
+                group,
+            ],
+            2,
+            Scope::Sentence,
+            vec![],
+        )]);
+        let e = extraction(vec![event(0, &["c", "d"], None)]);
+        assert!(
+            evaluate(&cfg, &ART, &e, Utc::now()).is_empty(),
+            "two members of one group fill one slot"
+        );
+        let e = extraction(vec![event(0, &["a", "d"], None)]);
+        let got = evaluate(&cfg, &ART, &e, Utc::now());
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].alert.actors, vec!["a", "d"]);
+    }
+
+    #[test]
+    fn event_type_filter_applies() {
+        // A rule about meetings must not fire on an accusation between the same people.
+        let cfg = config(vec![rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            Scope::Sentence,
+            vec![PloverType::Consult],
+        )]);
+        let e = extraction(vec![
+            event(0, &["a", "b"], Some(PloverType::Accuse)),
+            event(1, &["a", "b"], None),
+        ]);
+        assert!(evaluate(&cfg, &ART, &e, Utc::now()).is_empty());
+        let e = extraction(vec![event(0, &["a", "b"], Some(PloverType::Consult))]);
+        assert_eq!(evaluate(&cfg, &ART, &e, Utc::now()).len(), 1);
+    }
+
+    #[test]
+    fn alert_ids_are_deterministic() {
+        // One story raises one alert per rule and actor set, whenever and wherever it is processed.
+        let a = alert_id("r", &["b".into(), "a".into()], "art-1");
+        assert_eq!(a, alert_id("r", &["a".into(), "b".into()], "art-1"));
+        assert_ne!(a, alert_id("r", &["a".into(), "b".into()], "art-2"));
+        assert_ne!(a, alert_id("q", &["a".into(), "b".into()], "art-1"));
+    }
+
+    #[test]
+    fn cooldown_window() {
+        // Cooldowns silence repeats inside the window only.
+        let now = Utc::now();
+        let six_h = Some(Duration::from_secs(6 * 3600));
+        assert!(in_cooldown(
+            Some(now - chrono::Duration::hours(1)),
+            now,
+            six_h
+        ));
+        assert!(!in_cooldown(
+            Some(now - chrono::Duration::hours(7)),
+            now,
+            six_h
+        ));
+        assert!(!in_cooldown(None, now, six_h));
+        assert!(!in_cooldown(Some(now), now, None));
+    }
+
+    fn past(
+        id: &str,
+        feed: &str,
+        host: &str,
+        day: u32,
+        text: &str,
+        events: Vec<ExtractedEvent>,
+    ) -> PastArticle {
+        use chrono::TimeZone;
+        PastArticle {
+            article_id: id.into(),
+            title: id.into(),
+            url: Some(format!("https://{host}/{id}")),
+            feed: feed.into(),
+            published: Some(Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap()),
+            at: Utc.with_ymd_and_hms(2025, 3, day, 9, 0, 0).unwrap(),
+            text: text.into(),
+            events,
+        }
+    }
+
+    fn eval_past(
+        cfg: &Config,
+        current: &PastArticle,
+        history: &Vec<PastArticle>,
+    ) -> Vec<Candidate> {
+        let art = ArticleRef {
+            article_id: &current.article_id,
+            title: &current.title,
+            url: current.url.as_deref(),
+            feed: &current.feed,
+            published: current.published,
+        };
+        let extraction = extraction(current.events.clone());
+        evaluate_with(cfg, &art, &current.text, &extraction, Utc::now(), history).unwrap()
+    }
+
+    fn pair(scope: Scope) -> RuleConfig {
+        rule(
+            "r",
+            vec![RuleSlot::Actor("a".into()), RuleSlot::Actor("b".into())],
+            2,
+            scope,
+            vec![],
+        )
+    }
+
+    #[test]
+    fn window_scope_spans_articles_inside_the_window_only() {
+        // Window scope joins actors across articles, but only within `window` of each other.
+        let cfg = config(vec![pair(Scope::Window)]);
+        let a = past(
+            "p1",
+            "F1",
+            "one.example",
+            1,
+            "a spoke",
+            vec![event(0, &["a"], None)],
+        );
+        let near = past(
+            "p2",
+            "F2",
+            "two.example",
+            2,
+            "b spoke",
+            vec![event(0, &["b"], None)],
+        );
+        let far = past(
+            "p3",
+            "F2",
+            "two.example",
+            9,
+            "b spoke",
+            vec![event(0, &["b"], None)],
+        );
+        assert!(eval_past(&cfg, &far, &vec![a.clone()]).is_empty());
+        let got = eval_past(&cfg, &near, &vec![a.clone()]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].alert.evidence.len(), 2);
+        // Anchored on the earliest article: the same pair re-derived later is the same alert.
+        let later = past(
+            "p4",
+            "F3",
+            "three.example",
+            2,
+            "b again",
+            vec![event(0, &["b"], None)],
+        );
+        let again = eval_past(&cfg, &later, &vec![a, near]);
+        assert_eq!(again[0].alert.alert_id, got[0].alert.alert_id);
+    }
+
+    #[test]
+    fn corroboration_counts_outlets_by_feed_host_and_story() {
+        // Same host or a reprint is one outlet; an independent report is a second one.
+        let mut r = pair(Scope::Sentence);
+        r.min_sources = 2;
+        let cfg = config(vec![r]);
+        let story = "a met b in the capital on tuesday to discuss the ceasefire and hostages";
+        let first = past(
+            "p1",
+            "Wire",
+            "wire.example",
+            1,
+            story,
+            vec![event(0, &["a", "b"], None)],
+        );
+        let same_host = past(
+            "p2",
+            "Wire World",
+            "wire.example",
+            1,
+            "a met b, other words entirely here",
+            vec![event(0, &["a", "b"], None)],
+        );
+        assert!(eval_past(&cfg, &same_host, &vec![first.clone()]).is_empty());
+        let copy = past(
+            "p3",
+            "Paper",
+            "paper.example",
+            1,
+            &format!("CAIRO - {story}"),
+            vec![event(0, &["a", "b"], None)],
+        );
+        assert!(eval_past(&cfg, &copy, &vec![first.clone()]).is_empty());
+        let own = past(
+            "p4",
+            "Paper",
+            "paper.example",
+            2,
+            "our reporter saw a meet b at the palace",
+            vec![event(0, &["a", "b"], None)],
+        );
+        let got = eval_past(&cfg, &own, &vec![first, copy]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].alert.sources, vec!["wire.example", "paper.example"]);
+        assert_eq!(got[0].alert.evidence.len(), 3);
+    }
+
+    #[test]
+    fn keywords_and_feeds_filter() {
+        // all/any/none on word boundaries; `feeds` restricts outlets.
+        let mut r = pair(Scope::Sentence);
+        r.keywords = crate::config::Keywords {
+            all: vec!["talks".into()],
+            any: vec!["ceasefire".into(), "hostage deal".into()],
+            none: vec!["anniversary".into()],
+            in_article: false,
+        };
+        let cfg = config(vec![r.clone()]);
+        let mk = |s: &str| {
+            let mut e = event(0, &["a", "b"], None);
+            e.sentence = s.into();
+            extraction(vec![e])
+        };
+        let run = |cfg: &Config, s: &str| evaluate(cfg, &ART, &mk(s), Utc::now()).len();
+        assert_eq!(run(&cfg, "A and B held talks on a hostage deal."), 1);
+        assert_eq!(
+            run(&cfg, "A and B held talks on a ceasefire anniversary."),
+            0
+        );
+        assert_eq!(run(&cfg, "A and B held talks on trade."), 0);
+        assert_eq!(
+            run(&cfg, "A and B discussed a ceasefire."),
+            0,
+            "talks is required"
+        );
+        assert_eq!(
+            run(&cfg, "A and B held talkshows on a ceasefire."),
+            0,
+            "word boundaries"
+        );
+        r.keywords = crate::config::Keywords::default();
+        r.feeds = vec!["Other".into()];
+        let cfg = config(vec![r]);
+        assert_eq!(run(&cfg, "A met B."), 0);
+    }
+
+    #[test]
+    fn event_scope_needs_a_typed_event() {
+        // An untyped co-mention is no interaction; a typed one between both actors is.
+        let cfg = config(vec![pair(Scope::Event)]);
+        let e = extraction(vec![event(0, &["a", "b"], None)]);
+        assert!(evaluate(&cfg, &ART, &e, Utc::now()).is_empty());
+        let e = extraction(vec![event(0, &["a", "b"], Some(PloverType::Consult))]);
+        let got = evaluate(&cfg, &ART, &e, Utc::now());
+        assert_eq!(got[0].alert.scope, "event");
+    }
+
+    #[test]
+    fn silences_match_rule_actors_and_time() {
+        // A silence covers its rule, alerts naming all its actors, until it ends.
+        let now = Utc::now();
+        let alert = Alert {
+            rule: "r".into(),
+            actors: vec!["a".into(), "b".into()],
+            ..Default::default()
+        };
+        let s = |rule: &str, actors: &[&str], hours: i64| SilenceAdded {
+            silence_id: "s".into(),
+            rule: rule.into(),
+            actors: actors.iter().map(|a| a.to_string()).collect(),
+            until: now + chrono::Duration::hours(hours),
+            reason: "x".into(),
+        };
+        assert!(silenced_by(&[s("r", &["a"], 1)], &alert, now).is_some());
+        assert!(silenced_by(&[s("r", &[], 1)], &alert, now).is_some());
+        assert!(silenced_by(&[s("r", &["c"], 1)], &alert, now).is_none());
+        assert!(silenced_by(&[s("q", &[], 1)], &alert, now).is_none());
+        assert!(silenced_by(&[s("r", &[], -1)], &alert, now).is_none());
+    }
+
+    #[test]
+    fn rule_hash_tracks_matching_definition_only() {
+        // Changing what matches is a rule change; changing severity or notifiers is not.
+        let r = pair(Scope::Sentence);
+        let mut louder = r.clone();
+        louder.severity = crate::events::Severity::Critical;
+        assert_eq!(rule_hash(&r), rule_hash(&louder));
+        let mut wider = r.clone();
+        wider.scope = Scope::Article;
+        assert_ne!(rule_hash(&r), rule_hash(&wider));
+    }
+}
