@@ -8,12 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "parley", version, about, long_about = None)]
 pub struct Cli {
-    /// Config file. Defaults to $PARLEY_CONFIG, then config/parley.toml.
+    /// Config file. Defaults to $PARLEY_CONFIG, then $CONFIGURATION_DIRECTORY/parley.toml
+    /// (systemd), then config/parley.toml.
     #[arg(
         long,
         global = true,
         env = "PARLEY_CONFIG",
-        default_value = "config/parley.toml"
+        default_value_os_t = crate::service::default_config_path()
     )]
     pub config: PathBuf,
     /// Log format on standard error.
@@ -94,4 +95,10 @@ pub enum Command {
     },
     /// Rebuild every projection from the log. Never notifies.
     Replay,
+    /// Feed health: last success, last error, failures in a row, next poll, items seen.
+    Feeds {
+        /// One JSON object per feed.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -888,11 +888,7 @@ mod tests {
         assert_eq!(c.api.token.as_deref(), Some("s3"));
         assert!(!format!("{:?}", c.api).contains("s3"));
         assert_eq!(c.daemon.per_host_delay, Some(Duration::from_secs(2)));
-        let e = build_one(
-            "[api]\ntoken = \"a\"\ntoken_file = \"b\"\n",
-            &no_env,
-        )
-        .unwrap_err();
+        let e = build_one("[api]\ntoken = \"a\"\ntoken_file = \"b\"\n", &no_env).unwrap_err();
         assert_eq!(e.location, "p.toml:3");
         let e = build_one("[api]\nlisten = \"localhost\"\n", &no_env).unwrap_err();
         assert!(e.message.contains("api.listen"), "{}", e.message);
