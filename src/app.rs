@@ -14,7 +14,7 @@ use crate::config;
 use crate::daemon::{self, RunOptions};
 use crate::error::Error;
 use crate::service;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Installs the global tracing subscriber: logs go to stderr, so stdout stays for data.
 /// `RUST_LOG` overrides the default level (`info`). Under systemd (stderr is the journal
@@ -45,22 +45,29 @@ pub fn init_logging(format: LogFormat) {
     };
 }
 
-/// Answers a query through the running daemon's API when one is up, else from the store
-/// opened directly (sled admits one process). Both paths produce the same values, which the
-/// caller renders with the same code.
+/// Answers a query from the store when this process can open it, else (a daemon holds
+/// it: sled admits one process) through that daemon's API. Both paths produce the same
+/// values, which the caller renders with the same code. Trying the store first means a CLI
+/// never asks some other daemon that happens to listen on the configured port.
 async fn query<T: serde::de::DeserializeOwned>(
     config: &config::Config,
     path_and_query: &str,
     local: impl FnOnce(&Store) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    if let Some(answer) = client::get(&config.api, &config.daemon.state_dir, path_and_query).await?
-    {
-        return Ok(answer);
+    match Store::open(&config.daemon.state_dir) {
+        Ok(store) => {
+            let result = local(&store);
+            store.shutdown().await?;
+            result
+        }
+        Err(StoreError::Locked { path }) => {
+            match client::get(&config.api, &config.daemon.state_dir, path_and_query).await? {
+                Some(answer) => Ok(answer),
+                None => Err(Error::Store(StoreError::Locked { path })),
+            }
+        }
+        Err(error) => Err(error.into()),
     }
-    let store = Store::open(&config.daemon.state_dir)?;
-    let result = local(&store);
-    store.shutdown().await?;
-    result
 }
 
 /// Runs the command. Returns what the command printed on success via stdout.

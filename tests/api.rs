@@ -2,9 +2,10 @@
 //! token, the alert stream, and the CLI answering through the daemon while it holds the store.
 
 mod common;
+#[path = "support/notify.rs"]
+mod notify;
 
 use std::collections::HashMap;
-use std::os::unix::net::UnixDatagram;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use futures_util::StreamExt;
+use notify::NotifySocket;
 use parley::api::{self, ApiState};
 use parley::metrics::Metrics;
 use parley::pipeline::Stats;
@@ -46,48 +48,6 @@ fn feed_with(guid: &str, body: &str) -> String {
             date: "Mon, 13 Nov 2023 12:00:00 +0000",
         }],
     )
-}
-
-/// A unix datagram socket standing in for systemd's NOTIFY_SOCKET.
-pub struct NotifySocket {
-    _dir: tempfile::TempDir,
-    pub path: std::path::PathBuf,
-    socket: UnixDatagram,
-}
-
-impl NotifySocket {
-    pub fn new() -> NotifySocket {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify.sock");
-        let socket = UnixDatagram::bind(&path).unwrap();
-        // A failure guard for a hung daemon, not a timing assertion.
-        socket
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        NotifySocket {
-            _dir: dir,
-            path,
-            socket,
-        }
-    }
-
-    /// Reads datagrams until one holds `line`; returns every line seen on the way.
-    pub fn wait_for(&self, line: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        let mut buf = vec![0u8; 4096];
-        loop {
-            let n = self
-                .socket
-                .recv(&mut buf)
-                .unwrap_or_else(|e| panic!("no {line} from the daemon (saw {seen:?}): {e}"));
-            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let found = text.lines().any(|l| l == line);
-            seen.extend(text.lines().map(str::to_owned));
-            if found {
-                return seen;
-            }
-        }
-    }
 }
 
 fn spawn_daemon(cfg: &TestConfig, notify: &NotifySocket) -> Child {

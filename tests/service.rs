@@ -27,7 +27,9 @@ fn feed_with(guid: &str, body: &str) -> String {
 }
 
 fn config(feeds: &[String], hook: &str, rules: &str) -> String {
-    let mut out = String::from("[daemon]\nstate_dir = \"state\"\npoll_interval = \"1s\"\n");
+    let mut out = String::from(
+        "[daemon]\nstate_dir = \"state\"\npoll_interval = \"1s\"\n[api]\nlisten = \"127.0.0.1:0\"\n",
+    );
     for url in feeds {
         out.push_str(&format!("[[feed]]\nurl = {url:?}\n"));
     }
@@ -133,4 +135,86 @@ async fn sighup_reloads_feeds_and_rules_and_sigterm_stops_cleanly() {
         .map(|h| h.idempotency_key.clone())
         .collect();
     assert_eq!(keys.len(), 2, "each alert delivered exactly once");
+}
+
+#[path = "support/notify.rs"]
+mod notify;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_socket_sees_ready_reloading_stopping_and_watchdog() {
+    // systemd's Type=notify contract: READY=1 at start, RELOADING=1 then READY=1 around a
+    // reload (also a rejected one), STOPPING=1 on SIGTERM, WATCHDOG=1 while healthy.
+    let feeds = FeedServer::start().await;
+    feeds.set(
+        "a.xml",
+        Route::Feed {
+            body: feed_with("a1", "Antony Blinken met Najib Mikati in Beirut."),
+            etag: "\"a\"".into(),
+        },
+    );
+    let hook = Receiver::start(0).await;
+    let cfg = TestConfig::new(&config(&[feeds.url("a.xml")], &hook.url(), RULE_LEBANON));
+    let socket = notify::NotifySocket::new();
+    let mut child = parley_cmd(&cfg.path(), &["run"])
+        .env("NOTIFY_SOCKET", &socket.path)
+        .env("WATCHDOG_USEC", "2000000")
+        .env_remove("WATCHDOG_PID")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = tokio::task::spawn_blocking(move || {
+        let seen = socket.wait_for("READY=1");
+        assert!(
+            seen.iter().any(|l| l.starts_with("STATUS=Running")),
+            "{seen:?}"
+        );
+        // The watchdog pings only after a round trip through ingest and the appender.
+        socket.wait_for("WATCHDOG=1");
+        socket
+    })
+    .await
+    .unwrap();
+
+    signal(&child, "HUP");
+    let socket = tokio::task::spawn_blocking(move || {
+        socket.wait_for("RELOADING=1");
+        let seen = socket.wait_for("READY=1");
+        assert!(
+            !seen.iter().any(|l| l.contains("rejected")),
+            "a good reload is not rejected: {seen:?}"
+        );
+        socket
+    })
+    .await
+    .unwrap();
+
+    // A broken config: RELOADING=1, then READY=1 again with the old config in force.
+    std::fs::write(cfg.path(), "[[rule]]\nid = \"broken\"\n").unwrap();
+    signal(&child, "HUP");
+    let socket = tokio::task::spawn_blocking(move || {
+        socket.wait_for("RELOADING=1");
+        let seen = socket.wait_for("READY=1");
+        assert!(
+            seen.iter().any(|l| l.contains("last reload rejected")),
+            "{seen:?}"
+        );
+        socket
+    })
+    .await
+    .unwrap();
+    assert!(child.try_wait().unwrap().is_none());
+
+    signal(&child, "TERM");
+    let socket = tokio::task::spawn_blocking(move || {
+        socket.wait_for("STOPPING=1");
+        socket
+    })
+    .await
+    .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "SIGTERM must exit 0, got {status:?}");
+    drop(socket);
 }

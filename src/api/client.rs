@@ -1,6 +1,6 @@
-//! The CLI's side of the API. sled admits one process, so while the daemon runs,
-//! `parley events`, `alerts` and `feeds` ask it over HTTP; when nothing listens, they open
-//! the store themselves. The answer is the same JSON either way, rendered by the same code.
+//! The CLI's side of the API. sled admits one process, so while the daemon runs (the store
+//! is locked), `parley events`, `alerts` and `feeds` ask it over HTTP; otherwise they open
+//! the store themselves. The answer is the same values either way, rendered by the same code.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -47,8 +47,8 @@ pub fn daemon_addr(api: &ApiConfig, state_dir: &Path) -> Option<SocketAddr> {
     Some(addr)
 }
 
-/// GETs `path_and_query` from the daemon. `Ok(None)` when no daemon is listening (the
-/// caller then opens the store); an error when one answered but refused or failed.
+/// GETs `path_and_query` from the daemon. `Ok(None)` when no daemon is listening; an error
+/// when one answered but refused or failed.
 pub async fn get<T: DeserializeOwned>(
     api: &ApiConfig,
     state_dir: &Path,
@@ -71,7 +71,7 @@ pub async fn get<T: DeserializeOwned>(
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) if e.is_connect() => {
-            tracing::debug!(%addr, "No daemon API listening; opening the store directly.");
+            tracing::debug!(%addr, "No daemon API listening.");
             return Ok(None);
         }
         Err(e) => return Err(http(e.without_url().to_string())),
