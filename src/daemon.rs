@@ -700,12 +700,33 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         return Some(Next::Never);
     }
     let now = Utc::now();
+    // After a permanent redirect, poll where the feed now lives (article ids keep using the
+    // configured key, so nothing is ingested twice).
+    let location = state
+        .effective_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map_or_else(|| feed.location.clone(), FeedLocation::Http);
+    let mut moved_to = None;
     let result = match ctx
         .prepared
         .fetcher
-        .fetch(&feed.location, &state.validators)
+        .fetch(&location, &state.validators)
         .await
     {
+        Ok(FetchOutcome::Gone) => {
+            crate::metrics::FeedGone { feed: &key }.emit(&ctx.hooks.metrics.service);
+            state.disabled = Some(format!(
+                "the server answered 410 Gone on {}",
+                now.format("%Y-%m-%d %H:%M UTC")
+            ));
+            state.next_poll = None;
+            if let Err(error) = ctx.store.put_feed_state(&key, &state) {
+                error!(feed = %key, %error, "Cannot save feed state.");
+                return None;
+            }
+            return Some(Next::Never);
+        }
         Ok(FetchOutcome::NotModified) => {
             ctx.stats
                 .feeds_not_modified
@@ -716,7 +737,9 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
             bytes,
             validators,
             content_type,
+            moved_to: moved,
         }) => {
+            moved_to = moved;
             let key2 = key.clone();
             let parsed = tokio::task::spawn_blocking(move || {
                 feed::parse(&key2, &bytes, content_type.as_deref())
@@ -758,6 +781,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
             state.last_success = Some(now);
             state.last_error = None;
             state.consecutive_failures = 0;
+            if let Some(to) = moved_to {
+                crate::metrics::FeedRedirected {
+                    feed: &key,
+                    to: &FeedLocation::Http(to.clone()).redacted(),
+                }
+                .emit(&ctx.hooks.metrics.service);
+                state.effective_url = Some(to.to_string());
+            }
         }
         Err((message, retry_after)) => {
             retry = retry_after;

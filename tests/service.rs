@@ -218,3 +218,67 @@ async fn notify_socket_sees_ready_reloading_stopping_and_watchdog() {
     assert!(status.success(), "SIGTERM must exit 0, got {status:?}");
     drop(socket);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_redirect_moves_a_feed_and_gone_disables_one() {
+    // 301 must switch polling to the new URL (shown by `parley feeds`); 410 must stop it.
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    use std::sync::{Arc, Mutex};
+    let hits: Arc<Mutex<Vec<String>>> = Arc::default();
+    let body = feed_with("m1", "Antony Blinken met Najib Mikati in Beirut.");
+    let app = {
+        let hits = hits.clone();
+        axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let hits = hits.clone();
+            let body = body.clone();
+            async move {
+                hits.lock().unwrap().push(uri.path().to_string());
+                match uri.path() {
+                    "/old.xml" => (
+                        StatusCode::MOVED_PERMANENTLY,
+                        [(header::LOCATION, "/new.xml")],
+                    )
+                        .into_response(),
+                    "/new.xml" => body.into_response(),
+                    "/gone.xml" => StatusCode::GONE.into_response(),
+                    _ => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let hook = Receiver::start(0).await;
+    let old = format!("http://{addr}/old.xml");
+    let gone = format!("http://{addr}/gone.xml");
+    let cfg = TestConfig::new(&config(
+        &[old.clone(), gone.clone()],
+        &hook.url(),
+        RULE_LEBANON,
+    ));
+
+    assert_ok(&cfg.parley_async(&["run", "--once"]).await);
+    let out = cfg.parley_async(&["feeds", "--json"]).await;
+    assert_ok(&out);
+    let feeds = json_lines(&out);
+    let by_url = |u: &str| feeds.iter().find(|f| f["url"] == u).unwrap().clone();
+    assert_eq!(
+        by_url(&old)["effective_url"],
+        format!("http://{addr}/new.xml")
+    );
+    assert_eq!(by_url(&old)["items_seen"], 1);
+    assert!(by_url(&gone)["disabled"].as_str().unwrap().contains("410"));
+    let human = stdout(&cfg.parley_async(&["feeds"]).await);
+    assert!(human.contains("moved permanently to"), "{human}");
+    assert!(human.contains("DISABLED"), "{human}");
+
+    // The next run polls the new URL directly and leaves the gone feed alone.
+    hits.lock().unwrap().clear();
+    assert_ok(&cfg.parley_async(&["run", "--once"]).await);
+    assert_eq!(*hits.lock().unwrap(), vec!["/new.xml".to_string()]);
+    // The move did not re-ingest the article: one alert only.
+    let alerts = json_lines(&cfg.parley_async(&["alerts", "--json"]).await);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+}
