@@ -8,11 +8,12 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::api::client;
-use crate::cli::{Cli, Command, LogFormat};
+use crate::cli::{Cli, Command, FeedsAction, LogFormat};
 use crate::commands::{self, AlertFilter};
 use crate::config;
 use crate::daemon::{self, RunOptions};
 use crate::error::Error;
+use crate::opml;
 use crate::service;
 use crate::store::{Store, StoreError};
 
@@ -168,7 +169,33 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             .await?;
             commands::write_alerts(&alerts, *json, &mut out)
         }
-        Command::Feeds { json } => {
+        Command::Feeds {
+            action: Some(FeedsAction::Import { file, into }),
+            ..
+        } => {
+            let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+                path: file.clone(),
+                source,
+            })?;
+            let target = into
+                .clone()
+                .unwrap_or_else(|| opml::default_target(&cli.config));
+            let added = opml::import(&cli.config, &text, &target)?;
+            opml::write_added(&added, &target, &mut out)
+        }
+        Command::Feeds {
+            action: Some(FeedsAction::Export),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let text = opml::export(&config)?;
+            use std::io::Write;
+            writeln!(out, "{text}").map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
+        }
+        Command::Feeds { json, action: None } => {
             let config = config::load(&cli.config)?;
             let feeds = query(&config, "/api/v1/feeds", |store| {
                 commands::feed_reports(&config, store)

@@ -100,5 +100,24 @@ pub enum Command {
         /// One JSON object per feed.
         #[arg(long)]
         json: bool,
+        /// Import or export instead of listing.
+        #[command(subcommand)]
+        action: Option<FeedsAction>,
     },
+}
+
+/// `parley feeds import|export`.
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// Add the feeds of an OPML file to a feeds file the config includes.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// Feeds file to write or extend (default: watchlists/feeds-imported.toml next to
+        /// the config).
+        #[arg(long)]
+        into: Option<PathBuf>,
+    },
+    /// Print the configured feeds as OPML.
+    Export,
 }

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod feed;
 pub mod metrics;
 pub mod notify;
+pub mod opml;
 pub mod pipeline;
 pub mod plover;
 pub mod service;

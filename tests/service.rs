@@ -282,3 +282,49 @@ async fn permanent_redirect_moves_a_feed_and_gone_disables_one() {
     let alerts = json_lines(&cfg.parley_async(&["alerts", "--json"]).await);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
 }
+
+#[test]
+fn opml_import_extends_an_included_file_and_export_round_trips() {
+    // Subscriptions must move in from a reader (without duplicates) and back out.
+    let cfg = TestConfig::new(
+        "include = [\"watchlists/*.toml\"]\n[[feed]]\nurl = \"https://a.example/rss\"\nname = \"A\"\n",
+    );
+    cfg.write(
+        "subs.opml",
+        r#"<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+<outline text="News"><outline text="A again" xmlUrl="https://a.example/rss"/>
+<outline text="B &amp; co" title="B &amp; co" xmlUrl="https://b.example/feed?x=1&amp;y=2"/></outline>
+</body></opml>"#,
+    );
+    let opml = cfg.dir.path().join("subs.opml");
+    let out = cfg.parley(&["feeds", "import", opml.to_str().unwrap()]);
+    assert_ok(&out);
+    let printed = stdout(&out);
+    assert!(
+        printed.contains("added https://b.example/feed?x=1&y=2  B & co"),
+        "{printed}"
+    );
+    assert!(!printed.contains("a.example"), "{printed}");
+    assert!(
+        cfg.dir
+            .path()
+            .join("watchlists/feeds-imported.toml")
+            .exists()
+    );
+    let check = cfg.parley(&["check"]);
+    assert_ok(&check);
+    assert!(stdout(&check).contains("2 feeds"), "{}", stdout(&check));
+
+    let again = cfg.parley(&["feeds", "import", opml.to_str().unwrap()]);
+    assert_ok(&again);
+    assert!(stdout(&again).contains("nothing to add"));
+
+    let export = cfg.parley(&["feeds", "export"]);
+    assert_ok(&export);
+    let text = stdout(&export);
+    assert!(text.contains("xmlUrl=\"https://a.example/rss\""), "{text}");
+    assert!(
+        text.contains("xmlUrl=\"https://b.example/feed?x=1&amp;y=2\""),
+        "{text}"
+    );
+}
