@@ -33,7 +33,7 @@ FILLER = [
 
 def article(rng, i):
     sentences = []
-    for _ in range(rng.randint(14, 22)):
+    for _ in range(rng.randint(26, 38)):
         if rng.random() < 0.25:
             a, b = rng.sample(NAMES, 2)
             sentences.append(f"{a} {rng.choice(VERBS)} {b} in {rng.choice(PLACES)} on day {i}.")

@@ -155,14 +155,33 @@ impl Appending {
     }
 }
 
-/// Appends one feed's new articles with their extracted events and alerts, in one append call
-/// (so one flush for the whole batch, not one per article).
+/// Appends one feed's new articles with their extracted events and alerts, a chunk of
+/// articles per append call (one atomic batch and one flush per chunk, not per article).
 ///
 /// Order matters for crash safety: an article's `event.extracted` and `alert.raised` events are
 /// appended *before* its `article.ingested`, which is the "done" marker the dedup check reads.
 /// A crash in between leaves the article unmarked, so the next poll redoes it; the events
 /// already written are skipped as duplicates by their deterministic ids.
 pub async fn ingest(
+    prepared: &Prepared,
+    store: &Store,
+    stats: &Stats,
+    feed: &FeedConfig,
+    articles: Vec<Article>,
+    wake_relay: &Notify,
+) -> Result<(), StoreError> {
+    let mut articles = articles.into_iter().peekable();
+    while articles.peek().is_some() {
+        let chunk: Vec<Article> = articles.by_ref().take(INGEST_CHUNK).collect();
+        ingest_chunk(prepared, store, stats, feed, chunk, wake_relay).await?;
+    }
+    Ok(())
+}
+
+/// Articles per append: bounds the memory of one atomic batch for feeds with huge item counts.
+const INGEST_CHUNK: usize = 256;
+
+async fn ingest_chunk(
     prepared: &Prepared,
     store: &Store,
     stats: &Stats,

@@ -56,12 +56,10 @@ fn seed_feed(body: &str, date: &str) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_story_raises_the_right_alerts_and_only_those() {
-    // The spine's definition of done: the seed story over HTTP raises exactly the expected alerts.
-    let Some((body, date)) = seed_body_and_date() else {
-        return;
-    };
+/// The seed story served as one feed item, a webhook receiver refusing its first
+/// `fail_first` POSTs, and a config polling the one and notifying the other.
+async fn seed_setup(fail_first: usize) -> Option<Seed> {
+    let (body, date) = seed_body_and_date()?;
     let feeds = FeedServer::start().await;
     feeds.set(
         "seed.xml",
@@ -70,12 +68,36 @@ async fn seed_story_raises_the_right_alerts_and_only_those() {
             etag: "\"v1\"".into(),
         },
     );
-    let hook = Receiver::start(0).await;
+    let hook = Receiver::start(fail_first).await;
     let cfg = TestConfig::new(&config_for(
         &[(&feeds.url("seed.xml"), "Seed desk")],
         &hook.url(),
         "",
     ));
+    Some(Seed {
+        feeds,
+        hook,
+        cfg,
+        body,
+        date,
+    })
+}
+
+/// What [`seed_setup`] starts.
+struct Seed {
+    feeds: FeedServer,
+    hook: Receiver,
+    cfg: TestConfig,
+    body: String,
+    date: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_story_raises_the_right_alerts_and_only_those() {
+    // The spine's definition of done: the seed story over HTTP raises exactly the expected alerts.
+    let Some(Seed { hook, cfg, .. }) = seed_setup(0).await else {
+        return;
+    };
 
     let out = cfg.parley_async(&["run", "--once"]).await;
     assert_ok(&out);
@@ -115,24 +137,17 @@ async fn seed_story_raises_the_right_alerts_and_only_those() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_once_appends_nothing_and_notifies_nobody() {
     // Idempotency across runs: a re-poll (304 or the same items) must not duplicate anything.
-    let Some((body, date)) = seed_body_and_date() else {
+    let Some(Seed {
+        feeds,
+        hook,
+        cfg,
+        body,
+        date,
+    }) = seed_setup(0).await
+    else {
         return;
     };
-    let feeds = FeedServer::start().await;
-    feeds.set(
-        "seed.xml",
-        Route::Feed {
-            body: seed_feed(&body, &date),
-            etag: "\"v1\"".into(),
-        },
-    );
     // A second feed without validators support would refetch; use a changing ETag to force a 200.
-    let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(
-        &[(&feeds.url("seed.xml"), "Seed desk")],
-        &hook.url(),
-        "",
-    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let before = json_lines(&cfg.parley_async(&["events", "--json"]).await);
     let delivered = hook.all().len();
@@ -222,23 +237,9 @@ async fn failing_feeds_do_not_stop_the_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_outage_is_retried_and_every_attempt_recorded() {
     // The outbox relay retries a refusing receiver and records each attempt as an event.
-    let Some((body, date)) = seed_body_and_date() else {
+    let Some(Seed { hook, cfg, .. }) = seed_setup(2).await else {
         return;
     };
-    let feeds = FeedServer::start().await;
-    feeds.set(
-        "seed.xml",
-        Route::Feed {
-            body: seed_feed(&body, &date),
-            etag: "\"v1\"".into(),
-        },
-    );
-    let hook = Receiver::start(2).await;
-    let cfg = TestConfig::new(&config_for(
-        &[(&feeds.url("seed.xml"), "Seed desk")],
-        &hook.url(),
-        "",
-    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let alerts = json_lines(&cfg.parley_async(&["alerts", "--json"]).await);
     assert!(!alerts.is_empty());
@@ -396,23 +397,9 @@ async fn cooldown_silences_a_repeat_for_the_same_actor_set() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_rebuilds_without_notifying() {
     // A replay never calls a notifier, and the rebuilt outbox does not re-send anything.
-    let Some((body, date)) = seed_body_and_date() else {
+    let Some(Seed { hook, cfg, .. }) = seed_setup(0).await else {
         return;
     };
-    let feeds = FeedServer::start().await;
-    feeds.set(
-        "seed.xml",
-        Route::Feed {
-            body: seed_feed(&body, &date),
-            etag: "\"v1\"".into(),
-        },
-    );
-    let hook = Receiver::start(0).await;
-    let cfg = TestConfig::new(&config_for(
-        &[(&feeds.url("seed.xml"), "Seed desk")],
-        &hook.url(),
-        "",
-    ));
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let delivered = hook.all().len();
     let out = cfg.parley_async(&["replay"]).await;

@@ -111,6 +111,10 @@ impl<'a> Overlay<'a> {
         }
     }
 
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.insert(key, Some(value));
+    }
+
     fn apply(&mut self, ops: Vec<Op>) {
         for op in ops {
             match op {
@@ -310,24 +314,43 @@ impl Appender {
         }
     }
 
-    /// Appends one request's events; stops at the first failure (earlier events stay, and a
-    /// retry of the whole request is safe because ids are idempotent).
+    /// Appends one request's events as ONE atomic batch: the events, their `i` entries, their
+    /// projection writes and the checkpoint. Either the whole request is applied or none of it
+    /// (an error leaves the log as it was; a retry is safe because ids are idempotent). One
+    /// batch per request rather than per event is what makes a feed's worth of articles cheap.
     fn append_events(&mut self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
         if self.checkpoint < self.last_seq() {
             // A failed replay left the projections behind; never fold on top of a gap.
             self.catch_up(&mut |_, _| {})?;
         }
+        let mut overlay = Overlay::new(&self.db, &self.path);
+        let mut next_seq = self.next_seq;
         let mut out = Vec::with_capacity(events.len());
         for event in events {
-            out.push(self.append_one(event)?);
+            out.push(Self::stage_one(&mut overlay, &mut next_seq, event)?);
         }
+        if next_seq == self.next_seq {
+            return Ok(out);
+        }
+        let last = next_seq - 1;
+        overlay.put(keys::CHECKPOINT.to_vec(), last.to_be_bytes().to_vec());
+        self.db
+            .apply_batch(overlay.into_batch())
+            .map_err(|e| db_err(&self.path, e))?;
+        self.next_seq = next_seq;
+        self.checkpoint = last;
         Ok(out)
     }
 
-    /// One event, its `i` entry, its projection ops and the checkpoint: one atomic batch.
-    fn append_one(&mut self, new: NewEvent) -> Result<Appended, StoreError> {
+    /// Stages one event, its `i` entry and its projection ops in `overlay`; a duplicate id
+    /// (in the log or earlier in the same request) stages nothing.
+    fn stage_one(
+        overlay: &mut Overlay<'_>,
+        next_seq: &mut u64,
+        new: NewEvent,
+    ) -> Result<Appended, StoreError> {
         let id_key = keys::id(&new.event_id);
-        if let Some(v) = self.db.get(&id_key).map_err(|e| db_err(&self.path, e))? {
+        if let Some(v) = overlay.get(&id_key)? {
             let seq = keys::be_u64(&v).ok_or_else(|| StoreError::Corrupt {
                 key: keys::printable(&id_key),
                 message: "id index value is not a u64 seq".into(),
@@ -343,7 +366,7 @@ impl Appender {
                 "alert.raised whose payload alert_id differs from its event_id; the outbox uses the event_id."
             );
         }
-        let seq = self.next_seq;
+        let seq = *next_seq;
         let env = Envelope {
             seq,
             event_id: new.event_id,
@@ -357,18 +380,11 @@ impl Appender {
             key: keys::printable(&event_key),
             message: e.to_string(),
         })?;
-        let mut overlay = Overlay::new(&self.db, &self.path);
-        let ops = projection::fold(&overlay, &env)?;
+        let ops = projection::fold(&*overlay, &env)?;
         overlay.apply(ops);
-        let mut batch = overlay.into_batch();
-        batch.insert(event_key, value);
-        batch.insert(id_key, seq.to_be_bytes().to_vec());
-        batch.insert(keys::CHECKPOINT, seq.to_be_bytes().to_vec());
-        self.db
-            .apply_batch(batch)
-            .map_err(|e| db_err(&self.path, e))?;
-        self.next_seq += 1;
-        self.checkpoint = seq;
+        overlay.put(event_key, value);
+        overlay.put(id_key, seq.to_be_bytes().to_vec());
+        *next_seq += 1;
         Ok(Appended::New(seq))
     }
 
