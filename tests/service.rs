@@ -328,3 +328,46 @@ fn opml_import_extends_an_included_file_and_export_round_trips() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_host_concurrency_limits_requests_in_flight_to_one_host() {
+    // Publishers hosting many feeds must never see more than per_host_concurrency requests.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
+    let body = feed_with("h1", "Nothing diplomatic today.");
+    let app = {
+        let (in_flight, most, served) = (in_flight.clone(), most.clone(), served.clone());
+        axum::Router::new().fallback(move || {
+            let (in_flight, most, served) = (in_flight.clone(), most.clone(), served.clone());
+            let body = body.clone();
+            async move {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                // A slow publisher: gives a second request the chance to overlap if the
+                // limit were broken (the assertion below does not depend on this time).
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                served.fetch_add(1, Ordering::SeqCst);
+                body
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let hook = Receiver::start(0).await;
+    let urls: Vec<String> = (0..4).map(|i| format!("http://{addr}/f{i}.xml")).collect();
+    let body = config(&urls, &hook.url(), RULE_LEBANON)
+        .replace("[daemon]\n", "[daemon]\nper_host_concurrency = 1\n");
+    let cfg = TestConfig::new(&body);
+    assert_ok(&cfg.parley_async(&["run", "--once"]).await);
+    assert_eq!(served.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        1,
+        "one request at a time per host"
+    );
+}
