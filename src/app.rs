@@ -203,6 +203,22 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             .await?;
             commands::write_feeds(&feeds, *json, &mut out)
         }
+        Command::Eval {
+            gold,
+            json,
+            min_mention_f1,
+            min_pair_f1,
+            min_typed_f1,
+            min_status_f1,
+        } => {
+            let floors = crate::eval::Floors {
+                mentions: *min_mention_f1,
+                pairs: *min_pair_f1,
+                typed: *min_typed_f1,
+                status: *min_status_f1,
+            };
+            crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
+        }
         Command::Replay => {
             let config = config::load(&cli.config)?;
             let store = Store::open(&config.daemon.state_dir)?;

@@ -95,6 +95,27 @@ pub enum Command {
     },
     /// Rebuild every projection from the log. Never notifies.
     Replay,
+    /// Score extraction against an annotated gold set (precision, recall, F1).
+    Eval {
+        /// Gold file: JSON Lines of extract input plus `mentions` and `interactions`.
+        #[arg(long)]
+        gold: PathBuf,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Fail (exit 1) if mention F1 is below this.
+        #[arg(long)]
+        min_mention_f1: Option<f64>,
+        /// Fail (exit 1) if actor-pair F1 is below this.
+        #[arg(long)]
+        min_pair_f1: Option<f64>,
+        /// Fail (exit 1) if pair + type F1 is below this.
+        #[arg(long)]
+        min_typed_f1: Option<f64>,
+        /// Fail (exit 1) if pair + status F1 is below this.
+        #[arg(long)]
+        min_status_f1: Option<f64>,
+    },
     /// Feed health: last success, last error, failures in a row, next poll, items seen.
     Feeds {
         /// One JSON object per feed.

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod eval;
 pub mod events;
 pub mod extract;
 pub mod feed;

@@ -653,9 +653,10 @@ fn shipped_roles_are_dated_and_specific() {
         holder("Qatar's foreign minister", d("2023-11-12")),
         vec!["mohammed-al-thani"]
     );
+    // Shoukry's term ended on 2024-07-03; world-leaders.toml lists his successor.
     assert_eq!(
         holder("Egyptian foreign minister", d("2024-07-04")),
-        Vec::<String>::new()
+        vec!["abdelatty"]
     );
     assert_eq!(
         holder("Lebanon's caretaker prime minister", d("2023-11-12")),
@@ -864,4 +865,75 @@ fn sample_does_not_copy_the_seed_article() {
         shared.is_empty(),
         "runs of {N} words copied from the seed: {shared:?}"
     );
+}
+
+#[test]
+fn world_leaders_resolve_offices_by_date_without_overlaps() {
+    // world-leaders.toml: an office alias names its holder on the article's date, and two
+    // holders of one office never overlap by more than the handover day.
+    let c = shipped();
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let holders = |alias: &str, day: NaiveDate| -> Vec<String> {
+        c.actors
+            .iter()
+            .filter(|a| {
+                a.spec.roles.iter().any(|r| {
+                    r.aliases.iter().any(|x| x.eq_ignore_ascii_case(alias))
+                        && r.from.is_none_or(|f| f <= day)
+                        && r.until.is_none_or(|u| day <= u)
+                })
+            })
+            .map(|a| a.spec.id.clone())
+            .collect()
+    };
+    for (alias, day, want) in [
+        ("French President", "2023-06-01", "macron"),
+        ("British Prime Minister", "2022-10-01", "truss"),
+        ("British Prime Minister", "2024-07-06", "starmer"),
+        ("German Chancellor", "2025-06-01", "merz"),
+        ("Japanese Prime Minister", "2025-01-01", "ishiba"),
+        ("Chinese foreign minister", "2023-03-01", "qin-gang"),
+        ("Chinese foreign minister", "2024-03-01", "wang-yi"),
+        ("Iranian foreign minister", "2022-05-01", "amir-abdollahian"),
+        ("Israeli Prime Minister", "2022-01-01", "bennett"),
+        ("Israeli Prime Minister", "2024-01-01", "netanyahu"),
+        ("Egyptian foreign minister", "2023-11-12", "shoukry"),
+        ("Qatari emir", "2024-01-01", "tamim"),
+        ("NATO chief", "2023-01-01", "stoltenberg"),
+        ("NATO chief", "2025-01-01", "rutte"),
+        ("EU foreign policy chief", "2025-01-01", "kallas"),
+        ("U.S. President", "2023-01-01", "biden"),
+        ("U.S. President", "2025-02-01", "trump"),
+    ] {
+        assert_eq!(holders(alias, d(day)), vec![want], "{alias} on {day}");
+    }
+    // No office alias is held by two actors for more than one day at a time.
+    let mut spans: std::collections::BTreeMap<String, Vec<(String, NaiveDate, NaiveDate)>> =
+        Default::default();
+    for a in &c.actors {
+        for r in &a.spec.roles {
+            for alias in &r.aliases {
+                spans.entry(alias.to_lowercase()).or_default().push((
+                    a.spec.id.clone(),
+                    r.from.unwrap_or(NaiveDate::MIN),
+                    r.until.unwrap_or(NaiveDate::MAX),
+                ));
+            }
+        }
+    }
+    for (alias, list) in &spans {
+        for (i, (a, af, au)) in list.iter().enumerate() {
+            for (b, bf, bu) in &list[i + 1..] {
+                if a == b {
+                    continue;
+                }
+                let start = (*af).max(*bf);
+                let end = (*au).min(*bu);
+                assert!(
+                    end <= start,
+                    "{alias:?}: {a} and {b} overlap from {start} to {end}"
+                );
+            }
+        }
+    }
 }

@@ -9,9 +9,12 @@
 //! - `parse`: feed-rs with deterministic ids and a panic guard;
 //! - `text`: HTML to plain text and link canonicalisation.
 
+mod charset;
+mod dates;
 mod fetch;
 mod location;
 mod parse;
+mod repair;
 mod text;
 
 use std::path::PathBuf;

@@ -5,10 +5,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use feed_rs::model::{Content, Entry, Link, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::text::{canonical_link, contains_text, html_to_text, maybe_html_to_text, paragraphs};
 use super::{Article, ParseError};
+use super::{charset, dates, repair};
 use crate::events::stable_id;
 
 /// See [`super::parse`].
@@ -22,8 +23,28 @@ pub(super) fn parse(
         return Err(ParseError("empty body: nothing to parse".to_string()));
     }
     guarded(feed_key, || {
-        parse_unguarded(feed_key, body).map_err(|error| explain(error, start, content_type))
+        let prepared = prepare(body, content_type);
+        parse_unguarded(feed_key, prepared.as_bytes())
+            .map_err(|error| explain(error, start, content_type))
     })
+}
+
+/// Turns a body into what feed-rs parses reliably: UTF-8 whatever the source encoding (see
+/// [`charset`]), HTML entities as numeric references, and an `<rss>` root with a version
+/// feed-rs knows. Everything here repairs a real feed that feed-rs alone rejects or garbles.
+fn prepare(body: &[u8], content_type: Option<&str>) -> String {
+    let decoded = charset::to_utf8(body, content_type);
+    debug!(encoding = decoded.encoding, source = ?decoded.source, "Feed body decoded.");
+    let text = decoded.text;
+    if text.trim_start().starts_with('{') {
+        // JSON Feed: no XML declaration, entities or root element to repair.
+        return text;
+    }
+    let text = match charset::html_entities_to_numeric(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(fixed) => fixed,
+    };
+    repair::atom_text_types(repair::root(text))
 }
 
 /// Runs `work`, turning a panic into a [`ParseError`] for this feed only. feed-rs and the
@@ -55,6 +76,7 @@ fn parse_unguarded(feed_key: &str, body: &[u8]) -> Result<Vec<Article>, ParseFee
     let parser = Builder::new()
         .id_generator(|_, _, _| String::new())
         .sanitize_content(false)
+        .timestamp_parser(dates::parse_timestamp)
         .build();
     let feed = parser.parse(body)?;
     let mut seen = HashSet::new();
