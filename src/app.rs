@@ -4,18 +4,37 @@
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::cli::{AlertsAction, Cli, Command, LogFormat, SilenceAction};
-use crate::commands::{self, EventFilter};
+use crate::api::client;
+use crate::cli::{AlertsAction, Cli, Command, FeedsAction, LogFormat, SilenceAction};
+use crate::commands::{self, AlertFilter};
 use crate::config;
 use crate::daemon::{self, RunOptions};
 use crate::error::Error;
-use crate::store::Store;
+use crate::opml;
+use crate::service;
+use crate::store::{Store, StoreError};
 
 /// Installs the global tracing subscriber: logs go to stderr, so stdout stays for data.
-/// `RUST_LOG` overrides the default level (`info`).
+/// `RUST_LOG` overrides the default level (`info`). Under systemd (stderr is the journal
+/// stream) and without `--log-format json`, logs go to journald natively, with their
+/// structured fields as journal fields.
 pub fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if format == LogFormat::Pretty && service::stderr_is_journal() {
+        match tracing_journald::layer() {
+            Ok(journald) => {
+                let _ = tracing_subscriber::registry()
+                    .with(filter)
+                    .with(journald.with_syslog_identifier("parley".into()))
+                    .try_init();
+                return;
+            }
+            Err(error) => eprintln!("parley: journald unavailable ({error}); logging to stderr"),
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -27,10 +46,29 @@ pub fn init_logging(format: LogFormat) {
     };
 }
 
-/// Opens the store named by the config, for the query commands.
-fn open_store(cli: &Cli) -> Result<Store, Error> {
-    let config = config::load(&cli.config)?;
-    Ok(Store::open(&config.daemon.state_dir)?)
+/// Answers a query from the store when this process can open it, else (a daemon holds
+/// it: sled admits one process) through that daemon's API. Both paths produce the same
+/// values, which the caller renders with the same code. Trying the store first means a CLI
+/// never asks some other daemon that happens to listen on the configured port.
+async fn query<T: serde::de::DeserializeOwned>(
+    config: &config::Config,
+    path_and_query: &str,
+    local: impl FnOnce(&Store) -> Result<T, Error>,
+) -> Result<T, Error> {
+    match Store::open(&config.daemon.state_dir) {
+        Ok(store) => {
+            let result = local(&store);
+            store.shutdown().await?;
+            result
+        }
+        Err(StoreError::Locked { path }) => {
+            match client::get(&config.api, &config.daemon.state_dir, path_and_query).await? {
+                Some(answer) => Ok(answer),
+                None => Err(Error::Store(StoreError::Locked { path })),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Writes one line of command output.
@@ -84,28 +122,31 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             limit,
             json,
         } => {
-            let now = chrono::Utc::now();
-            let filter = EventFilter {
-                actor: actor.clone(),
-                event_type: event_type
-                    .as_deref()
-                    .map(|t| {
-                        t.parse().map_err(|e: crate::plover::UnknownPloverType| {
-                            Error::Usage(format!("--type: {e}"))
-                        })
-                    })
-                    .transpose()?,
-                kind: kind.as_deref().map(commands::parse_kind).transpose()?,
-                since: since
-                    .as_deref()
-                    .map(|s| commands::parse_since(s, now))
-                    .transpose()?,
-                limit: *limit,
-            };
-            let store = open_store(&cli)?;
-            let result = commands::events(&store, &filter, *json, &mut out);
-            store.shutdown().await?;
-            result
+            // Validate locally first, so a bad flag is the same usage error either way.
+            let filter = commands::event_filter(
+                actor.as_deref(),
+                event_type.as_deref(),
+                kind.as_deref(),
+                since.as_deref(),
+                *limit,
+                chrono::Utc::now(),
+            )?;
+            let config = config::load(&cli.config)?;
+            let path = client::query(
+                "/api/v1/events",
+                &[
+                    ("actor", actor.clone()),
+                    ("type", event_type.clone()),
+                    ("kind", kind.clone()),
+                    ("since", filter.since.map(|t| t.to_rfc3339())),
+                    ("limit", limit.map(|n| n.to_string())),
+                ],
+            );
+            let events = query(&config, &path, |store| {
+                commands::query_events(store, &filter)
+            })
+            .await?;
+            commands::write_events(&events, *json, &mut out)
         }
         Command::Alerts {
             action: Some(action),
@@ -128,7 +169,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Alerts {
             failed: true, json, ..
         } => {
-            let store = open_store(&cli)?;
+            let config = config::load(&cli.config)?;
+            let store = Store::open(&config.daemon.state_dir)?;
             let result = commands::alerts_failed(&store, *json, &mut out);
             store.shutdown().await?;
             result
@@ -171,14 +213,62 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             json,
             ..
         } => {
-            let since = since
-                .as_deref()
-                .map(|s| commands::parse_since(s, chrono::Utc::now()))
-                .transpose()?;
-            let store = open_store(&cli)?;
-            let result = commands::alerts(&store, rule.as_deref(), since, *limit, *json, &mut out);
-            store.shutdown().await?;
-            result
+            let filter = AlertFilter {
+                rule: rule.clone(),
+                since: since
+                    .as_deref()
+                    .map(|s| commands::parse_since(s, chrono::Utc::now()))
+                    .transpose()?,
+                limit: *limit,
+            };
+            let config = config::load(&cli.config)?;
+            let path = client::query(
+                "/api/v1/alerts",
+                &[
+                    ("rule", rule.clone()),
+                    ("since", filter.since.map(|t| t.to_rfc3339())),
+                    ("limit", limit.map(|n| n.to_string())),
+                ],
+            );
+            let alerts = query(&config, &path, |store| {
+                commands::query_alerts(store, &filter)
+            })
+            .await?;
+            commands::write_alerts(&alerts, *json, &mut out)
+        }
+        Command::Feeds {
+            action: Some(FeedsAction::Import { file, into }),
+            ..
+        } => {
+            let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+                path: file.clone(),
+                source,
+            })?;
+            let target = into
+                .clone()
+                .unwrap_or_else(|| opml::default_target(&cli.config));
+            let added = opml::import(&cli.config, &text, &target)?;
+            opml::write_added(&added, &target, &mut out)
+        }
+        Command::Feeds {
+            action: Some(FeedsAction::Export),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let text = opml::export(&config)?;
+            use std::io::Write;
+            writeln!(out, "{text}").map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
+        }
+        Command::Feeds { json, action: None } => {
+            let config = config::load(&cli.config)?;
+            let feeds = query(&config, "/api/v1/feeds", |store| {
+                commands::feed_reports(&config, store)
+            })
+            .await?;
+            commands::write_feeds(&feeds, *json, &mut out)
         }
         Command::Eval {
             gold,
@@ -197,7 +287,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
         }
         Command::Replay => {
-            let store = open_store(&cli)?;
+            let config = config::load(&cli.config)?;
+            let store = Store::open(&config.daemon.state_dir)?;
             let events = commands::replay(&store).await;
             store.shutdown().await?;
             let events = events?;

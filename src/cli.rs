@@ -8,12 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "parley", version, about, long_about = None)]
 pub struct Cli {
-    /// Config file. Defaults to $PARLEY_CONFIG, then config/parley.toml.
+    /// Config file. Defaults to $PARLEY_CONFIG, then $CONFIGURATION_DIRECTORY/parley.toml
+    /// (systemd), then config/parley.toml.
     #[arg(
         long,
         global = true,
         env = "PARLEY_CONFIG",
-        default_value = "config/parley.toml"
+        default_value_os_t = crate::service::default_config_path()
     )]
     pub config: PathBuf,
     /// Log format on standard error.
@@ -122,6 +123,15 @@ pub enum Command {
         #[arg(long)]
         min_status_f1: Option<f64>,
     },
+    /// Feed health: last success, last error, failures in a row, next poll, items seen.
+    Feeds {
+        /// One JSON object per feed.
+        #[arg(long)]
+        json: bool,
+        /// Import or export instead of listing.
+        #[command(subcommand)]
+        action: Option<FeedsAction>,
+    },
     /// Mute a rule (optionally for some actors) for a while; list and expire silences.
     Silence {
         /// add | list | expire.
@@ -189,4 +199,20 @@ pub enum SilenceAction {
         /// Silence id.
         id: String,
     },
+}
+
+/// `parley feeds import|export`.
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// Add the feeds of an OPML file to a feeds file the config includes.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// Feeds file to write or extend (default: watchlists/feeds-imported.toml next to
+        /// the config).
+        #[arg(long)]
+        into: Option<PathBuf>,
+    },
+    /// Print the configured feeds as OPML.
+    Export,
 }

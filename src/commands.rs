@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::config;
 use crate::error::Error;
 use crate::events::{
-    AlertAcked, Envelope, Event, NewEvent, NotificationRetried, SilenceAdded, SilenceExpired,
-    stable_id,
+    Alert, AlertAcked, Envelope, Event, NewEvent, NotificationRetried, SilenceAdded,
+    SilenceExpired, stable_id,
 };
 use crate::extract::{Document, ExtractedEvent, Extractor};
 use crate::pipeline::Prepared;
@@ -348,15 +348,84 @@ pub fn events(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    for env in query_events(store, filter)? {
+    write_events(&query_events(store, filter)?, json, out)
+}
+
+/// Writes events as `parley events` shows them; shared by the store path and the API
+/// client path so the user never sees which one answered.
+pub fn write_events(envs: &[Envelope], json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    for env in envs {
         let line = if json {
-            serde_json::to_string(&env).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string(env).map_err(|e| Error::Input(e.to_string()))?
         } else {
-            describe(&env)
+            describe(env)
         };
         writeln!(out, "{line}").map_err(stdout_err)?;
     }
     Ok(())
+}
+
+/// Builds an [`EventFilter`] from the CLI's (and the API's) textual arguments, so both
+/// validate and interpret `--type`, `--kind` and `--since` identically.
+pub fn event_filter(
+    actor: Option<&str>,
+    event_type: Option<&str>,
+    kind: Option<&str>,
+    since: Option<&str>,
+    limit: Option<usize>,
+    now: DateTime<Utc>,
+) -> Result<EventFilter, Error> {
+    Ok(EventFilter {
+        actor: actor.map(str::to_string),
+        event_type: event_type
+            .map(|t| {
+                t.parse().map_err(|e: crate::plover::UnknownPloverType| {
+                    Error::Usage(format!("--type: {e}"))
+                })
+            })
+            .transpose()?,
+        kind: kind.map(parse_kind).transpose()?,
+        since: since.map(|s| parse_since(s, now)).transpose()?,
+        limit,
+    })
+}
+
+/// Filters for `parley alerts`.
+#[derive(Debug, Default, Clone)]
+pub struct AlertFilter {
+    /// Only alerts of this rule.
+    pub rule: Option<String>,
+    /// Earliest `occurred_at`.
+    pub since: Option<DateTime<Utc>>,
+    /// Keep the most recent N.
+    pub limit: Option<usize>,
+}
+
+/// The raised alerts matching `filter`, in log order (the query behind `parley alerts` and
+/// `GET /api/v1/alerts`).
+pub fn query_alerts(store: &Store, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
+    let kind = EventFilter {
+        kind: Some("alert.raised".into()),
+        since: filter.since,
+        ..EventFilter::default()
+    };
+    let mut kept = VecDeque::new();
+    for env in store.iter_from(1) {
+        let env = env?;
+        if !kind.matches(&env) {
+            continue;
+        }
+        if let Event::AlertRaised(alert) = env.event {
+            if filter.rule.as_ref().is_some_and(|r| *r != alert.rule) {
+                continue;
+            }
+            kept.push_back(alert);
+            if filter.limit.is_some_and(|n| kept.len() > n) {
+                kept.pop_front();
+            }
+        }
+    }
+    Ok(kept.into())
 }
 
 /// `parley alerts`.
@@ -368,30 +437,19 @@ pub fn alerts(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let filter = EventFilter {
-        kind: Some("alert.raised".into()),
+    let filter = AlertFilter {
+        rule: rule.map(str::to_string),
         since,
-        ..EventFilter::default()
+        limit,
     };
-    let mut kept = VecDeque::new();
-    for env in store.iter_from(1) {
-        let env = env?;
-        if !filter.matches(&env) {
-            continue;
-        }
-        if let Event::AlertRaised(alert) = env.event {
-            if rule.is_some_and(|r| r != alert.rule) {
-                continue;
-            }
-            kept.push_back(alert);
-            if limit.is_some_and(|n| kept.len() > n) {
-                kept.pop_front();
-            }
-        }
-    }
-    for alert in kept {
+    write_alerts(&query_alerts(store, &filter)?, json, out)
+}
+
+/// Writes alerts as `parley alerts` shows them (store or API path alike).
+pub fn write_alerts(alerts: &[Alert], json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    for alert in alerts {
         let line = if json {
-            serde_json::to_string(&alert).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string(alert).map_err(|e| Error::Input(e.to_string()))?
         } else {
             let first = alert.evidence.first();
             format!(
@@ -404,6 +462,95 @@ pub fn alerts(
             )
         };
         writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// One line of `parley feeds`: a configured feed and its stored health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedReport {
+    /// The feed's key (its URL as configured, canonical).
+    pub url: String,
+    /// Display name.
+    pub name: String,
+    /// Where it is polled now, when a permanent redirect moved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_url: Option<String>,
+    /// Last successful poll.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Last error message.
+    pub last_error: Option<String>,
+    /// Failures in a row.
+    pub consecutive_failures: u32,
+    /// Next planned poll.
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Items seen over the feed's life.
+    pub items_seen: u64,
+    /// Why the feed is no longer polled (410 Gone), if it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<String>,
+}
+
+/// The health of every configured feed, in config order (`parley feeds`,
+/// `GET /api/v1/feeds`).
+pub fn feed_reports(config: &config::Config, store: &Store) -> Result<Vec<FeedReport>, Error> {
+    let mut out = Vec::with_capacity(config.feeds.len());
+    for feed in &config.feeds {
+        let key = feed.location.key();
+        let state = store.feed_state(&key)?.unwrap_or_default();
+        out.push(FeedReport {
+            name: feed.name.clone(),
+            effective_url: state.effective_url,
+            last_success: state.last_success,
+            last_error: state.last_error,
+            consecutive_failures: state.consecutive_failures,
+            next_poll: state.next_poll,
+            items_seen: state.items_seen,
+            disabled: state.disabled,
+            url: key,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes feed health as `parley feeds` shows it.
+pub fn write_feeds(feeds: &[FeedReport], json: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map_or_else(
+            || "-".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    for feed in feeds {
+        if json {
+            let line = serde_json::to_string(feed).map_err(|e| Error::Input(e.to_string()))?;
+            writeln!(out, "{line}").map_err(stdout_err)?;
+            continue;
+        }
+        let status = match (&feed.disabled, feed.consecutive_failures) {
+            (Some(_), _) => "DISABLED".to_string(),
+            (None, 0) => "ok".to_string(),
+            (None, n) => format!("failing x{n}"),
+        };
+        writeln!(
+            out,
+            "{}  [{}]\n  status {status}; last success {}; next poll {}; items seen {}",
+            feed.name,
+            feed.url,
+            when(feed.last_success),
+            when(feed.next_poll),
+            feed.items_seen,
+        )
+        .map_err(stdout_err)?;
+        if let Some(moved) = &feed.effective_url {
+            writeln!(out, "  moved permanently to {moved}").map_err(stdout_err)?;
+        }
+        if let Some(why) = &feed.disabled {
+            writeln!(out, "  disabled: {why}").map_err(stdout_err)?;
+        }
+        if let Some(error) = &feed.last_error {
+            writeln!(out, "  last error: {error}").map_err(stdout_err)?;
+        }
     }
     Ok(())
 }

@@ -5,24 +5,39 @@
 //! edit leaves the running config in force. Shutdown and reload share one path: cancel the
 //! generation's token and wait on its task tracker; only then is the store flushed and closed.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
+use crate::api::{self, ApiState};
 use crate::config::FeedConfig;
 use crate::error::Error;
-use crate::feed::{self, FetchOutcome};
+use crate::events::{Alert, Event};
+use crate::feed::{self, FeedLocation, FetchOutcome};
+use crate::metrics::{ConfigReloaded, Metrics};
 use crate::pipeline::{self, Prepared, Stats};
+use crate::service;
 use crate::signal::{self, Signal};
 use crate::store::Store;
+
+/// How long a graceful stop may take before parley gives up waiting and exits: pollers,
+/// ingest and the relay get this long to finish, then the store is flushed (bounded too).
+/// Shorter than the unit's `TimeoutStopSec=` (30s), so systemd never has to SIGKILL: what
+/// was not appended is re-polled at the next start, and an in-flight notification stays
+/// in the outbox.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(20);
+/// The part of [`STOP_DEADLINE`] kept for the store's final flush.
+const FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 
 /// How `run` behaves.
 #[derive(Debug, Clone, Copy)]
@@ -33,10 +48,38 @@ pub struct RunOptions {
 
 /// A batch of freshly parsed articles for the single ingest task. The poller waits on `done`
 /// before it stores the feed's new validators, so a crash can never skip unprocessed items.
+/// `articles: None` is the watchdog's heartbeat: answered in queue order, it proves the
+/// ingest task is taking work.
 struct IngestRequest {
-    feed: FeedConfig,
+    feed: Option<FeedConfig>,
     articles: Vec<feed::Article>,
     done: oneshot::Sender<Result<(), crate::store::StoreError>>,
+}
+
+/// Per-host politeness: at most `per_host_concurrency` requests in flight to one host, and
+/// (optionally) at least `per_host_delay` between the starts of two requests to it.
+struct HostGate {
+    permits: Arc<Semaphore>,
+    next_start: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+/// What the service layer adds to a generation: where alerts are broadcast, and the
+/// counters the feed-health events update.
+#[derive(Clone)]
+pub struct Hooks {
+    /// Alerts appended by ingest, sent after their append returned (SSE subscribers).
+    pub alerts: broadcast::Sender<Alert>,
+    /// Service counters and the pipeline's stats.
+    pub metrics: Metrics,
+}
+
+impl Hooks {
+    fn new(stats: &Arc<Stats>) -> Hooks {
+        Hooks {
+            alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
+            metrics: Metrics::new(stats.clone()),
+        }
+    }
 }
 
 /// Shared by the tasks of one generation.
@@ -48,6 +91,8 @@ struct Ctx {
     wake_relay: Arc<Notify>,
     ingest: mpsc::Sender<IngestRequest>,
     limit: Arc<Semaphore>,
+    hosts: Arc<Mutex<HashMap<String, Arc<HostGate>>>>,
+    hooks: Hooks,
 }
 
 impl Ctx {
@@ -56,6 +101,7 @@ impl Ctx {
         prepared: &Prepared,
         store: &Store,
         stats: &Arc<Stats>,
+        hooks: &Hooks,
     ) -> (Ctx, mpsc::Receiver<IngestRequest>) {
         let (ingest, rx) = mpsc::channel(64);
         let ctx = Ctx {
@@ -65,15 +111,44 @@ impl Ctx {
             stats: stats.clone(),
             wake_relay: Arc::new(Notify::new()),
             ingest,
+            hosts: Arc::new(Mutex::new(HashMap::new())),
+            hooks: hooks.clone(),
         };
         (ctx, rx)
+    }
+
+    /// The politeness gate of a feed's host (`None` for local files).
+    fn host_gate(&self, location: &FeedLocation) -> Option<Arc<HostGate>> {
+        let FeedLocation::Http(url) = location else {
+            return None;
+        };
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let per_host = self.prepared.config.daemon.per_host_concurrency.max(1);
+        Some(
+            hosts
+                .entry(host)
+                .or_insert_with(|| {
+                    Arc::new(HostGate {
+                        permits: Arc::new(Semaphore::new(per_host)),
+                        next_start: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+                    })
+                })
+                .clone(),
+        )
     }
 }
 
 /// Runs the daemon (or one pass with `--once`). Returns the counters for the summary.
 pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, Error> {
+    service::status("Loading the configuration");
     let prepared = Prepared::load(config_path)?;
     let state_dir = prepared.config.daemon.state_dir.clone();
+    service::status("Opening the store and catching projections up");
     let store = Store::open(&state_dir)?;
     let stats = Arc::new(Stats::default());
     let mut signals = signal::listen().map_err(|source| Error::Io {
@@ -106,11 +181,98 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
         )
         .await
     };
-    // The store flushes and closes after every task of the last generation has stopped.
-    let closed = store.shutdown().await;
+    // The store flushes and closes after every task of the last generation has stopped
+    // (or the stop deadline passed: then whatever was not appended is re-polled later).
+    let closed = match tokio::time::timeout(FLUSH_DEADLINE, store.shutdown()).await {
+        Ok(closed) => closed,
+        Err(_) => {
+            error!(deadline = ?FLUSH_DEADLINE, "The store did not close in time; exiting anyway.");
+            Ok(())
+        }
+    };
     result?;
     closed?;
     Ok(stats)
+}
+
+/// The HTTP API while the daemon runs: its state (shared with the generations) and task.
+struct ApiServer {
+    state: ApiState,
+    task: Option<tokio::task::JoinHandle<()>>,
+    addr_file: Option<std::path::PathBuf>,
+}
+
+impl ApiServer {
+    /// Binds and starts the API if enabled. A bind failure is fatal at start-up, before
+    /// READY=1, so systemd reports the failed start.
+    async fn start(prepared: &Prepared, store: &Store, hooks: &Hooks) -> Result<ApiServer, Error> {
+        let state = ApiState {
+            store: store.clone(),
+            metrics: hooks.metrics.clone(),
+            ready: Arc::new(AtomicBool::new(false)),
+            config: Arc::new(RwLock::new(prepared.config.clone())),
+            alerts: hooks.alerts.clone(),
+            shutdown: CancellationToken::new(),
+            started: Instant::now(),
+        };
+        let api = &prepared.config.api;
+        if !api.enabled {
+            return Ok(ApiServer {
+                state,
+                task: None,
+                addr_file: None,
+            });
+        }
+        let listener = api::bind(api.listen).await?;
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            path: format!("api.listen {}", api.listen).into(),
+            source,
+        })?;
+        info!(%addr, auth = api.token.is_some(), "HTTP API listening.");
+        // A CLI finds a port-0 daemon through this file.
+        let file = api::client::addr_file(&prepared.config.daemon.state_dir);
+        let addr_file = match std::fs::write(&file, format!("{addr}\n")) {
+            Ok(()) => Some(file),
+            Err(error) => {
+                warn!(path = %file.display(), %error, "Cannot record the API address.");
+                None
+            }
+        };
+        let task = tokio::spawn(api::serve(listener, state.clone()));
+        Ok(ApiServer {
+            state,
+            task: Some(task),
+            addr_file,
+        })
+    }
+
+    fn set_config(&self, prepared: &Prepared) {
+        let mut config = self.state.config.write().unwrap_or_else(|p| p.into_inner());
+        *config = prepared.config.clone();
+    }
+
+    async fn stop(self) {
+        self.state.ready.store(false, Ordering::Release);
+        self.state.shutdown.cancel();
+        if let Some(task) = self.task
+            && tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+        {
+            warn!("The HTTP API did not stop in time.");
+        }
+        if let Some(file) = self.addr_file {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+fn running_status(prepared: &Prepared) -> String {
+    format!(
+        "Running: {} feeds, {} rules",
+        prepared.config.feeds.len(),
+        prepared.config.rules.len()
+    )
 }
 
 async fn run_forever(
@@ -120,8 +282,19 @@ async fn run_forever(
     stats: Arc<Stats>,
     signals: &mut mpsc::UnboundedReceiver<Signal>,
 ) -> Result<(), Error> {
-    loop {
-        let generation = Generation::start(prepared.clone(), store.clone(), stats.clone(), false);
+    let hooks = Hooks::new(&stats);
+    let server = ApiServer::start(&prepared, &store, &hooks).await?;
+    let result = loop {
+        let generation = Generation::start(
+            prepared.clone(),
+            store.clone(),
+            stats.clone(),
+            hooks.clone(),
+            false,
+        );
+        // Store open, projections caught up, API bound, tasks running: ready.
+        server.state.ready.store(true, Ordering::Release);
+        service::ready(&running_status(&prepared));
         info!(
             feeds = prepared.config.feeds.len(),
             rules = prepared.config.rules.len(),
@@ -129,32 +302,55 @@ async fn run_forever(
         );
         let next = loop {
             match signals.recv().await {
-                Some(Signal::Reload) => match Prepared::load(config_path) {
-                    Ok(new) => {
-                        if new.config.daemon.state_dir != prepared.config.daemon.state_dir {
-                            warn!(state_dir = %new.config.daemon.state_dir.display(), "A new state_dir takes effect only after a restart.");
+                Some(Signal::Reload) => {
+                    service::reloading();
+                    match Prepared::load(config_path) {
+                        Ok(new) => {
+                            if new.config.daemon.state_dir != prepared.config.daemon.state_dir {
+                                warn!(state_dir = %new.config.daemon.state_dir.display(), "A new state_dir takes effect only after a restart.");
+                            }
+                            if new.config.api != prepared.config.api
+                                && (new.config.api.listen != prepared.config.api.listen
+                                    || new.config.api.enabled != prepared.config.api.enabled)
+                            {
+                                warn!(
+                                    "A new [api] listen address takes effect only after a restart."
+                                );
+                            }
+                            break Some(new);
                         }
-                        break Some(new);
+                        Err(error) => {
+                            ConfigReloaded {
+                                rejected: Some(&error.to_string()),
+                            }
+                            .emit(&hooks.metrics.service);
+                            service::ready(&format!(
+                                "{}; last reload rejected",
+                                running_status(&prepared)
+                            ));
+                        }
                     }
-                    Err(error) => {
-                        error!(%error, "Reload rejected; the running configuration stays in force.");
-                    }
-                },
+                }
                 Some(Signal::Shutdown) | None => break None,
             }
         };
-        generation.stop().await;
+        if next.is_none() {
+            server.state.ready.store(false, Ordering::Release);
+            service::stopping();
+            info!("Shutting down.");
+        }
+        let stopped = generation.stop(STOP_DEADLINE).await;
         match next {
             Some(new) => {
-                info!("Configuration reloaded.");
+                ConfigReloaded { rejected: None }.emit(&hooks.metrics.service);
                 prepared = new;
+                server.set_config(&prepared);
             }
-            None => {
-                info!("Shutting down.");
-                return Ok(());
-            }
+            None => break stopped,
         }
-    }
+    };
+    server.stop().await;
+    result
 }
 
 async fn run_once(
@@ -163,7 +359,7 @@ async fn run_once(
     stats: Arc<Stats>,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
-    let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats);
+    let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &Hooks::new(&stats));
     let ingest = tokio::spawn(ingest_loop(ctx.clone(), ingest_rx, cancel.clone()));
     let progress = progress_bar(prepared.config.feeds.len() as u64, "feeds");
     let pollers = TaskTracker::new();
@@ -208,14 +404,24 @@ struct Generation {
 }
 
 impl Generation {
-    /// Spawns the pollers, the ingest task and the outbox relay for `prepared`.
-    fn start(prepared: Prepared, store: Store, stats: Arc<Stats>, drain: bool) -> Generation {
+    /// Spawns the pollers, the ingest task, the outbox relay and (under a systemd watchdog)
+    /// the watchdog for `prepared`.
+    fn start(
+        prepared: Prepared,
+        store: Store,
+        stats: Arc<Stats>,
+        hooks: Hooks,
+        drain: bool,
+    ) -> Generation {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats);
+        let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &hooks);
         let wake_relay = ctx.wake_relay.clone();
         for feed in prepared.config.feeds.iter().cloned() {
             tracker.spawn(poller(ctx.clone(), feed, cancel.clone()));
+        }
+        if let Some(period) = service::watchdog_interval() {
+            tracker.spawn(watchdog(ctx.clone(), period, cancel.clone()));
         }
         {
             let cancel = cancel.clone();
@@ -240,10 +446,70 @@ impl Generation {
         Generation { cancel, tracker }
     }
 
-    /// Cancels every task of the generation and waits until all have finished.
-    async fn stop(self) {
+    /// Cancels every task of the generation and waits until all have finished, or until
+    /// `deadline` has passed (logged; the tasks are then abandoned: nothing they had not
+    /// appended is lost, since appends are atomic and un-appended work is redone).
+    async fn stop(self, deadline: Duration) -> Result<(), Error> {
         self.cancel.cancel();
-        self.tracker.wait().await;
+        if tokio::time::timeout(deadline, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            error!(
+                ?deadline,
+                tasks = self.tracker.len(),
+                "Tasks did not stop before the deadline; abandoning them."
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Pings systemd's watchdog only while the daemon really works: each round takes a poll
+/// slot from the scheduler's concurrency limit (the pollers are admitting work), sends a
+/// heartbeat through the ingest queue (the single ingest task is taking batches) and makes
+/// a no-op round trip through the store's appender (the single writer is flushing). If any
+/// of them stalls, the pings stop and systemd restarts the service.
+async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
+    let every = period / 2;
+    info!(?period, "systemd watchdog enabled.");
+    loop {
+        let round = async {
+            let _slot = ctx.limit.acquire().await.ok()?;
+            let (done, answer) = oneshot::channel();
+            ctx.ingest
+                .send(IngestRequest {
+                    feed: None,
+                    articles: Vec::new(),
+                    done,
+                })
+                .await
+                .ok()?;
+            answer.await.ok()?.ok()?;
+            ctx.store.ping().await.ok()
+        };
+        let started = tokio::time::Instant::now();
+        let healthy = tokio::select! {
+            () = cancel.cancelled() => return,
+            r = tokio::time::timeout(every, round) => matches!(r, Ok(Some(()))),
+        };
+        if healthy {
+            service::watchdog_ping();
+            ctx.hooks
+                .metrics
+                .service
+                .watchdog_pings
+                .fetch_add(1, Ordering::Relaxed);
+        } else {
+            warn!(
+                "Watchdog round failed: the poll scheduler, ingest or the store appender is stuck."
+            );
+        }
+        let rest = every.saturating_sub(started.elapsed());
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(rest) => {}
+        }
     }
 }
 
@@ -260,6 +526,7 @@ fn progress_bar(len: u64, what: &'static str) -> ProgressBar {
 }
 
 /// Processes ingest requests one at a time, so cooldowns and dedup see a consistent log.
+/// After a batch's append has returned, its new alerts go to the alert stream.
 async fn ingest_loop(
     ctx: Ctx,
     mut rx: mpsc::Receiver<IngestRequest>,
@@ -272,6 +539,7 @@ async fn ingest_loop(
         stats,
         wake_relay,
         ingest,
+        hooks,
         ..
     } = ctx;
     drop(ingest);
@@ -283,20 +551,52 @@ async fn ingest_loop(
                 None => return Ok(()),
             },
         };
+        let Some(feed) = request.feed else {
+            // The watchdog's heartbeat.
+            let _ = request.done.send(Ok(()));
+            continue;
+        };
+        let streaming = hooks.alerts.receiver_count() > 0;
+        let before = if streaming {
+            store.last_seq().ok()
+        } else {
+            None
+        };
         let prepared = prepared.clone();
         let result = pipeline::ingest(
             &prepared,
             &store,
             &stats,
-            &request.feed,
+            &feed,
             request.articles,
             &wake_relay,
         )
         .await;
         if let Err(error) = &result {
-            error!(feed = %request.feed.location.key(), %error, "Ingest failed.");
+            error!(feed = %feed.location.key(), %error, "Ingest failed.");
+        }
+        if let Some(before) = before {
+            broadcast_alerts(&store, before, &hooks.alerts);
         }
         let _ = request.done.send(result);
+    }
+}
+
+/// Sends the `alert.raised` events appended after `before` to the stream's subscribers.
+/// Ingest is the only task appending alerts, so the range holds exactly this batch's.
+fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert>) {
+    for env in store.iter_from(before + 1) {
+        match env {
+            Ok(env) => {
+                if let Event::AlertRaised(alert) = env.event {
+                    let _ = alerts.send(alert);
+                }
+            }
+            Err(error) => {
+                warn!(%error, "Cannot read new alerts for the stream.");
+                return;
+            }
+        }
     }
 }
 
@@ -314,13 +614,9 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
             outcome = poll_feed(&ctx, &feed) => outcome,
         };
         delay = match outcome {
-            Some((failures, retry_after)) if failures > 0 => feed::backoff(
-                failures,
-                Duration::from_secs(60).min(feed.interval),
-                ctx.prepared.config.daemon.max_backoff,
-                retry_after,
-            ),
-            _ => jittered(feed.interval),
+            Some(Next::In(delay)) => delay,
+            Some(Next::Never) => return,
+            None => jittered(feed.interval),
         };
         tracing::debug!(feed = %key, next_in = ?delay, "Next poll scheduled.");
     }
@@ -330,13 +626,18 @@ fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
     let jitter = Duration::from_millis(fastrand::u64(
         0..=feed.interval.as_millis().min(10_000) as u64,
     ));
-    let last = ctx
+    let state = ctx
         .store
         .feed_state(&feed.location.key())
         .ok()
         .flatten()
-        .and_then(|s| s.last_success);
-    match last {
+        .unwrap_or_default();
+    // A planned poll (including a backoff) survives a restart.
+    if let Some(next) = state.next_poll {
+        let until = (next - Utc::now()).to_std().unwrap_or_default();
+        return until.min(feed.interval) + jitter;
+    }
+    match state.last_success {
         Some(last) => {
             let since = (Utc::now() - last).to_std().unwrap_or_default();
             feed.interval.saturating_sub(since) + jitter
@@ -355,12 +656,38 @@ fn jittered(interval: Duration) -> Duration {
     (interval + Duration::from_millis(offset)).saturating_sub(Duration::from_millis(spread))
 }
 
-/// Polls one feed once: fetch, parse, ingest, then record the feed's state. Returns the
-/// consecutive-failure count after the poll and the server's Retry-After, if any (`None` if
-/// the state could not be read or saved, or ingest did not finish).
-async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration>)> {
+/// When a feed is to be polled again.
+enum Next {
+    /// After this delay.
+    In(Duration),
+    /// Never (the feed is disabled).
+    Never,
+}
+
+/// Waits for the feed host's politeness gate: a per-host slot, then the per-host delay.
+async fn host_slot(
+    ctx: &Ctx,
+    feed: &FeedConfig,
+) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
+    let Some(gate) = ctx.host_gate(&feed.location) else {
+        return Some(None);
+    };
+    let permit = gate.permits.clone().acquire_owned().await.ok()?;
+    if let Some(delay) = ctx.prepared.config.daemon.per_host_delay {
+        let mut next = gate.next_start.lock().await;
+        tokio::time::sleep_until(*next).await;
+        *next = tokio::time::Instant::now() + delay;
+    }
+    Some(Some(permit))
+}
+
+/// Polls one feed once: fetch, parse, ingest, then record the feed's state, including when
+/// it is due next (backoff on failure, Retry-After honoured). `None` if the state could not
+/// be read or saved, or ingest did not finish.
+async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
     let _permit = ctx.limit.acquire().await.ok()?;
+    let _host = host_slot(ctx, feed).await?;
     let mut state = match ctx.store.feed_state(&key) {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
@@ -368,13 +695,38 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
             return None;
         }
     };
+    if let Some(why) = &state.disabled {
+        info!(feed = %key, reason = %why, "Feed is disabled; not polling it.");
+        return Some(Next::Never);
+    }
     let now = Utc::now();
+    // After a permanent redirect, poll where the feed now lives (article ids keep using the
+    // configured key, so nothing is ingested twice).
+    let location = state
+        .effective_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map_or_else(|| feed.location.clone(), FeedLocation::Http);
+    let mut moved_to = None;
     let result = match ctx
         .prepared
         .fetcher
-        .fetch(&feed.location, &state.validators)
+        .fetch(&location, &state.validators)
         .await
     {
+        Ok(FetchOutcome::Gone) => {
+            crate::metrics::FeedGone { feed: &key }.emit(&ctx.hooks.metrics.service);
+            state.disabled = Some(format!(
+                "the server answered 410 Gone on {}",
+                now.format("%Y-%m-%d %H:%M UTC")
+            ));
+            state.next_poll = None;
+            if let Err(error) = ctx.store.put_feed_state(&key, &state) {
+                error!(feed = %key, %error, "Cannot save feed state.");
+                return None;
+            }
+            return Some(Next::Never);
+        }
         Ok(FetchOutcome::NotModified) => {
             ctx.stats
                 .feeds_not_modified
@@ -385,7 +737,9 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
             bytes,
             validators,
             content_type,
+            moved_to: moved,
         }) => {
+            moved_to = moved;
             let key2 = key.clone();
             let parsed = tokio::task::spawn_blocking(move || {
                 feed::parse(&key2, &bytes, content_type.as_deref())
@@ -406,7 +760,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
                 let count = articles.len() as u64;
                 let (done_tx, done_rx) = oneshot::channel();
                 let request = IngestRequest {
-                    feed: feed.clone(),
+                    feed: Some(feed.clone()),
                     articles,
                     done: done_tx,
                 };
@@ -427,6 +781,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
             state.last_success = Some(now);
             state.last_error = None;
             state.consecutive_failures = 0;
+            if let Some(to) = moved_to {
+                crate::metrics::FeedRedirected {
+                    feed: &key,
+                    to: &FeedLocation::Http(to.clone()).redacted(),
+                }
+                .emit(&ctx.hooks.metrics.service);
+                state.effective_url = Some(to.to_string());
+            }
         }
         Err((message, retry_after)) => {
             retry = retry_after;
@@ -438,9 +800,22 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<(u32, Option<Duration
             state.last_error = Some(message);
         }
     }
+    let delay = if state.consecutive_failures > 0 {
+        feed::backoff(
+            state.consecutive_failures,
+            Duration::from_secs(60).min(feed.interval),
+            ctx.prepared.config.daemon.max_backoff,
+            retry,
+        )
+    } else {
+        jittered(feed.interval)
+    };
+    state.next_poll = chrono::Duration::from_std(delay)
+        .ok()
+        .map(|d| Utc::now() + d);
     if let Err(error) = ctx.store.put_feed_state(&key, &state) {
         error!(feed = %key, %error, "Cannot save feed state.");
         return None;
     }
-    Some((state.consecutive_failures, retry))
+    Some(Next::In(delay))
 }

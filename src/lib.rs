@@ -2,6 +2,7 @@
 //! they track appear together. See ARCHITECTURE.md for the map.
 
 pub mod alert;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod commands;
@@ -12,8 +13,11 @@ pub mod eval;
 pub mod events;
 pub mod extract;
 pub mod feed;
+pub mod metrics;
 pub mod notify;
+pub mod opml;
 pub mod pipeline;
 pub mod plover;
+pub mod service;
 pub mod signal;
 pub mod store;

@@ -497,6 +497,7 @@ async fn feed_state_round_trips_and_persists() {
         last_error: Some("timeout".into()),
         consecutive_failures: 2,
         items_seen: 41,
+        ..FeedState::default()
     };
     {
         let store = Store::open(dir.path()).unwrap();

@@ -17,6 +17,14 @@
 //! max_body_bytes = 10485760
 //! user_agent = "parley/0.1"
 //! max_backoff = "6h"
+//! per_host_concurrency = 2          # requests at once to one host, 1..=64
+//! per_host_delay = "1s"             # optional: least time between two requests to one host
+//!
+//! [api]                             # optional; the daemon's HTTP API (main file only)
+//! enabled = true
+//! listen = "127.0.0.1:7878"         # "127.0.0.1:0" picks a free port (logged)
+//! token = "${PARLEY_API_TOKEN}"     # optional bearer token; or:
+//! token_file = "${CREDENTIALS_DIRECTORY}/api-token"   # read at load, trimmed
 //!
 //! [[feed]]
 //! url = "https://example.org/rss.xml"   # http(s)://, file:// or a path relative to this file
@@ -104,6 +112,8 @@ pub struct Config {
     pub source: PathBuf,
     /// `[daemon]`.
     pub daemon: DaemonConfig,
+    /// `[api]`.
+    pub api: ApiConfig,
     /// `[[feed]]`, in file order.
     pub feeds: Vec<FeedConfig>,
     /// `[[actor]]`.
@@ -135,6 +145,43 @@ pub struct DaemonConfig {
     pub user_agent: String,
     /// Longest backoff of a failing feed. Default 6h.
     pub max_backoff: Duration,
+    /// Requests in flight at once to one host. Default 2: polite to publishers that host
+    /// many feeds, while one slow feed does not hold up its neighbours.
+    pub per_host_concurrency: usize,
+    /// Least time between the starts of two requests to one host. Default none.
+    pub per_host_delay: Option<Duration>,
+}
+
+/// `[api]`: the daemon's HTTP API (health, metrics, queries, the alert stream).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Serve the API. Default true.
+    pub enabled: bool,
+    /// Address to listen on. Default 127.0.0.1:7878; port 0 picks a free port.
+    pub listen: std::net::SocketAddr,
+    /// Bearer token required on `/api/*` and `/metrics`, if set (from `token` or
+    /// `token_file`). A secret: `Debug` redacts it.
+    pub token: Option<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> ApiConfig {
+        ApiConfig {
+            enabled: true,
+            listen: DEFAULT_API_LISTEN,
+            token: None,
+        }
+    }
+}
+
+impl fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("enabled", &self.enabled)
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// One `[[feed]]`.
@@ -493,6 +540,12 @@ fn include_files(
                     ),
                 ));
             }
+            if let Some(api) = &raw.api {
+                return Err(file.err(
+                    &api.span(),
+                    format!("[api] may only appear in the main config file (included from {at})"),
+                ));
+            }
             if let Some(include) = &raw.include {
                 return Err(file.err(
                     &include.span(),
@@ -522,6 +575,15 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_USER_AGENT: &str = concat!("parley/", env!("CARGO_PKG_VERSION"));
 /// Default `daemon.max_backoff`: a failing feed is still retried at least this often.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(6 * 60 * 60);
+/// Default `daemon.per_host_concurrency`.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
+/// Default `api.listen`: loopback only, so nothing is exposed until the operator says so.
+pub const DEFAULT_API_LISTEN: std::net::SocketAddr = std::net::SocketAddr::V4(
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 7878),
+);
+/// Environment variable systemd sets from `ConfigurationDirectory=`; the default config
+/// folder when neither `--config` nor `PARLEY_CONFIG` is given.
+pub const CONFIGURATION_DIRECTORY_ENV: &str = "CONFIGURATION_DIRECTORY";
 /// Folder name of the default state dir, next to the config file.
 pub const DEFAULT_STATE_DIR_NAME: &str = "data";
 /// Environment variable systemd sets from `StateDirectory=`; the default state dir when
@@ -678,7 +740,10 @@ mod tests {
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
                 user_agent: DEFAULT_USER_AGENT.into(),
                 max_backoff: DEFAULT_MAX_BACKOFF,
+                per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+                per_host_delay: None,
             },
+            api: ApiConfig::default(),
             feeds: Vec::new(),
             actors: Vec::new(),
             groups: vec![GroupConfig {

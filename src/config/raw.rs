@@ -23,6 +23,7 @@ pub(crate) type Str = Spanned<String>;
 pub(crate) struct RawFile {
     pub include: Option<Spanned<Vec<Str>>>,
     pub daemon: Option<Spanned<RawDaemon>>,
+    pub api: Option<Spanned<RawApi>>,
     #[serde(default)]
     pub feed: Vec<Spanned<RawFeed>>,
     #[serde(default)]
@@ -46,6 +47,18 @@ pub(crate) struct RawDaemon {
     pub max_body_bytes: Option<Spanned<i64>>,
     pub user_agent: Option<Str>,
     pub max_backoff: Option<Str>,
+    pub per_host_concurrency: Option<Spanned<i64>>,
+    pub per_host_delay: Option<Str>,
+}
+
+/// `[api]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApi {
+    pub enabled: Option<bool>,
+    pub listen: Option<Str>,
+    pub token: Option<Str>,
+    pub token_file: Option<Str>,
 }
 
 /// `[[feed]]`.

@@ -18,7 +18,7 @@ use url::Url;
 use super::expand::expand;
 use super::paths::{normalize, resolve};
 use super::raw::{
-    RawActor, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
+    RawActor, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
 };
 use super::*;
 use crate::events::Severity;
@@ -44,6 +44,8 @@ pub(crate) fn build(
     };
     let default_daemon = Spanned::new(0..0, RawDaemon::default());
     let daemon = b.daemon(main, main_raw.daemon.as_ref().unwrap_or(&default_daemon))?;
+    let default_api = Spanned::new(0..0, RawApi::default());
+    let api = b.api(main, main_raw.api.as_ref().unwrap_or(&default_api))?;
 
     let mut feeds = Vec::new();
     let mut seen_feeds: HashMap<FeedLocation, String> = HashMap::new();
@@ -93,6 +95,7 @@ pub(crate) fn build(
     Ok(Config {
         source,
         daemon,
+        api,
         feeds,
         actors,
         groups,
@@ -318,6 +321,19 @@ impl Builder<'_> {
             "daemon.max_backoff",
             DEFAULT_MAX_BACKOFF,
         )?;
+        let per_host_concurrency = match &d.per_host_concurrency {
+            Some(n) => {
+                usize::try_from(self.int_in(file, n, "daemon.per_host_concurrency", 1, 64)?)
+                    .unwrap_or(DEFAULT_PER_HOST_CONCURRENCY)
+            }
+            None => DEFAULT_PER_HOST_CONCURRENCY,
+        };
+        let per_host_delay = d
+            .per_host_delay
+            .as_ref()
+            .map(|s| self.duration(file, s, "daemon.per_host_delay", true))
+            .transpose()?
+            .filter(|d| !d.is_zero());
         Ok(DaemonConfig {
             state_dir,
             poll_interval,
@@ -326,6 +342,59 @@ impl Builder<'_> {
             max_body_bytes,
             user_agent,
             max_backoff,
+            per_host_concurrency,
+            per_host_delay,
+        })
+    }
+
+    /// `[api]`: the listen address and the optional bearer token (`token` or `token_file`,
+    /// not both; a token file is read now and trimmed, so a reload picks up a rotated one).
+    fn api(&self, file: &SourceFile, raw: &Spanned<RawApi>) -> Result<ApiConfig, ConfigError> {
+        let a = raw.get_ref();
+        let listen = match &a.listen {
+            Some(s) => {
+                let text = self.nonempty(file, s, "api.listen")?;
+                text.parse().map_err(|e| {
+                    file.err(
+                        &s.span(),
+                        format!("api.listen: {text:?} is not an IP:port address ({e})"),
+                    )
+                })?
+            }
+            None => DEFAULT_API_LISTEN,
+        };
+        let token = match (&a.token, &a.token_file) {
+            (Some(_), Some(f)) => {
+                return Err(file.err(
+                    &f.span(),
+                    "api.token and api.token_file are exclusive; give one",
+                ));
+            }
+            (Some(t), None) => Some(self.nonempty(file, t, "api.token")?),
+            (None, Some(f)) => {
+                let written = self.nonempty(file, f, "api.token_file")?;
+                let path = resolve(&file.dir, Path::new(&written));
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    file.err(
+                        &f.span(),
+                        format!("api.token_file: cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                let token = text.trim().to_string();
+                if token.is_empty() {
+                    return Err(file.err(
+                        &f.span(),
+                        format!("api.token_file: {} is empty", path.display()),
+                    ));
+                }
+                Some(token)
+            }
+            (None, None) => None,
+        };
+        Ok(ApiConfig {
+            enabled: a.enabled.unwrap_or(true),
+            listen,
+            token,
         })
     }
 
@@ -1122,6 +1191,28 @@ mod tests {
         assert_eq!(c.daemon.user_agent, DEFAULT_USER_AGENT);
         assert_eq!(c.daemon.max_backoff, DEFAULT_MAX_BACKOFF);
         assert!(c.feeds.is_empty() && c.rules.is_empty());
+    }
+
+    #[test]
+    fn api_table_defaults_and_token_rules() {
+        // The API is on by default on loopback; token and token_file exclude each other.
+        let c = build_one("", &no_env).unwrap();
+        assert_eq!(c.api, ApiConfig::default());
+        assert_eq!(c.daemon.per_host_concurrency, DEFAULT_PER_HOST_CONCURRENCY);
+        assert_eq!(c.daemon.per_host_delay, None);
+        let c = build_one(
+            "[api]\nlisten = \"127.0.0.1:0\"\ntoken = \"s3\"\n[daemon]\nper_host_delay = \"2s\"\n",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.api.listen.port(), 0);
+        assert_eq!(c.api.token.as_deref(), Some("s3"));
+        assert!(!format!("{:?}", c.api).contains("s3"));
+        assert_eq!(c.daemon.per_host_delay, Some(Duration::from_secs(2)));
+        let e = build_one("[api]\ntoken = \"a\"\ntoken_file = \"b\"\n", &no_env).unwrap_err();
+        assert_eq!(e.location, "p.toml:3");
+        let e = build_one("[api]\nlisten = \"localhost\"\n", &no_env).unwrap_err();
+        assert!(e.message.contains("api.listen"), "{}", e.message);
     }
 
     #[test]

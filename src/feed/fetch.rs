@@ -19,6 +19,10 @@ use url::Url;
 use super::location::scrub;
 use super::{FetchError, FetchOptions, FetchOutcome, Fetcher, Validators};
 
+/// Redirect chains in progress, keyed by the URL first requested (see [`Fetcher`]).
+pub(super) type Moves =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Url, Option<Url>>>>;
+
 /// Most redirects followed in one fetch.
 const MAX_REDIRECTS: usize = 10;
 
@@ -47,7 +51,22 @@ pub(super) fn new(options: FetchOptions) -> Result<Fetcher, FetchError> {
         .map_err(|_| FetchError::plain(format!("invalid user agent {:?}", options.user_agent)))?;
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_FEEDS));
-    let policy = redirect::Policy::custom(|attempt| {
+    let moves: Moves = Moves::default();
+    let seen = moves.clone();
+    let policy = redirect::Policy::custom(move |attempt| {
+        // Remember whether the whole chain is permanent so the fetch can report a move.
+        if let Some(first) = attempt.previous().first() {
+            let permanent = matches!(
+                attempt.status(),
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
+            let mut map = seen.lock().unwrap_or_else(|p| p.into_inner());
+            let still = attempt.previous().len() == 1 || matches!(map.get(first), Some(Some(_)));
+            map.insert(
+                first.clone(),
+                (permanent && still).then(|| attempt.url().clone()),
+            );
+        }
         // `previous` includes the original URL, so it holds one more entry than hops taken.
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
@@ -73,7 +92,11 @@ pub(super) fn new(options: FetchOptions) -> Result<Fetcher, FetchError> {
                 chain(&error.without_url())
             ))
         })?;
-    Ok(Fetcher { client, options })
+    Ok(Fetcher {
+        client,
+        options,
+        moves,
+    })
 }
 
 impl Fetcher {
@@ -99,11 +122,18 @@ impl Fetcher {
         {
             request = request.header(IF_MODIFIED_SINCE, date);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|error| self.request_error(error, url))?;
+        let sent = request.send().await;
+        let moved = self
+            .moves
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(url)
+            .flatten();
+        let mut response = sent.map_err(|error| self.request_error(error, url))?;
         let status = response.status();
+        if status == StatusCode::GONE {
+            return Ok(FetchOutcome::Gone);
+        }
         debug!(feed = %super::location::redact_url(url), %status, "Feed answered.");
 
         if status == StatusCode::NOT_MODIFIED {
@@ -177,6 +207,7 @@ impl Fetcher {
             bytes: body.freeze(),
             validators: new_validators,
             content_type,
+            moved_to: moved.filter(|to| to == response.url()),
         })
     }
 
@@ -243,6 +274,7 @@ pub(super) async fn read_file(path: &Path, limit: u64) -> Result<FetchOutcome, F
         bytes: Bytes::from(bytes),
         validators: Validators::default(),
         content_type: None,
+        moved_to: None,
     })
 }
 

@@ -75,7 +75,12 @@ pub enum FetchOutcome {
         validators: Validators,
         /// `Content-Type`, if any (charset hints).
         content_type: Option<String>,
+        /// Set when every redirect on the way was permanent (301/308): where the feed now
+        /// lives. The daemon polls that URL from then on.
+        moved_to: Option<Url>,
     },
+    /// 410 Gone: the publisher removed the feed for good; the daemon stops polling it.
+    Gone,
 }
 
 /// Why a fetch failed.
@@ -95,6 +100,9 @@ pub struct Fetcher {
     client: reqwest::Client,
     /// The options it was built with (size limit and timeout are enforced per request).
     options: FetchOptions,
+    /// Redirect chains seen by the redirect policy, by original URL: `Some(target)` while
+    /// every hop so far was permanent, `None` once one was not.
+    moves: fetch::Moves,
 }
 
 impl Fetcher {

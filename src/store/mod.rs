@@ -112,6 +112,18 @@ pub struct FeedState {
     pub consecutive_failures: u32,
     /// Items seen over the feed's life.
     pub items_seen: u64,
+    /// When the daemon plans to poll it next (shown by `parley feeds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Where the feed now lives after a 301/308 permanent redirect; polled instead of the
+    /// configured URL until the config changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_url: Option<String>,
+    /// Set when the server answered 410 Gone: the feed is no longer polled. The message says
+    /// when and why; removing the feed from the config (or a restart after fixing the URL)
+    /// is the way back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<String>,
 }
 
 /// One pending outbox entry. The alert itself is `get(alert_id)`: an `alert.raised` event's
@@ -310,6 +322,12 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         self.send(Request::Append { events, reply })?;
         answer.await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// A no-op round trip through the appender (an empty append, so one group flush): proves
+    /// the single writer is alive and not stuck. The systemd watchdog pings only after it.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.append(Vec::new()).await.map(|_| ())
     }
 
     /// Drains queued appends, flushes, and stops the appender. Later appends fail with `Closed`.

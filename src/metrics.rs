@@ -1,0 +1,377 @@
+//! Prometheus metrics and the observable events behind them.
+//!
+//! Counters live where they are counted (the pipeline's [`Stats`], the service's
+//! [`ServiceCounters`]); this module reads them at scrape time and writes the Prometheus text
+//! format with the `prometheus-client` crate, so names, `# TYPE` lines and escaping follow the
+//! format exactly. Conventions: every name starts with `parley_`, counters end in `_total`,
+//! durations are seconds, and labels are bounded (no feed URL, rule or actor labels: those
+//! belong in logs and in `/api/v1/feeds`).
+//!
+//! Events that both log and count are small structs with an `emit` method (the Vector
+//! "internal events" idea): the log line and the counter cannot drift apart.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+use tracing::{info, warn};
+
+use crate::pipeline::Stats;
+
+/// The `Content-Type` of `/metrics` (Prometheus text format 0.0.4).
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// Counters the service layer owns (the pipeline's live in [`Stats`]). Monotonic over the
+/// process, like `Stats`.
+#[derive(Debug, Default)]
+pub struct ServiceCounters {
+    /// Configuration reloads that took effect.
+    pub reloads: AtomicU64,
+    /// Reloads rejected because the new config did not validate.
+    pub reloads_rejected: AtomicU64,
+    /// Feeds moved by a permanent redirect.
+    pub feeds_redirected: AtomicU64,
+    /// Feeds disabled by a 410 Gone.
+    pub feeds_gone: AtomicU64,
+    /// Watchdog pings sent to systemd.
+    pub watchdog_pings: AtomicU64,
+    /// Alerts pushed to `/api/v1/alerts/stream` subscribers.
+    pub alerts_streamed: AtomicU64,
+}
+
+/// Values read at scrape time from the store and the running config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    /// Highest seq in the log.
+    pub log_last_seq: u64,
+    /// Pending outbox entries.
+    pub outbox_pending: u64,
+    /// Configured feeds.
+    pub feeds_configured: u64,
+    /// Feeds whose last poll failed.
+    pub feeds_failing: u64,
+    /// Feeds disabled by 410.
+    pub feeds_disabled: u64,
+    /// 1 when `/readyz` says ready.
+    pub ready: bool,
+    /// Seconds since the process started.
+    pub uptime_seconds: f64,
+}
+
+/// Everything `/metrics` shows.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    /// The pipeline's counters.
+    pub stats: Arc<Stats>,
+    /// The service's counters.
+    pub service: Arc<ServiceCounters>,
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    stats: Arc<Stats>,
+    service: Arc<ServiceCounters>,
+    gauges: Gauges,
+}
+
+fn counter(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: &AtomicU64,
+) -> Result<(), std::fmt::Error> {
+    let c = ConstCounter::new(value.load(Ordering::Relaxed));
+    let metric = encoder.encode_descriptor(name, help, None, c.metric_type())?;
+    c.encode(metric)
+}
+
+fn gauge<N>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: N,
+) -> Result<(), std::fmt::Error>
+where
+    ConstGauge<N>: EncodeMetric,
+{
+    let g = ConstGauge::new(value);
+    let metric = encoder.encode_descriptor(name, help, None, g.metric_type())?;
+    g.encode(metric)
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let s = &self.stats;
+        counter(
+            &mut e,
+            "feed_polls_ok",
+            "Feed polls that returned a body that parsed.",
+            &s.feeds_ok,
+        )?;
+        counter(
+            &mut e,
+            "feed_polls_not_modified",
+            "Feed polls answered 304 Not Modified.",
+            &s.feeds_not_modified,
+        )?;
+        counter(
+            &mut e,
+            "feed_polls_failed",
+            "Feed polls whose fetch or parse failed.",
+            &s.feeds_failed,
+        )?;
+        counter(
+            &mut e,
+            "articles_ingested",
+            "Articles appended to the log.",
+            &s.articles_new,
+        )?;
+        counter(
+            &mut e,
+            "articles_duplicate",
+            "Articles skipped because they were already in the log.",
+            &s.articles_seen,
+        )?;
+        counter(
+            &mut e,
+            "events_extracted",
+            "event.extracted events appended.",
+            &s.events_extracted,
+        )?;
+        counter(
+            &mut e,
+            "alerts_raised",
+            "alert.raised events appended.",
+            &s.alerts_raised,
+        )?;
+        counter(
+            &mut e,
+            "alerts_cooled_down",
+            "Rule matches silenced by a cooldown.",
+            &s.alerts_cooled_down,
+        )?;
+        counter(
+            &mut e,
+            "notifications_delivered",
+            "Notifications delivered.",
+            &s.delivered,
+        )?;
+        counter(
+            &mut e,
+            "notification_failures",
+            "Failed notification delivery attempts.",
+            &s.delivery_failures,
+        )?;
+        counter(
+            &mut e,
+            "notifications_given_up",
+            "Outbox entries given up after their last attempt.",
+            &s.given_up,
+        )?;
+        let v = &self.service;
+        counter(
+            &mut e,
+            "config_reloads",
+            "Configuration reloads that took effect.",
+            &v.reloads,
+        )?;
+        counter(
+            &mut e,
+            "config_reloads_rejected",
+            "Configuration reloads rejected (the old config stayed in force).",
+            &v.reloads_rejected,
+        )?;
+        counter(
+            &mut e,
+            "feeds_redirected",
+            "Feeds moved by a permanent redirect.",
+            &v.feeds_redirected,
+        )?;
+        counter(
+            &mut e,
+            "feeds_gone",
+            "Feeds disabled by 410 Gone.",
+            &v.feeds_gone,
+        )?;
+        counter(
+            &mut e,
+            "watchdog_pings",
+            "Watchdog keep-alives sent to systemd.",
+            &v.watchdog_pings,
+        )?;
+        counter(
+            &mut e,
+            "alerts_streamed",
+            "Alerts sent to server-sent-event subscribers.",
+            &v.alerts_streamed,
+        )?;
+        let g = &self.gauges;
+        gauge(
+            &mut e,
+            "log_last_seq",
+            "Highest sequence number in the event log.",
+            g.log_last_seq as i64,
+        )?;
+        gauge(
+            &mut e,
+            "outbox_pending",
+            "Notifications waiting in the outbox.",
+            g.outbox_pending as i64,
+        )?;
+        gauge(
+            &mut e,
+            "feeds_configured",
+            "Feeds in the running configuration.",
+            g.feeds_configured as i64,
+        )?;
+        gauge(
+            &mut e,
+            "feeds_failing",
+            "Feeds whose last poll failed.",
+            g.feeds_failing as i64,
+        )?;
+        gauge(
+            &mut e,
+            "feeds_disabled",
+            "Feeds disabled by 410 Gone.",
+            g.feeds_disabled as i64,
+        )?;
+        gauge(
+            &mut e,
+            "ready",
+            "1 when the daemon is ready (caught up, not stopping).",
+            i64::from(g.ready),
+        )?;
+        gauge(
+            &mut e,
+            "uptime_seconds",
+            "Seconds since the process started.",
+            g.uptime_seconds,
+        )?;
+        Ok(())
+    }
+}
+
+impl Metrics {
+    /// New metrics over the pipeline's counters.
+    pub fn new(stats: Arc<Stats>) -> Metrics {
+        Metrics {
+            stats,
+            service: Arc::new(ServiceCounters::default()),
+        }
+    }
+
+    /// The Prometheus text exposition of every metric, with `gauges` read by the caller.
+    pub fn render(&self, gauges: Gauges) -> String {
+        let mut registry = Registry::with_prefix("parley");
+        registry.register(
+            "build",
+            "Build information; the value is always 1.",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        registry.register_collector(Box::new(Snapshot {
+            stats: self.stats.clone(),
+            service: self.service.clone(),
+            gauges,
+        }));
+        let mut out = String::new();
+        // Writing into a String cannot fail; an encoder error would be a bug in a name.
+        if let Err(error) =
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+        {
+            warn!(%error, "Cannot encode metrics.");
+        }
+        out
+    }
+}
+
+/// A feed moved permanently (301/308): logged and counted together.
+#[derive(Debug)]
+pub struct FeedRedirected<'a> {
+    /// The configured feed key.
+    pub feed: &'a str,
+    /// Where it is polled from now on.
+    pub to: &'a str,
+}
+
+impl FeedRedirected<'_> {
+    /// Logs and counts the event.
+    pub fn emit(&self, counters: &ServiceCounters) {
+        counters.feeds_redirected.fetch_add(1, Ordering::Relaxed);
+        warn!(feed = %self.feed, to = %self.to, "Feed moved permanently; polling the new URL. Update the config to silence this.");
+    }
+}
+
+/// A feed answered 410 Gone and is disabled: logged and counted together.
+#[derive(Debug)]
+pub struct FeedGone<'a> {
+    /// The configured feed key.
+    pub feed: &'a str,
+}
+
+impl FeedGone<'_> {
+    /// Logs and counts the event.
+    pub fn emit(&self, counters: &ServiceCounters) {
+        counters.feeds_gone.fetch_add(1, Ordering::Relaxed);
+        warn!(feed = %self.feed, "Feed is gone (410); it is disabled and no longer polled. Remove it from the config.");
+    }
+}
+
+/// A reload took effect or was rejected: logged and counted together.
+#[derive(Debug)]
+pub struct ConfigReloaded<'a> {
+    /// `None` when it took effect, else the validation error.
+    pub rejected: Option<&'a str>,
+}
+
+impl ConfigReloaded<'_> {
+    /// Logs and counts the event.
+    pub fn emit(&self, counters: &ServiceCounters) {
+        match self.rejected {
+            None => {
+                counters.reloads.fetch_add(1, Ordering::Relaxed);
+                info!("Configuration reloaded.");
+            }
+            Some(error) => {
+                counters.reloads_rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%error, "Reload rejected; the running configuration stays in force.");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_follows_the_naming_rules() {
+        // Dashboards depend on the prefix, the _total suffix and build_info being there.
+        let stats = Arc::new(Stats::default());
+        stats.alerts_raised.fetch_add(3, Ordering::Relaxed);
+        let metrics = Metrics::new(stats);
+        FeedGone { feed: "x" }.emit(&metrics.service);
+        let text = metrics.render(Gauges {
+            ready: true,
+            ..Gauges::default()
+        });
+        assert!(text.contains("parley_alerts_raised_total 3\n"), "{text}");
+        assert!(text.contains("parley_feeds_gone_total 1\n"), "{text}");
+        assert!(text.contains("parley_ready 1\n"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "parley_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            assert!(line.starts_with("parley_"), "{line}");
+        }
+    }
+}
