@@ -240,8 +240,8 @@ fn type_allowed(rule: &RuleConfig, t: Option<PloverType>) -> bool {
 ///
 /// Extraction does not type statuses yet, so every event's status is unknown and passes a
 /// `status` filter. When `ExtractedEvent` gains a status, this is the one place to read it.
-fn event_status(_event: &ExtractedEvent) -> Option<&str> {
-    None
+fn event_status(event: &ExtractedEvent) -> Option<&str> {
+    Some(event.status.as_str())
 }
 
 fn status_allowed(rule: &RuleConfig, event: &ExtractedEvent) -> bool {
@@ -250,11 +250,22 @@ fn status_allowed(rule: &RuleConfig, event: &ExtractedEvent) -> bool {
 
 /// The sides of one typed interaction: who acts and who is acted upon.
 ///
-/// Extraction names a sentence's actors without roles yet, so each actor is its own side and
-/// "opposite sides" means "two different actors of one typed event". When extraction adds
-/// source and target fields, return `[sources, targets]` here.
+/// Extraction assigns `source` and `target` (and `participants` for joint action, each of
+/// whom acts with the others, so each is a side of its own). Where it could assign neither
+/// (or the event was rebuilt from the log, which keeps only the actors), every actor is its
+/// own side, so "opposite sides" falls back to "two different actors of one typed event".
 fn sides(event: &ExtractedEvent) -> Vec<Vec<&str>> {
-    event.actors.iter().map(|a| vec![a.as_str()]).collect()
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    for side in [&event.source, &event.target] {
+        if !side.is_empty() {
+            out.push(side.iter().map(String::as_str).collect());
+        }
+    }
+    out.extend(event.participants.iter().map(|a| vec![a.as_str()]));
+    if out.is_empty() {
+        return event.actors.iter().map(|a| vec![a.as_str()]).collect();
+    }
+    out
 }
 
 /// True when the matched actors of an event are not all on one side.
@@ -824,11 +835,7 @@ mod tests {
         let mut actors: Vec<String> = events.iter().flat_map(|e| e.actors.clone()).collect();
         actors.sort();
         actors.dedup();
-        Extraction {
-            actors,
-            events,
-            ..Extraction::default()
-        }
+        Extraction { actors, events }
     }
 
     const ART: ArticleRef<'static> = ArticleRef {
