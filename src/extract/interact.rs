@@ -107,16 +107,17 @@ pub(crate) struct Sides {
 impl Sides {
     /// Distinct actors over all sides.
     pub fn actor_count(&self) -> usize {
-        let mut v: Vec<usize> = self
-            .source
-            .iter()
-            .chain(&self.target)
-            .chain(&self.participants)
-            .copied()
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v.len()
+        // The sides hold a handful of actors: a quadratic count beats a sorted copy.
+        let all = || {
+            self.source
+                .iter()
+                .chain(&self.target)
+                .chain(&self.participants)
+        };
+        all()
+            .enumerate()
+            .filter(|&(i, a)| !all().take(i).any(|b| b == a))
+            .count()
     }
 }
 
@@ -416,6 +417,11 @@ impl<'t, 'a> View<'t, 'a> {
             }
         }
         View { toks, sub, groups }
+    }
+
+    /// Every distinct actor usable as a side in the sentence, sorted.
+    pub fn all_actors(&self) -> Vec<usize> {
+        self.actors((!self.sub.is_empty()).then_some((0, self.sub.len())))
     }
 
     fn actors(&self, g: Option<(usize, usize)>) -> Vec<usize> {

@@ -73,6 +73,16 @@ pub(crate) fn resolve(
     let p = published?;
     let at = |i: usize| words.get(i).copied().unwrap_or("");
     for (i, &w) in words.iter().enumerate() {
+        // Every word this loop acts on (a relative day, "week", a weekday, a month) has 3 to 9
+        // letters and starts with one of these; most words do not, and skip the compares.
+        if !(3..=9).contains(&w.len())
+            || !matches!(
+                w.as_bytes()[0],
+                b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w' | b'y'
+            )
+        {
+            continue;
+        }
         let found = match w {
             "today" | "tonight" => Some(p),
             "yesterday" => Some(p - Duration::days(1)),
