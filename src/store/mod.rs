@@ -617,8 +617,30 @@ mod tests {
     }
 
     /// Opens the raw sled tree of a closed store, as only this module may.
+    /// Opens the tree behind a store's back. No background flusher: its thread holds the
+    /// database (and its file lock) for a moment after the handle is dropped, which made the
+    /// reopen that follows race it and fail with `Locked`.
     fn raw(dir: &Path) -> sled::Db {
-        sled::Config::new().path(dir).open().unwrap()
+        sled::Config::new()
+            .path(dir)
+            .flush_every_ms(None)
+            .open()
+            .unwrap()
+    }
+
+    /// Reopens a store that a raw handle just used. sled's internal I/O threads keep the
+    /// file lock for a moment after a raw `Db` is dropped, and nothing observable says when
+    /// they let go; so a `Locked` here is retried (bounded). Any other error fails at once.
+    fn reopen_after_raw(dir: &Path) -> Store {
+        for _ in 0..200 {
+            match Store::open(dir) {
+                Err(StoreError::Locked { .. }) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                other => return other.unwrap(),
+            }
+        }
+        Store::open(dir).unwrap()
     }
 
     #[tokio::test]
@@ -638,7 +660,7 @@ mod tests {
             }
             db.flush().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen_after_raw(dir.path());
         assert_eq!(store.projection_snapshot().unwrap(), snapshot);
         assert_eq!(store.outbox_pending().unwrap()[0].attempts, 1);
     }
@@ -659,7 +681,7 @@ mod tests {
             db.insert(b"pzold-layout", b"x".to_vec()).unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen_after_raw(dir.path());
         assert_eq!(store.projection_snapshot().unwrap(), snapshot);
     }
 
@@ -677,7 +699,7 @@ mod tests {
             db.insert(keys::feed("f"), b"[]".to_vec()).unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen_after_raw(dir.path());
         match store.get_seq(2) {
             Err(StoreError::Corrupt { key, .. }) => assert!(key.starts_with('e'), "{key}"),
             other => panic!("expected Corrupt, got {other:?}"),
