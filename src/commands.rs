@@ -894,21 +894,7 @@ pub fn backtest(
         )));
     };
     let alerts = crate::pipeline::backtest(prepared, store, rule, since)?;
-    for alert in &alerts {
-        let line = if json {
-            serde_json::to_string(alert).map_err(|e| Error::Input(e.to_string()))?
-        } else {
-            let first = alert.evidence.first();
-            format!(
-                "{}  {}  {}  {}  \"{}\"",
-                alert.raised_at.format("%Y-%m-%d %H:%M"),
-                alert.rule,
-                alert.actor_names.join(" + "),
-                alert.scope,
-                first.map_or("", |e| e.title.as_str())
-            )
-        };
-        writeln!(out, "{line}").map_err(stdout_err)?;
-    }
+    // Same rendering as `parley alerts`, so a backtest reads like the alerts it predicts.
+    write_alerts(&alerts, json, out)?;
     Ok(alerts.len())
 }
