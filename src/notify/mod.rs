@@ -65,6 +65,29 @@ fn http_client(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
         .map_err(|e| NotifyError::Request(e.to_string()))
 }
 
+/// The webhook POST shared by single alerts and digests: JSON body, `Idempotency-Key`, the
+/// optional `X-Parley-Signature` over exactly the bytes sent, and the configured headers.
+fn webhook_request(
+    client: &reqwest::Client,
+    url: &url::Url,
+    idempotency_key: &str,
+    body: Vec<u8>,
+    secret: Option<&str>,
+    headers: &[(String, String)],
+) -> reqwest::RequestBuilder {
+    let mut request = client
+        .post(url.clone())
+        .header("Idempotency-Key", idempotency_key)
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    if let Some(secret) = secret {
+        request = request.header("X-Parley-Signature", signature(secret, &body));
+    }
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.body(body)
+}
+
 /// `X-Parley-Signature` value: `sha256=` and the hex HMAC-SHA256 of `body` under `secret`,
 /// so receivers can check the alert came from this parley (GitHub-style).
 pub fn signature(secret: &str, body: &[u8]) -> String {
@@ -202,17 +225,15 @@ impl Notifier {
                 let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
                 let body =
                     serde_json::to_vec(alert).map_err(|e| NotifyError::Request(e.to_string()))?;
-                let mut request = client
-                    .post(url.clone())
-                    .header("Idempotency-Key", &alert.alert_id)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json");
-                if let Some(secret) = secret {
-                    request = request.header("X-Parley-Signature", signature(secret, &body));
-                }
-                for (name, value) in headers {
-                    request = request.header(name, value);
-                }
-                self.post(request.body(body)).await
+                let request = webhook_request(
+                    client,
+                    url,
+                    &alert.alert_id,
+                    body,
+                    secret.as_deref(),
+                    headers,
+                );
+                self.post(request).await
             }
             NotifierKind::Chat { flavor, url, .. } => {
                 let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
@@ -307,17 +328,8 @@ impl Notifier {
                 let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
                 let bytes = serde_json::to_vec(&payload)
                     .map_err(|e| NotifyError::Request(e.to_string()))?;
-                let mut request = client
-                    .post(url.clone())
-                    .header("Idempotency-Key", &key)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json");
-                if let Some(secret) = secret {
-                    request = request.header("X-Parley-Signature", signature(secret, &bytes));
-                }
-                for (name, value) in headers {
-                    request = request.header(name, value);
-                }
-                self.post(request.body(bytes)).await
+                let request = webhook_request(client, url, &key, bytes, secret.as_deref(), headers);
+                self.post(request).await
             }
             NotifierKind::Chat { flavor, url, .. } => {
                 let client = client.ok_or_else(|| NotifyError::Request("client missing".into()))?;
