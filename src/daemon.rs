@@ -664,21 +664,35 @@ enum Next {
     Never,
 }
 
-/// Waits for the feed host's politeness gate: a per-host slot, then the per-host delay.
-async fn host_slot(
-    ctx: &Ctx,
-    feed: &FeedConfig,
-) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
-    let Some(gate) = ctx.host_gate(&feed.location) else {
-        return Some(None);
+/// The slots one poll holds while it runs: its host's, then the global one.
+struct Slots {
+    _host: Option<tokio::sync::OwnedSemaphorePermit>,
+    _global: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Waits for the right to poll `feed`: a slot of its host (`per_host_concurrency`), then a
+/// global slot (`concurrency`), then the host's `per_host_delay` since its last request.
+///
+/// The host slot comes first so that feeds queueing for a busy or slow host never sit on
+/// global slots: otherwise a publisher with many feeds and a `per_host_delay` would starve
+/// every other host (and the watchdog, which takes a global slot to prove the scheduler
+/// admits work). `None` if the generation's semaphores are closed.
+async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
+    let gate = ctx.host_gate(&feed.location);
+    let host = match &gate {
+        Some(gate) => Some(gate.permits.clone().acquire_owned().await.ok()?),
+        None => None,
     };
-    let permit = gate.permits.clone().acquire_owned().await.ok()?;
-    if let Some(delay) = ctx.prepared.config.daemon.per_host_delay {
+    let global = ctx.limit.clone().acquire_owned().await.ok()?;
+    if let (Some(gate), Some(delay)) = (&gate, ctx.prepared.config.daemon.per_host_delay) {
         let mut next = gate.next_start.lock().await;
         tokio::time::sleep_until(*next).await;
         *next = tokio::time::Instant::now() + delay;
     }
-    Some(Some(permit))
+    Some(Slots {
+        _host: host,
+        _global: global,
+    })
 }
 
 /// Polls one feed once: fetch, parse, ingest, then record the feed's state, including when
@@ -686,8 +700,7 @@ async fn host_slot(
 /// be read or saved, or ingest did not finish.
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
-    let _permit = ctx.limit.acquire().await.ok()?;
-    let _host = host_slot(ctx, feed).await?;
+    let _slots = acquire_slots(ctx, feed).await?;
     let mut state = match ctx.store.feed_state(&key) {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
@@ -721,7 +734,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 now.format("%Y-%m-%d %H:%M UTC")
             ));
             state.next_poll = None;
-            if let Err(error) = ctx.store.put_feed_state(&key, &state) {
+            if let Err(error) = ctx.store.put_feed_state(&key, &state).await {
                 error!(feed = %key, %error, "Cannot save feed state.");
                 return None;
             }
@@ -813,7 +826,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     state.next_poll = chrono::Duration::from_std(delay)
         .ok()
         .map(|d| Utc::now() + d);
-    if let Err(error) = ctx.store.put_feed_state(&key, &state) {
+    if let Err(error) = ctx.store.put_feed_state(&key, &state).await {
         error!(feed = %key, %error, "Cannot save feed state.");
         return None;
     }

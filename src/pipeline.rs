@@ -337,10 +337,16 @@ async fn ingest_chunk(
 }
 
 /// Delivers every due outbox entry once and records each outcome as an event.
+///
+/// Once `cancel` fires no new delivery starts (not even one waiting for its `rate_limit`
+/// turn), but deliveries already sent finish and have their outcome recorded: a graceful
+/// stop leaves every entry either delivered-and-recorded or untouched in the outbox, so a
+/// restart neither loses nor repeats one, and a long outbox cannot hold the stop up.
 pub async fn relay_once(
     prepared: &Prepared,
     store: &Store,
     stats: &Stats,
+    cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
     let pending = store.outbox_pending()?;
@@ -362,6 +368,9 @@ pub async fn relay_once(
         }
     }
     for (id, entries) in digests {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
         let Some(notifier) = prepared.notifiers.get(&id) else {
             continue;
         };
@@ -370,11 +379,12 @@ pub async fn relay_once(
             .digest_due(oldest, oldest)
             .is_some_and(|t| t <= now)
         {
-            deliver_digest(prepared, store, stats, notifier, entries).await?;
+            deliver_digest(prepared, store, stats, notifier, entries, cancel).await?;
         }
     }
     let outcomes: Vec<Result<(), StoreError>> = futures_util::stream::iter(due)
-        .map(|entry| deliver_entry(prepared, store, stats, entry))
+        .take_until(cancel.cancelled())
+        .map(|entry| deliver_entry(prepared, store, stats, entry, cancel))
         .buffer_unordered(8)
         .collect()
         .await;
@@ -403,6 +413,7 @@ async fn deliver_digest(
     stats: &Stats,
     notifier: &Notifier,
     entries: Vec<OutboxEntry>,
+    cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let mut alerts = Vec::new();
     let mut kept = Vec::new();
@@ -413,13 +424,18 @@ async fn deliver_digest(
                 kept.push(entry);
             }
             // A broken entry is handled (and given up) by the single path.
-            _ => deliver_entry(prepared, store, stats, entry).await?,
+            _ => deliver_entry(prepared, store, stats, entry, cancel).await?,
         }
     }
     if alerts.is_empty() {
         return Ok(());
     }
-    notifier.wait_turn().await;
+    // Waiting for a rate-limit turn sends nothing yet, so a stop may end it.
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(()),
+        () = notifier.wait_turn() => {}
+    }
     let result = notifier.deliver_digest(&alerts).await;
     for entry in kept {
         let attempt = entry.attempts + 1;
@@ -456,6 +472,7 @@ async fn deliver_entry(
     store: &Store,
     stats: &Stats,
     entry: OutboxEntry,
+    cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let attempt = entry.attempts + 1;
     let alert: Alert = match store.get(&entry.alert_id)? {
@@ -485,7 +502,12 @@ async fn deliver_entry(
         )
         .await;
     };
-    notifier.wait_turn().await;
+    // Waiting for a rate-limit turn sends nothing yet, so a stop may end it.
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(()),
+        () = notifier.wait_turn() => {}
+    }
     match notifier.deliver(&alert).await {
         Ok(()) => {
             let event = NewEvent {
@@ -558,7 +580,10 @@ pub async fn relay_loop(
 ) -> Result<(), StoreError> {
     ensure_reconciled(&prepared, &store).await?;
     loop {
-        relay_once(&prepared, &store, &stats).await?;
+        relay_once(&prepared, &store, &stats, &cancel).await?;
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
         let pending = store.outbox_pending()?;
         if drain && pending.is_empty() {
             return Ok(());

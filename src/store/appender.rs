@@ -50,7 +50,7 @@ pub(crate) enum Request {
     PutFeed {
         key: Vec<u8>,
         value: Vec<u8>,
-        reply: std::sync::mpsc::SyncSender<Result<(), StoreError>>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Rebuild every projection from the log.
     Replay {

@@ -521,17 +521,23 @@ impl Store {
 
     /// Saves a feed's polling state (durable once the next append or shutdown has flushed).
     ///
-    /// The write goes through the appender (the only writer); this blocks until it is applied,
+    /// The write goes through the appender (the only writer); this returns once it is applied,
     /// so a following `feed_state` sees it. That wait is at most one in-progress group flush.
-    pub fn put_feed_state(&self, feed_key: &str, state: &FeedState) -> Result<(), StoreError> {
+    /// It is async so that a slow or stuck appender parks the poller, never a runtime thread
+    /// (a blocked worker would stall the API, signal handling and the watchdog with it).
+    pub async fn put_feed_state(
+        &self,
+        feed_key: &str,
+        state: &FeedState,
+    ) -> Result<(), StoreError> {
         let key = keys::feed(feed_key);
         let value = serde_json::to_vec(state).map_err(|e| StoreError::Corrupt {
             key: keys::printable(&key),
             message: e.to_string(),
         })?;
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        let (reply, answer) = oneshot::channel();
         self.send(Request::PutFeed { key, value, reply })?;
-        answer.recv().unwrap_or(Err(StoreError::Closed))
+        answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
     /// Rebuilds every projection from the log. `progress(done, total)` is called as it goes.
