@@ -93,6 +93,8 @@ struct Ctx {
     limit: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<HostGate>>>>,
     hooks: Hooks,
+    /// Polls finished (any outcome): the watchdog's evidence that the scheduler moves.
+    polls_done: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Ctx {
@@ -113,6 +115,7 @@ impl Ctx {
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
+            polls_done: Arc::default(),
         };
         (ctx, rx)
     }
@@ -465,17 +468,28 @@ impl Generation {
     }
 }
 
-/// Pings systemd's watchdog only while the daemon really works: each round takes a poll
-/// slot from the scheduler's concurrency limit (the pollers are admitting work), sends a
-/// heartbeat through the ingest queue (the single ingest task is taking batches) and makes
-/// a no-op round trip through the store's appender (the single writer is flushing). If any
-/// of them stalls, the pings stop and systemd restarts the service.
+/// Pings systemd's watchdog only while the daemon really works. Each round checks that
+/// the poll scheduler admits work (a poll slot is free, or a poll finished since the last
+/// round: busy is fine, stuck is not), sends a heartbeat through the ingest queue (the
+/// single ingest task is taking batches) and makes a no-op round trip through the store's
+/// appender (the single writer is flushing). If any of them stalls, the pings stop and
+/// systemd restarts the service.
+///
+/// The scheduler is judged by progress rather than by queueing for a slot: behind a first
+/// cycle of hundreds of feeds a queued probe could wait longer than the watchdog period
+/// while every poll moves along, and systemd would kill a healthy daemon.
 async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
     let every = period / 2;
     info!(?period, "systemd watchdog enabled.");
+    let mut polls_seen = ctx.polls_done.load(Ordering::Relaxed);
     loop {
+        let polls = ctx.polls_done.load(Ordering::Relaxed);
+        let admitting = polls != polls_seen || ctx.limit.available_permits() > 0;
+        polls_seen = polls;
         let round = async {
-            let _slot = ctx.limit.acquire().await.ok()?;
+            if !admitting {
+                return None;
+            }
             let (done, answer) = oneshot::channel();
             ctx.ingest
                 .send(IngestRequest {
@@ -613,6 +627,7 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
             () = cancel.cancelled() => return,
             outcome = poll_feed(&ctx, &feed) => outcome,
         };
+        ctx.polls_done.fetch_add(1, Ordering::Relaxed);
         delay = match outcome {
             Some(Next::In(delay)) => delay,
             Some(Next::Never) => return,
