@@ -348,6 +348,57 @@ pub struct NotifierConfig {
     pub group_wait: Option<Duration>,
     /// In digest mode, the least time between two digests. Default [`DEFAULT_GROUP_INTERVAL`].
     pub group_interval: Duration,
+    /// Alertmanager's repeat_interval, for news: the least time between two notifications of
+    /// one alert group (rule + actor set) to this notifier. A group is "still firing" while
+    /// new matching stories keep arriving; alerts of a group notified less than this long ago
+    /// are held and go out together as one repeat once it has passed. None = no holding.
+    pub repeat_interval: Option<Duration>,
+}
+
+/// How the email notifier secures its SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required, never optional). Port 587.
+    StartTls,
+    /// TLS from the first byte ("SMTPS"). Port 465.
+    Implicit,
+    /// No encryption at all: only allowed for a loopback host (a local relay or a test
+    /// server), so a password never crosses a network in clear text. Port 25.
+    None,
+}
+
+impl SmtpTls {
+    /// Config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Implicit => "implicit",
+            SmtpTls::None => "none",
+        }
+    }
+}
+
+/// The `email` notifier's SMTP settings. `Debug` (via [`NotifierKind`]) hides the password.
+#[derive(Clone)]
+pub struct EmailConfig {
+    /// SMTP server host name (or IP).
+    pub host: String,
+    /// SMTP port (default from `tls`: 587, 465 or 25).
+    pub port: u16,
+    /// Connection security.
+    pub tls: SmtpTls,
+    /// AUTH user name, with `password`.
+    pub username: Option<String>,
+    /// AUTH password (a secret, from `${ENV}` or `password_file`; never logged).
+    pub password: Option<String>,
+    /// The `From:` mailbox (`Name <addr>` or `addr`).
+    pub from: lettre::message::Mailbox,
+    /// The `To:` mailboxes; at least one.
+    pub to: Vec<lettre::message::Mailbox>,
+    /// Subject template (minijinja); default [`crate::notify::template::DEFAULT_TITLE`].
+    pub subject: Option<String>,
+    /// Connect and command timeout.
+    pub timeout: Duration,
 }
 
 /// Which chat service's incoming-webhook format to speak.
@@ -412,6 +463,8 @@ pub enum NotifierKind {
         /// Request timeout.
         timeout: Duration,
     },
+    /// Mail through SMTP (lettre): multipart plain text + HTML.
+    Email(Box<EmailConfig>),
     /// A program run with the alert JSON on stdin; no shell.
     Command {
         /// Program and arguments.
@@ -674,6 +727,17 @@ impl fmt::Debug for NotifierKind {
                 .field("url", &redact_url(url))
                 .field("token", &token.as_ref().map(|_| "<redacted>"))
                 .field("timeout", timeout)
+                .finish(),
+            NotifierKind::Email(e) => f
+                .debug_struct("Email")
+                .field("host", &e.host)
+                .field("port", &e.port)
+                .field("tls", &e.tls)
+                .field("username", &e.username)
+                .field("password", &e.password.as_ref().map(|_| "<redacted>"))
+                .field("from", &e.from.email.to_string())
+                .field("to", &e.to.len())
+                .field("timeout", &e.timeout)
                 .finish(),
             NotifierKind::Command { program, timeout } => f
                 .debug_struct("Command")

@@ -7,8 +7,10 @@
 //! Kinds: `stdout`, `log`, `webhook` (the alert JSON, `Idempotency-Key`, optional
 //! `X-Parley-Signature`), `slack` / `discord` / `teams` / `mattermost` (their incoming-webhook
 //! payloads), `ntfy` (`POST <server>/<topic>` with Title, Priority, Tags, Click) and `command`
-//! (a program with the alert JSON on stdin, no shell).
+//! (a program with the alert JSON on stdin, no shell) and `email` (SMTP, multipart plain text
+//! and HTML, see [`email`]).
 
+pub mod email;
 pub mod template;
 
 use std::io::Write;
@@ -43,6 +45,9 @@ pub enum NotifyError {
     /// The command could not run, timed out or exited non-zero.
     #[error("command: {0}")]
     Command(String),
+    /// The SMTP server refused the message or could not be reached.
+    #[error("smtp: {0}")]
+    Smtp(String),
 }
 
 /// A ready-to-use notifier built from its config.
@@ -50,6 +55,8 @@ pub enum NotifyError {
 pub struct Notifier {
     config: NotifierConfig,
     client: Option<reqwest::Client>,
+    /// The SMTP transport of `email` notifiers.
+    mailer: Option<email::Mailer>,
     /// When the next delivery may start, for `rate_limit` (shared by clones).
     next_slot: Arc<Mutex<Option<tokio::time::Instant>>>,
     /// When the last digest went out, for `group_interval` (shared by clones).
@@ -122,14 +129,22 @@ impl Notifier {
     /// Builds the notifier (and its HTTP client for HTTP kinds).
     pub fn new(config: NotifierConfig) -> Result<Notifier, NotifyError> {
         let client = match &config.kind {
-            NotifierKind::Stdout | NotifierKind::Log | NotifierKind::Command { .. } => None,
+            NotifierKind::Stdout
+            | NotifierKind::Log
+            | NotifierKind::Command { .. }
+            | NotifierKind::Email(_) => None,
             NotifierKind::Webhook { timeout, .. }
             | NotifierKind::Chat { timeout, .. }
             | NotifierKind::Ntfy { timeout, .. } => Some(http_client(*timeout)?),
         };
+        let mailer = match &config.kind {
+            NotifierKind::Email(e) => Some(email::Mailer::new(e)?),
+            _ => None,
+        };
         Ok(Notifier {
             config,
             client,
+            mailer,
             next_slot: Arc::new(Mutex::new(None)),
             last_digest: Arc::new(std::sync::Mutex::new(None)),
         })
@@ -261,7 +276,24 @@ impl Notifier {
                     serde_json::to_value(alert).map_err(|e| NotifyError::Command(e.to_string()))?;
                 run_program(program, *timeout, &alert.alert_id, &payload).await
             }
+            NotifierKind::Email(config) => {
+                let mailer = self.mailer()?;
+                let title = self.title(alert)?;
+                let subject = match &config.subject {
+                    Some(t) => template::render(t, alert, &[("title", &title)])?,
+                    None => title.clone(),
+                };
+                let body = self.body(alert)?;
+                let html = email::document(&[email::alert_html(&title, &body, alert)]);
+                mailer.send(&alert.alert_id, &subject, body, html).await
+            }
         }
+    }
+
+    fn mailer(&self) -> Result<&email::Mailer, NotifyError> {
+        self.mailer
+            .as_ref()
+            .ok_or_else(|| NotifyError::Smtp("transport missing".into()))
     }
 
     /// In digest mode, when the digest holding these pending entries (queued at
@@ -294,7 +326,10 @@ impl Notifier {
         if alerts.len() == 1 {
             return self.deliver(&alerts[0]).await;
         }
-        let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+        // Sorted: the key must not depend on the order the outbox happened to list them in,
+        // or a digest retried after a restart would carry a different Idempotency-Key.
+        let mut ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+        ids.sort_unstable();
         let key = crate::events::stable_id("digest", &ids);
         let worst = alerts.iter().map(|a| a.severity).max().unwrap_or_default();
         let title = format!("[{}] {} parley alerts", worst.as_str(), alerts.len());
@@ -352,6 +387,16 @@ impl Notifier {
             NotifierKind::Command { program, timeout } => {
                 let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
                 run_program(program, *timeout, &key, &payload).await
+            }
+            NotifierKind::Email(_) => {
+                let mailer = self.mailer()?;
+                let mut sections = Vec::new();
+                for a in alerts {
+                    sections.push(email::alert_html(&self.title(a)?, &self.body(a)?, a));
+                }
+                mailer
+                    .send(&key, &title, body, email::document(&sections))
+                    .await
             }
         }
     }
@@ -412,6 +457,14 @@ impl Notifier {
             NotifierKind::Command { program, .. } => {
                 format!("command {}", program.first().map_or("", String::as_str))
             }
+            NotifierKind::Email(e) => format!(
+                "email smtp://{}:{} ({}{}) to {} recipient(s)",
+                e.host,
+                e.port,
+                e.tls.as_str(),
+                if e.username.is_some() { ", auth" } else { "" },
+                e.to.len()
+            ),
         }
     }
 }
@@ -537,6 +590,7 @@ mod tests {
             rate_limit: None,
             group_wait: None,
             group_interval: Duration::from_secs(300),
+            repeat_interval: None,
         };
         let n = Notifier::new(config).unwrap();
         let raised = Utc::now();

@@ -379,3 +379,220 @@ pub async fn wait_for(notify: &Notify, what: &str, mut cond: impl FnMut() -> boo
         }
     }
 }
+
+/// One message a [`SmtpServer`] accepted: the envelope, the AUTH credentials used (if any)
+/// and the raw DATA (dot-unstuffed, CRLF line ends).
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub from: String,
+    pub rcpt: Vec<String>,
+    pub auth: Option<(String, String)>,
+    pub data: String,
+}
+
+impl Mail {
+    /// The value of a top-level header (first occurrence, unfolded), case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or("");
+        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+        unfolded.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+
+    /// The DATA with quoted-printable soft line breaks removed, for `contains` checks.
+    pub fn text(&self) -> String {
+        self.data.replace("=\r\n", "")
+    }
+}
+
+/// A small real SMTP server on 127.0.0.1:0 (plain text, as `tls = "none"` allows for
+/// loopback): EHLO/HELO, AUTH PLAIN and LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT. It can
+/// refuse the first N transactions with a 451 at MAIL FROM, and require given credentials.
+#[derive(Clone, Default)]
+pub struct SmtpServer {
+    /// Accepted messages.
+    pub mails: Arc<Mutex<Vec<Mail>>>,
+    /// Transactions refused with 451.
+    pub refused: Arc<Mutex<usize>>,
+    fail_first: Arc<Mutex<usize>>,
+    credentials: Option<(String, String)>,
+    /// Woken after every accepted or refused transaction.
+    pub arrived: Arc<Notify>,
+    pub addr: Option<SocketAddr>,
+}
+
+impl SmtpServer {
+    /// Starts the server; it refuses the first `fail_first` transactions with 451 and, with
+    /// `credentials`, answers 530 to MAIL FROM until AUTH succeeded with exactly those.
+    pub async fn start(fail_first: usize, credentials: Option<(&str, &str)>) -> SmtpServer {
+        let mut server = SmtpServer {
+            fail_first: Arc::new(Mutex::new(fail_first)),
+            credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
+            ..SmtpServer::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        server.addr = Some(listener.local_addr().unwrap());
+        let s = server.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let _ = s.session(stream).await;
+                });
+            }
+        });
+        server
+    }
+
+    /// The port to put in `smtp_port`.
+    pub fn port(&self) -> u16 {
+        self.addr.unwrap().port()
+    }
+
+    /// Accepted messages so far.
+    pub fn accepted(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    async fn session(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+        use base64::Engine;
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        write.write_all(b"220 parley-test ESMTP\r\n").await?;
+        let mut auth: Option<(String, String)> = None;
+        let mut from: Option<String> = None;
+        let mut rcpt: Vec<String> = Vec::new();
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let line = line.trim_end().to_string();
+            let upper = line.to_ascii_uppercase();
+            let reply: String = if upper.starts_with("EHLO") {
+                "250-parley-test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n".into()
+            } else if upper.starts_with("HELO") {
+                "250 parley-test\r\n".into()
+            } else if upper.starts_with("AUTH PLAIN") {
+                let mut arg = line[10..].trim().to_string();
+                if arg.is_empty() {
+                    write.write_all(b"334 \r\n").await?;
+                    lines.read_line(&mut arg).await?;
+                }
+                let raw = b64.decode(arg.trim()).unwrap_or_default();
+                let parts: Vec<String> = raw
+                    .split(|b| *b == 0)
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect();
+                let given = (
+                    parts.get(1).cloned().unwrap_or_default(),
+                    parts.get(2).cloned().unwrap_or_default(),
+                );
+                self.check_auth(given, &mut auth)
+            } else if upper.starts_with("AUTH LOGIN") {
+                let mut user = line[10..].trim().to_string();
+                if user.is_empty() {
+                    write.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+                    lines.read_line(&mut user).await?;
+                }
+                write.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+                let mut pass = String::new();
+                lines.read_line(&mut pass).await?;
+                let decode = |s: &str| {
+                    String::from_utf8_lossy(&b64.decode(s.trim()).unwrap_or_default()).into_owned()
+                };
+                self.check_auth((decode(&user), decode(&pass)), &mut auth)
+            } else if upper.starts_with("MAIL FROM:") {
+                if self.credentials.is_some() && auth.is_none() {
+                    "530 5.7.0 Authentication required\r\n".into()
+                } else {
+                    let refuse = {
+                        let mut n = self.fail_first.lock().unwrap();
+                        let refuse = *n > 0;
+                        *n = n.saturating_sub(1);
+                        refuse
+                    };
+                    if refuse {
+                        *self.refused.lock().unwrap() += 1;
+                        self.arrived.notify_waiters();
+                        "451 4.3.0 Try again later\r\n".into()
+                    } else {
+                        from = Some(address(&line[10..]));
+                        rcpt.clear();
+                        "250 OK\r\n".into()
+                    }
+                }
+            } else if upper.starts_with("RCPT TO:") {
+                if from.is_some() {
+                    rcpt.push(address(&line[8..]));
+                    "250 OK\r\n".into()
+                } else {
+                    "503 5.5.1 MAIL first\r\n".into()
+                }
+            } else if upper == "DATA" {
+                if from.is_none() || rcpt.is_empty() {
+                    "503 5.5.1 RCPT first\r\n".into()
+                } else {
+                    write
+                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await?;
+                    let mut data = String::new();
+                    loop {
+                        let mut l = String::new();
+                        if lines.read_line(&mut l).await? == 0 {
+                            return Ok(());
+                        }
+                        if l == ".\r\n" || l == ".\n" {
+                            break;
+                        }
+                        let l = l.strip_prefix('.').map_or(l.clone(), str::to_string);
+                        data.push_str(&l);
+                    }
+                    self.mails.lock().unwrap().push(Mail {
+                        from: from.take().unwrap_or_default(),
+                        rcpt: std::mem::take(&mut rcpt),
+                        auth: auth.clone(),
+                        data,
+                    });
+                    self.arrived.notify_waiters();
+                    "250 OK queued\r\n".into()
+                }
+            } else if upper == "RSET" {
+                from = None;
+                rcpt.clear();
+                "250 OK\r\n".into()
+            } else if upper == "NOOP" {
+                "250 OK\r\n".into()
+            } else if upper == "QUIT" {
+                write.write_all(b"221 Bye\r\n").await?;
+                return Ok(());
+            } else {
+                "502 5.5.2 Command not recognised\r\n".into()
+            };
+            write.write_all(reply.as_bytes()).await?;
+        }
+    }
+
+    fn check_auth(&self, given: (String, String), auth: &mut Option<(String, String)>) -> String {
+        match &self.credentials {
+            Some(expected) if *expected != given => "535 5.7.8 Authentication failed\r\n".into(),
+            _ => {
+                *auth = Some(given);
+                "235 2.7.0 Authentication successful\r\n".into()
+            }
+        }
+    }
+}
+
+/// The address inside `<...>` of a MAIL FROM / RCPT TO argument.
+fn address(arg: &str) -> String {
+    let arg = arg.trim();
+    match (arg.find('<'), arg.find('>')) {
+        (Some(a), Some(b)) if a < b => arg[a + 1..b].to_string(),
+        _ => arg.split_whitespace().next().unwrap_or("").to_string(),
+    }
+}
