@@ -38,6 +38,9 @@ fn config(feeds: &FeedServer, smtp: &SmtpServer, rules: &str, extra: &str) -> St
 state_dir = "state"
 request_timeout = "5s"
 
+[api]
+listen = "127.0.0.1:0"
+
 [[feed]]
 url = "{feed}"
 name = "Wire"

@@ -57,10 +57,9 @@ pub struct Notifier {
     client: Option<reqwest::Client>,
     /// The SMTP transport of `email` notifiers.
     mailer: Option<email::Mailer>,
-    /// When the next delivery may start, for `rate_limit` (shared by clones).
+    /// When the next delivery may start, for `rate_limit` (shared by clones; seeded from
+    /// the log by [`Notifier::seed_rate_limit`], so a restart keeps the pace).
     next_slot: Arc<Mutex<Option<tokio::time::Instant>>>,
-    /// When the last digest went out, for `group_interval` (shared by clones).
-    last_digest: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
 }
 
 fn http_client(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
@@ -146,7 +145,6 @@ impl Notifier {
             client,
             mailer,
             next_slot: Arc::new(Mutex::new(None)),
-            last_digest: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 
@@ -296,33 +294,24 @@ impl Notifier {
             .ok_or_else(|| NotifyError::Smtp("transport missing".into()))
     }
 
-    /// In digest mode, when the digest holding these pending entries (queued at
-    /// `queued_at`, not before `not_before`) is due: the oldest has waited `group_wait`, and
-    /// `group_interval` has passed since the last digest. `None` outside digest mode.
-    pub fn digest_due(
-        &self,
-        oldest_queued: DateTime<Utc>,
-        not_before: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
-        let wait = self.config.group_wait?;
-        let mut due =
-            oldest_queued + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-        if let Some(last) = self.last_digest.lock().ok().and_then(|l| *l) {
-            due = due.max(
-                last + chrono::Duration::from_std(self.config.group_interval)
-                    .unwrap_or(chrono::Duration::MAX),
-            );
-        }
-        Some(due.max(not_before))
+    /// Carries the rate limit over a restart: the next delivery may not start before
+    /// `last_attempt + rate_limit` (`last_attempt` comes from the log). Called when the relay
+    /// starts; a slot already reserved later is kept.
+    pub async fn seed_rate_limit(&self, last_attempt: Option<DateTime<Utc>>) {
+        let (Some(every), Some(last)) = (self.config.rate_limit, last_attempt) else {
+            return;
+        };
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        let wait = (last + every - Utc::now()).to_std().unwrap_or_default();
+        let at = tokio::time::Instant::now() + wait;
+        let mut slot = self.next_slot.lock().await;
+        *slot = Some(slot.map_or(at, |s| s.max(at)));
     }
 
     /// Delivers several alerts as one digest message (digest mode). Webhooks receive
     /// `{"digest": true, "alerts": [...]}` with an `Idempotency-Key` derived from the alert
     /// ids; text channels one message listing every alert.
     pub async fn deliver_digest(&self, alerts: &[Alert]) -> Result<(), NotifyError> {
-        if let Ok(mut last) = self.last_digest.lock() {
-            *last = Some(Utc::now());
-        }
         if alerts.len() == 1 {
             return self.deliver(&alerts[0]).await;
         }
