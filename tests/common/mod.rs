@@ -229,6 +229,11 @@ impl Receiver {
     pub fn all(&self) -> Vec<Hook> {
         self.hooks.lock().unwrap().clone()
     }
+
+    /// From now on, refuse the next `n` POSTs (0: accept everything).
+    pub fn set_fail(&self, n: usize) {
+        *self.fail_first.lock().unwrap() = n;
+    }
 }
 
 /// An RSS item for [`rss`].
