@@ -1210,3 +1210,96 @@ async fn rate_limit_survives_a_restart() {
     let gap = got[1].at.duration_since(got[0].at);
     assert!(gap >= std::time::Duration::from_secs(2), "{gap:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn article_scope_and_filters_through_run_once() {
+    // Article scope joins sentences a sentence rule cannot; keyword `none`, `any` and `feeds`
+    // filters decide which articles count, over a feed that changes between runs.
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[It(
+                "a1",
+                "2025-03-01 09:00",
+                "Kellner arrived in Oslo for the ceasefire talks. Later that day Odum joined them.",
+            )],
+        ),
+    );
+    serve(
+        &feeds,
+        "b.xml",
+        feed(
+            "b.example",
+            &[It(
+                "b1",
+                "2025-03-01 09:30",
+                "Kellner spoke in Rome about the ceasefire. Odum was also there.",
+            )],
+        ),
+    );
+    let rules = r#"
+[[rule]]
+id = "sentence"
+actors = ["kellner", "odum"]
+notify = ["hook"]
+
+[[rule]]
+id = "article"
+actors = ["kellner", "odum"]
+scope = "article"
+keywords = { any = ["ceasefire", "hostage"], none = ["anniversary"] }
+feeds = ["A"]
+notify = ["hook"]
+"#;
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "A"), ("b.xml", "B")],
+        &format!("{rules}{}", hook(&inbox, "")),
+    ));
+    run_once(&cfg).await;
+    let all = alerts(&cfg).await;
+    let fired: Vec<(&str, &str)> = all
+        .iter()
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap(),
+                a["evidence"][0]["feed"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        vec![("article", "A")],
+        "no sentence names both; feed B is filtered out"
+    );
+    assert_eq!(all[0]["scope"], "article");
+
+    // A later story on A that matches but carries a `none` keyword raises nothing; one
+    // without any `any` keyword neither.
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[
+                It(
+                    "a2",
+                    "2025-03-02 09:00",
+                    "Kellner marked the ceasefire anniversary. Odum sent a message.",
+                ),
+                It(
+                    "a3",
+                    "2025-03-02 10:00",
+                    "Kellner opened a museum. Odum was present.",
+                ),
+            ],
+        ),
+    );
+    run_once(&cfg).await;
+    assert_eq!(alerts(&cfg).await.len(), 1);
+    assert_eq!(inbox.accepted("hook").len(), 1);
+}
