@@ -55,13 +55,25 @@
 //!
 //! [[notifier]]
 //! id = "desk"
-//! type = "webhook"                      # webhook | stdout
+//! type = "webhook"                      # webhook | slack | discord | teams | mattermost | ntfy | email | command | stdout | log
 //! url = "http://127.0.0.1:9000/hook"    # webhook only
 //! timeout = "10s"                       # webhook only, optional
 //! headers = { Authorization = "Bearer ${DESK_TOKEN}" }   # webhook only, optional
 //! max_attempts = 8                      # optional
 //! retry_initial = "5s"                  # optional
 //! retry_max = "1h"                      # optional
+//! group_wait = "30s"                    # optional: digest mode (with group_interval)
+//! repeat_interval = "4h"                # optional: hold a group's new alerts this long
+//!
+//! [[notifier]]
+//! id = "mail"
+//! type = "email"
+//! smtp_host = "mail.example.org"
+//! tls = "starttls"                      # starttls | implicit (alias tls) | none (loopback only)
+//! username = "parley"                   # optional, with password or password_file
+//! password = "${SMTP_PASSWORD}"
+//! from = "Parley <parley@example.org>"
+//! to = ["desk@example.org"]
 //! ```
 //!
 //! Included files may hold `feed`, `actor`, `group`, `rule` and `notifier` tables, not
