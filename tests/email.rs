@@ -330,3 +330,52 @@ async fn email_config_errors_are_located_and_never_show_the_password() {
     assert_ok(&out);
     assert_no_password(&out);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_and_implicit_tls_verify_the_server_and_deliver() {
+    // Both encrypted modes against a real TLS SMTP server whose certificate a private CA
+    // (tls_ca_file) signed: AUTH and delivery happen inside TLS; without the CA the
+    // certificate is refused and nothing is sent (verification is real, not skipped).
+    for (mode, tls) in [
+        (SmtpTlsMode::StartTls, "starttls"),
+        (SmtpTlsMode::Implicit, "implicit"),
+    ] {
+        let feeds = FeedServer::start().await;
+        let (smtp, ca) = SmtpServer::start_with(mode, 0, Some(("parley", PASSWORD))).await;
+        serve(&feeds, items(&[("a1", "Kellner met Odum in Oslo.")]));
+        let base = config(&feeds, &smtp, PAIR, "").replace(
+            "tls = \"none\"",
+            &format!("tls = {tls:?}\ntls_ca_file = \"ca.pem\""),
+        );
+        let cfg = TestConfig::new(&base);
+        cfg.write("ca.pem", &ca);
+        let run = parley(&cfg, &["run", "--once"]).await;
+        assert_ok(&run);
+        assert_no_password(&run);
+        let mails = smtp.accepted();
+        assert_eq!(mails.len(), 1, "{tls}: {}", stderr(&run));
+        assert_eq!(
+            mails[0].auth,
+            Some(("parley".to_string(), PASSWORD.to_string()))
+        );
+        assert!(*smtp.tls_sessions.lock().unwrap() >= 1, "{tls}");
+
+        // The same server without the private CA: the certificate is not trusted.
+        let feeds = FeedServer::start().await;
+        let (smtp, _) = SmtpServer::start_with(mode, 0, Some(("parley", PASSWORD))).await;
+        serve(&feeds, items(&[("a1", "Kellner met Odum in Oslo.")]));
+        let untrusted = config(&feeds, &smtp, PAIR, "")
+            .replace("tls = \"none\"", &format!("tls = {tls:?}"))
+            .replace("max_attempts = 10", "max_attempts = 1");
+        let cfg = TestConfig::new(&untrusted);
+        let run = parley(&cfg, &["run", "--once"]).await;
+        assert_ok(&run);
+        assert_no_password(&run);
+        assert!(
+            smtp.accepted().is_empty(),
+            "{tls}: an untrusted server got mail"
+        );
+        let failed = json_lines(&parley(&cfg, &["alerts", "--failed", "--json"]).await);
+        assert_eq!(failed.len(), 1, "{tls}: {failed:?}");
+    }
+}

@@ -409,6 +409,9 @@ pub struct EmailConfig {
     pub to: Vec<lettre::message::Mailbox>,
     /// Subject template (minijinja); default [`crate::notify::template::DEFAULT_TITLE`].
     pub subject: Option<String>,
+    /// PEM of extra CA certificates trusted for this server (a private CA), besides the
+    /// system's roots; from `tls_ca_file`.
+    pub ca_pem: Option<Vec<u8>>,
     /// Connect and command timeout.
     pub timeout: Duration,
 }
@@ -749,6 +752,7 @@ impl fmt::Debug for NotifierKind {
                 .field("password", &e.password.as_ref().map(|_| "<redacted>"))
                 .field("from", &e.from.email.to_string())
                 .field("to", &e.to.len())
+                .field("ca", &e.ca_pem.is_some())
                 .field("timeout", &e.timeout)
                 .finish(),
             NotifierKind::Command { program, timeout } => f

@@ -170,6 +170,7 @@ pub(crate) struct RawNotifier {
     pub from: Option<Str>,
     pub to: Option<Spanned<Vec<Str>>>,
     pub subject: Option<Str>,
+    pub tls_ca_file: Option<Str>,
 }
 
 /// A file's text and where it is, so any byte span can become `file:line`.

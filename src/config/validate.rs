@@ -958,6 +958,7 @@ impl Builder<'_> {
             ("from", n.from.as_ref().map(|s| s.span())),
             ("to", n.to.as_ref().map(|s| s.span())),
             ("subject", n.subject.as_ref().map(|s| s.span())),
+            ("tls_ca_file", n.tls_ca_file.as_ref().map(|s| s.span())),
         ];
         for (key, span) in email_only {
             only(key, span, &["email"])?;
@@ -1195,6 +1196,39 @@ impl Builder<'_> {
                 Some(text)
             }
         };
+        let ca_pem = match &n.tls_ca_file {
+            None => None,
+            Some(_) if tls == SmtpTls::None => {
+                let span = n.tls_ca_file.as_ref().map_or(raw.span(), |s| s.span());
+                return Err(file.err(
+                    &span,
+                    format!("notifier {id:?}: `tls_ca_file` does not apply to tls = \"none\""),
+                ));
+            }
+            Some(p) => {
+                let written = self.text(file, p)?;
+                let full = resolve(&file.dir, Path::new(written.trim()));
+                let pem = std::fs::read(&full).map_err(|e| {
+                    file.err(
+                        &p.span(),
+                        format!(
+                            "notifier {id:?}: cannot read tls_ca_file {}: {e}",
+                            full.display()
+                        ),
+                    )
+                })?;
+                if lettre::transport::smtp::client::Certificate::from_pem(&pem).is_err() {
+                    return Err(file.err(
+                        &p.span(),
+                        format!(
+                            "notifier {id:?}: tls_ca_file {} holds no valid PEM certificate",
+                            full.display()
+                        ),
+                    ));
+                }
+                Some(pem)
+            }
+        };
         let timeout = self.opt_duration(
             file,
             n.timeout.as_ref(),
@@ -1202,6 +1236,7 @@ impl Builder<'_> {
             DEFAULT_WEBHOOK_TIMEOUT,
         )?;
         Ok(EmailConfig {
+            ca_pem,
             host,
             port,
             tls,

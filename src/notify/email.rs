@@ -11,7 +11,7 @@
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::NotifyError;
@@ -32,14 +32,18 @@ impl Mailer {
     /// (AUTH PLAIN or LOGIN, whichever the server offers).
     pub fn new(config: &EmailConfig) -> Result<Mailer, NotifyError> {
         let smtp = |e: lettre::transport::smtp::Error| NotifyError::Smtp(e.to_string());
+        // The system's roots, plus the configured private CA if any.
+        let parameters = || -> Result<TlsParameters, NotifyError> {
+            let mut builder = TlsParameters::builder(config.host.clone());
+            if let Some(pem) = &config.ca_pem {
+                builder = builder.add_root_certificate(Certificate::from_pem(pem).map_err(smtp)?);
+            }
+            builder.build().map_err(smtp)
+        };
         let tls = match config.tls {
             SmtpTls::None => Tls::None,
-            SmtpTls::StartTls => {
-                Tls::Required(TlsParameters::new(config.host.clone()).map_err(smtp)?)
-            }
-            SmtpTls::Implicit => {
-                Tls::Wrapper(TlsParameters::new(config.host.clone()).map_err(smtp)?)
-            }
+            SmtpTls::StartTls => Tls::Required(parameters()?),
+            SmtpTls::Implicit => Tls::Wrapper(parameters()?),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
             .port(config.port)
