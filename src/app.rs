@@ -8,7 +8,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::api::client;
-use crate::cli::{AlertsAction, Cli, Command, FeedsAction, LogFormat, SilenceAction};
+use crate::cli::{
+    AlertsAction, Cli, ClusterAction, Command, FeedsAction, LogFormat, SilenceAction,
+};
 use crate::commands::{self, AlertFilter};
 use crate::config;
 use crate::daemon::{self, RunOptions};
@@ -68,6 +70,53 @@ async fn query<T: serde::de::DeserializeOwned>(
             }
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// `replay` with the NATS backend: empties the local mirror and refills it from the stream
+/// (folding the projections as it goes). Never notifies: nothing here touches the outbox.
+async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u64, Error> {
+    let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
+    let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
+    store.reset_mirror().await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let tracker = tokio_util::task::TaskTracker::new();
+    cluster.attach(store, cancel.clone(), &tracker)?;
+    let caught_up = cluster.wait_caught_up(&cancel).await;
+    cancel.cancel();
+    tracker.close();
+    tracker.wait().await;
+    caught_up?;
+    Ok(store.last_seq()?)
+}
+
+/// Opens the store for an operator verb that appends (ack, retry, silence): with the NATS
+/// backend the events go to the stream, so every node sees them.
+async fn open_for_append(config: &config::Config) -> Result<(Store, Option<CancelGuard>), Error> {
+    let store = Store::open(&config.daemon.state_dir)?;
+    if config.log.backend != config::LogBackend::Nats {
+        return Ok((store, None));
+    }
+    let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
+    let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let tracker = tokio_util::task::TaskTracker::new();
+    cluster.attach(&store, cancel.clone(), &tracker)?;
+    cluster.wait_caught_up(&cancel).await?;
+    Ok((store, Some(CancelGuard { cancel, tracker })))
+}
+
+/// Stops the mirror an operator verb started.
+struct CancelGuard {
+    cancel: tokio_util::sync::CancellationToken,
+    tracker: tokio_util::task::TaskTracker,
+}
+
+impl CancelGuard {
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
     }
 }
 
@@ -153,7 +202,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             ..
         } => {
             let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
+            let (store, mirror) = open_for_append(&config).await?;
             let result = match action {
                 AlertsAction::Show { id } => commands::alerts_show(&store, &config, id, &mut out),
                 AlertsAction::Ack { id } => commands::alerts_ack(&store, id)
@@ -163,6 +212,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     .await
                     .and_then(|n| say(&mut out, &format!("re-queued {n} failed deliveries"))),
             };
+            if let Some(mirror) = mirror {
+                mirror.stop().await;
+            }
             store.shutdown().await?;
             result
         }
@@ -177,7 +229,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Silence { action } => {
             let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
+            let (store, mirror) = open_for_append(&config).await?;
             let result = match action {
                 SilenceAction::Add {
                     rule,
@@ -192,6 +244,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     .await
                     .and_then(|()| say(&mut out, &format!("expired {id}"))),
             };
+            if let Some(mirror) = mirror {
+                mirror.stop().await;
+            }
             store.shutdown().await?;
             result
         }
@@ -286,10 +341,26 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             };
             crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
         }
+        Command::Cluster {
+            action: ClusterAction::Status { json },
+        } => {
+            let config = config::load(&cli.config)?;
+            let status = crate::cluster::status::read(&config).await?;
+            let text = if *json {
+                serde_json::to_string(&status).map_err(|e| Error::Input(e.to_string()))?
+            } else {
+                crate::cluster::status::render(&status)
+            };
+            say(&mut out, text.trim_end())
+        }
         Command::Replay => {
             let config = config::load(&cli.config)?;
             let store = Store::open(&config.daemon.state_dir)?;
-            let events = commands::replay(&store).await;
+            let events = if config.log.backend == config::LogBackend::Nats {
+                replay_from_stream(&config, &store).await
+            } else {
+                commands::replay(&store).await
+            };
             store.shutdown().await?;
             let events = events?;
             use std::io::Write;

@@ -18,7 +18,8 @@ use url::Url;
 use super::expand::expand;
 use super::paths::{normalize, resolve};
 use super::raw::{
-    RawActor, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
+    RawActor, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawLog, RawNotifier, RawRule,
+    SourceFile, Str,
 };
 use super::*;
 use crate::events::Severity;
@@ -46,6 +47,8 @@ pub(crate) fn build(
     let daemon = b.daemon(main, main_raw.daemon.as_ref().unwrap_or(&default_daemon))?;
     let default_api = Spanned::new(0..0, RawApi::default());
     let api = b.api(main, main_raw.api.as_ref().unwrap_or(&default_api))?;
+    let default_log = Spanned::new(0..0, RawLog::default());
+    let log = b.log(main, main_raw.log.as_ref().unwrap_or(&default_log))?;
 
     let mut feeds = Vec::new();
     let mut seen_feeds: HashMap<FeedLocation, String> = HashMap::new();
@@ -96,6 +99,7 @@ pub(crate) fn build(
         source,
         daemon,
         api,
+        log,
         feeds,
         actors,
         groups,
@@ -123,6 +127,16 @@ fn is_valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The host name, when it is a valid node id: the default `log.node_id`, so each machine
+/// of a cluster names itself without per-host config.
+fn default_node_id() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())?;
+    let name = name.trim().to_string();
+    is_valid_id(&name).then_some(name)
 }
 
 /// Records `id` as defined at `here`, or reports the earlier definition.
@@ -395,6 +409,115 @@ impl Builder<'_> {
             enabled: a.enabled.unwrap_or(true),
             listen,
             token,
+        })
+    }
+
+    /// `[log]`: the backend and, for `nats`, where the cluster is and who this node is.
+    /// The NATS keys are checked even with `backend = "sled"` so a typo is caught before
+    /// the switch; they only take effect with `nats`.
+    fn log(&self, file: &SourceFile, raw: &Spanned<RawLog>) -> Result<LogConfig, ConfigError> {
+        let l = raw.get_ref();
+        let backend = match &l.backend {
+            None => LogBackend::Sled,
+            Some(s) => match self.nonempty(file, s, "log.backend")?.as_str() {
+                "sled" => LogBackend::Sled,
+                "nats" => LogBackend::Nats,
+                other => {
+                    return Err(file.err(
+                        &s.span(),
+                        format!("log.backend: {other:?} is not \"sled\" or \"nats\""),
+                    ));
+                }
+            },
+        };
+        let url = match &l.url {
+            Some(s) => {
+                let text = self.nonempty(file, s, "log.url")?;
+                let parsed = Url::parse(&text).map_err(|e| {
+                    file.err(
+                        &s.span(),
+                        format!("log.url: not a URL ({e}); write e.g. \"nats://127.0.0.1:4222\""),
+                    )
+                })?;
+                if !matches!(parsed.scheme(), "nats" | "tls") || parsed.host_str().is_none() {
+                    return Err(file.err(
+                        &s.span(),
+                        format!(
+                            "log.url: {} is not a nats:// or tls:// server address",
+                            redact_url(&parsed)
+                        ),
+                    ));
+                }
+                text
+            }
+            None => DEFAULT_LOG_URL.to_string(),
+        };
+        let stream = match &l.stream {
+            Some(s) => {
+                let name = self.nonempty(file, s, "log.stream")?;
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                {
+                    return Err(file.err(
+                        &s.span(),
+                        format!(
+                            "log.stream: {name:?} is not a valid stream name: use letters, digits, `-` and `_` only"
+                        ),
+                    ));
+                }
+                name
+            }
+            None => DEFAULT_LOG_STREAM.to_string(),
+        };
+        let replicas = match &l.replicas {
+            Some(n) => self.int_in(file, n, "log.replicas", 1, 5)? as usize,
+            None => DEFAULT_LOG_REPLICAS,
+        };
+        let node_id = match &l.node_id {
+            Some(s) => {
+                let id = self.nonempty(file, s, "log.node_id")?;
+                if !is_valid_id(&id) {
+                    return Err(file.err(
+                        &s.span(),
+                        format!(
+                            "log.node_id {id:?} is not valid: use letters, digits, `-`, `_` and `.` only"
+                        ),
+                    ));
+                }
+                id
+            }
+            None => match default_node_id() {
+                Some(id) => id,
+                None if backend == LogBackend::Nats => {
+                    return Err(file.err(
+                        &raw.span(),
+                        "log.node_id: the host name is not usable as a node id; set log.node_id",
+                    ));
+                }
+                None => String::new(),
+            },
+        };
+        let lease_ttl = self.opt_duration(
+            file,
+            l.lease_ttl.as_ref(),
+            "log.lease_ttl",
+            DEFAULT_LEASE_TTL,
+        )?;
+        if lease_ttl < MIN_LEASE_TTL {
+            let span = l.lease_ttl.as_ref().map_or(raw.span(), |s| s.span());
+            return Err(file.err(
+                &span,
+                format!("log.lease_ttl: must be at least {MIN_LEASE_TTL:?}"),
+            ));
+        }
+        Ok(LogConfig {
+            backend,
+            url,
+            stream,
+            replicas,
+            node_id,
+            lease_ttl,
         })
     }
 
