@@ -59,9 +59,11 @@ fn config(feeds: &FeedServer, hook: &Receiver, interval: &str, log: &str) -> Str
     out
 }
 
+/// The `[log]` table of one node on the test's server, with a short lease TTL so takeovers
+/// happen within the test's patience.
 fn nats_log(url: &str, node: &str) -> String {
     format!(
-        "[log]\nbackend = \"nats\"\nurl = {url:?}\nstream = \"PARLEY\"\nnode_id = {node:?}\nlease_ttl = \"2s\"\n"
+        "[log]\nbackend = \"nats\"\nurl = {url:?}\nstream = \"PARLEY\"\nreplicas = 1\nnode_id = {node:?}\nlease_ttl = \"2s\"\n"
     )
 }
 
@@ -164,7 +166,12 @@ impl Drop for Node {
         self.kill();
         if std::thread::panicking() {
             let log = self.log();
-            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            let tail: Vec<&str> = log
+                .lines()
+                .rev()
+                .filter(|l| !l.contains("DEBUG"))
+                .take(60)
+                .collect();
             eprintln!(
                 "--- daemon log tail (newest first) ---\n{}",
                 tail.join("\n")
@@ -427,4 +434,58 @@ async fn a_bad_log_backend_is_a_config_error_with_its_line() {
     let out = cfg.parley(&["check"]);
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("log.url"), "{}", stderr(&out));
+}
+
+/// `GET /readyz` of a running node: its status code (None while it cannot be reached).
+async fn readyz(cfg: &TestConfig) -> Option<u16> {
+    let addr = std::fs::read_to_string(cfg.state().join("api.addr")).ok()?;
+    let url = format!("http://{}/readyz", addr.trim());
+    Some(reqwest::get(&url).await.ok()?.status().as_u16())
+}
+
+/// Polls `/readyz` until it answers `code`. The bound is a failure guard, not a timing check.
+async fn until_readyz(node: &Node, code: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while readyz(&node.cfg).await != Some(code) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz never answered {code}\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_nats_shows_in_readyz_and_nothing_is_lost_when_it_returns() {
+    // An outage of the log must be visible to probes, and heal without loss or repeats.
+    let mut nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let mut node = Node::start(node_cfg(&feeds, &hook, &nats.url(), "r1", "1s"));
+    wait_for(&hook.arrived, "the first round's alerts", || {
+        per_key(&hook).len() == 2 * FEEDS.len()
+    })
+    .await;
+    until_readyz(&node, 200).await;
+    nats.kill();
+    until_readyz(&node, 503).await;
+    serve_round(&feeds, 2);
+    nats.restart();
+    until_readyz(&node, 200).await;
+    wait_for(&hook.arrived, "the second round's alerts", || {
+        per_key(&hook).len() == 4 * FEEDS.len()
+    })
+    .await;
+    until_status(&node.cfg, "caught up, outbox empty", |s| lag_zero(s, 1)).await;
+    node.stop().await;
+    assert!(
+        node.log().contains("NATS connection lost"),
+        "{}",
+        node.log()
+    );
+    let counts = per_key(&hook);
+    assert_eq!(counts.len(), 4 * FEEDS.len());
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
 }

@@ -150,16 +150,18 @@ pub async fn run(cluster: Cluster, leases: Arc<Leases>, cancel: CancellationToke
 pub(crate) async fn read_bucket(
     bucket: &kv::Store,
 ) -> Result<(BTreeMap<String, NodeInfo>, BTreeMap<u32, String>), ClusterError> {
-    let mut keys = bucket.keys().await.map_err(|e| js_err("list leases", e))?;
+    let mut listing = bucket.keys().await.map_err(|e| js_err("list leases", e))?;
+    let mut keys = Vec::new();
+    while let Some(key) = listing.next().await {
+        keys.push(key.map_err(|e| js_err("list leases", e))?);
+    }
+    // All reads at once: with replicated buckets each round trip is slow, and a round must
+    // stay well inside a lease TTL.
+    let values = futures_util::future::join_all(keys.iter().map(|k| bucket.get(k))).await;
     let mut nodes = BTreeMap::new();
     let mut shards = BTreeMap::new();
-    while let Some(key) = keys.next().await {
-        let key = key.map_err(|e| js_err("list leases", e))?;
-        let Some(value) = bucket
-            .get(&key)
-            .await
-            .map_err(|e| js_err("read a lease", e))?
-        else {
+    for (key, value) in keys.into_iter().zip(values) {
+        let Some(value) = value.map_err(|e| js_err("read a lease", e))? else {
             continue;
         };
         if let Some(node) = key.strip_prefix("node.") {
@@ -191,38 +193,41 @@ async fn round(cluster: &Cluster, leases: &Leases) -> Result<(), ClusterError> {
     let mut live: BTreeSet<String> = nodes.into_keys().collect();
     live.insert(me.clone());
     let held = leases.snapshot();
-    for shard in 0..SHARDS {
+    // Every shard's claim, renewal or release at once (see `read_bucket`).
+    let work = (0..SHARDS).map(|shard| {
         let mine = owner_of(shard, &live) == Some(me.as_str());
-        match held.get(&shard) {
-            Some((revision, _)) if !mine => {
-                // It belongs to another live node now: hand it over.
-                leases.set(shard, None);
-                let _ = bucket
-                    .delete_expect_revision(shard_key(shard), Some(*revision))
-                    .await;
-                debug!(shard, "Lease released to its new owner.");
-            }
-            Some((revision, _)) => {
-                match bucket
-                    .update(shard_key(shard), me.clone().into(), *revision)
-                    .await
-                {
-                    Ok(rev) => leases.set_renewed(shard, rev),
-                    Err(error) => {
-                        warn!(shard, %error, "Lease lost.");
-                        leases.set(shard, None);
+        let held = held.get(&shard).map(|(revision, _)| *revision);
+        let me = me.clone();
+        async move {
+            match held {
+                Some(revision) if !mine => {
+                    // It belongs to another live node now: hand it over.
+                    leases.set(shard, None);
+                    let _ = bucket
+                        .delete_expect_revision(shard_key(shard), Some(revision))
+                        .await;
+                    debug!(shard, "Lease released to its new owner.");
+                }
+                Some(revision) => {
+                    match bucket.update(shard_key(shard), me.into(), revision).await {
+                        Ok(rev) => leases.set_renewed(shard, rev),
+                        Err(error) => {
+                            warn!(shard, %error, "Lease lost.");
+                            leases.set(shard, None);
+                        }
                     }
                 }
-            }
-            None if mine => {
-                if let Ok(rev) = bucket.create(shard_key(shard), me.clone().into()).await {
-                    debug!(shard, "Lease claimed.");
-                    leases.set(shard, Some((rev, Instant::now())));
+                None if mine => {
+                    if let Ok(rev) = bucket.create(shard_key(shard), me.into()).await {
+                        debug!(shard, "Lease claimed.");
+                        leases.set(shard, Some((rev, Instant::now())));
+                    }
                 }
+                None => {}
             }
-            None => {}
         }
-    }
+    });
+    futures_util::future::join_all(work).await;
     let gauges = cluster.gauges();
     gauges.nodes.store(live.len() as u64, Ordering::Relaxed);
     gauges.shards_owned.store(leases.count(), Ordering::Relaxed);

@@ -44,6 +44,8 @@ pub use lease::Leases;
 /// How long an append waits for its own events to come back through the mirror before it
 /// reports the mirror as stuck.
 const MIRROR_WAIT: Duration = Duration::from_secs(30);
+/// Set-up attempts (streams, buckets) before start-up fails: about half a minute.
+const SETUP_TRIES: u32 = 12;
 /// Messages mirrored per local atomic batch.
 const MIRROR_BATCH: usize = 512;
 /// How long a node may hold a notification before JetStream gives it to another node: above
@@ -139,6 +141,8 @@ struct Inner {
     feeds: kv::Store,
     /// Stream seq mirrored into the local store.
     applied: watch::Sender<u64>,
+    /// Woken each time the connection comes back.
+    reconnected: Arc<tokio::sync::Notify>,
     gauges: Arc<ClusterGauges>,
 }
 
@@ -163,15 +167,21 @@ impl Cluster {
         let url = redacted(&config.url);
         gauges.enabled.store(true, Ordering::Release);
         let events_gauges = gauges.clone();
+        let reconnected = Arc::new(tokio::sync::Notify::new());
+        let events_reconnected = reconnected.clone();
         let options = async_nats::ConnectOptions::new()
             .name(format!("parley-{}", config.node_id))
             .connection_timeout(Duration::from_secs(5))
             .event_callback(move |event| {
                 let gauges = events_gauges.clone();
+                let reconnected = events_reconnected.clone();
                 async move {
                     match event {
                         async_nats::Event::Connected => {
                             gauges.connected.store(true, Ordering::Release);
+                            // Ephemeral consumers may be gone (a restarted server): the
+                            // mirror and the relay re-create theirs from where they are.
+                            reconnected.notify_waiters();
                             info!("NATS connection established.");
                         }
                         async_nats::Event::Disconnected => {
@@ -201,39 +211,23 @@ impl Cluster {
             })?;
         gauges.connected.store(true, Ordering::Release);
         let js = jetstream::new(client);
-        let replicas = config.replicas;
-        js.get_or_create_stream(stream::Config {
-            name: config.stream.clone(),
-            subjects: vec![events_subject(config)],
-            num_replicas: replicas,
-            duplicate_window: Duration::from_secs(120),
-            storage: stream::StorageType::File,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| js_err("create the log stream", e))?;
-        js.get_or_create_stream(stream::Config {
-            name: outbox_stream(config),
-            subjects: vec![outbox_subject(config)],
-            retention: stream::RetentionPolicy::WorkQueue,
-            num_replicas: replicas,
-            duplicate_window: Duration::from_secs(120),
-            storage: stream::StorageType::File,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| js_err("create the outbox stream", e))?;
-        let bucket = |suffix: &str, max_age: Duration| kv::Config {
-            bucket: format!("{}_{suffix}", config.stream),
-            history: 1,
-            max_age,
-            num_replicas: replicas,
-            storage: stream::StorageType::File,
-            ..Default::default()
+        // A JetStream cluster that is still electing its leaders answers "temporarily
+        // unavailable": retry the set-up with backoff for a while before giving up.
+        let mut backoff = Duration::from_millis(200);
+        let mut tries = 0;
+        let (ids, leases, feeds) = loop {
+            match setup(&js, config).await {
+                Ok(buckets) => break buckets,
+                Err(error) if tries < SETUP_TRIES => {
+                    tries += 1;
+                    warn!(%error, retry_in = ?backoff, "JetStream not ready; retrying.");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(3));
+                }
+                Err(error) => return Err(error),
+            }
         };
-        let ids = open_bucket(&js, bucket("ids", Duration::ZERO)).await?;
-        let leases = open_bucket(&js, bucket("leases", config.lease_ttl)).await?;
-        let feeds = open_bucket(&js, bucket("feeds", Duration::ZERO)).await?;
+        let replicas = config.replicas;
         info!(url = %url, stream = %config.stream, node = %config.node_id, replicas, "Connected to the NATS log.");
         Ok(Cluster {
             inner: Arc::new(Inner {
@@ -243,6 +237,7 @@ impl Cluster {
                 leases,
                 feeds,
                 applied: watch::channel(0).0,
+                reconnected,
                 gauges,
             }),
         })
@@ -396,6 +391,9 @@ impl Cluster {
         loop {
             let first = tokio::select! {
                 () = cancel.cancelled() => return Ok(()),
+                () = self.inner.reconnected.notified() => {
+                    return Err(ClusterError::JetStream("reconnected; re-creating the mirror consumer".into()));
+                }
                 m = messages.next() => m,
             };
             let Some(first) = first else {
@@ -675,6 +673,9 @@ impl Cluster {
         loop {
             let next = tokio::select! {
                 () = cancel.cancelled() => return Ok(()),
+                () = self.inner.reconnected.notified() => {
+                    return Err(ClusterError::JetStream("reconnected; re-opening the relay consumer".into()));
+                }
                 m = messages.next() => m,
             };
             let msg = match next {
@@ -724,13 +725,29 @@ impl Cluster {
             .await;
             alert = store.get(&item.alert_id)?;
         }
-        let now = Utc::now();
-        let Some(Event::AlertRaised(alert)) = alert.map(|e| e.event) else {
-            warn!(alert = %item.alert_id, "Work item points at a missing alert; giving up.");
-            let entry = entry_of(&item, attempt, now);
-            pipeline::record_failure(store, stats, &entry, attempt, "alert missing".into(), None)
+        let alert = match alert.map(|e| e.event) {
+            Some(Event::AlertRaised(alert)) => alert,
+            Some(_) => {
+                warn!(alert = %item.alert_id, "Work item does not point at an alert; giving up.");
+                let entry = entry_of(&item, attempt, Utc::now());
+                pipeline::record_failure(
+                    store,
+                    stats,
+                    &entry,
+                    attempt,
+                    "not an alert".into(),
+                    None,
+                )
                 .await?;
-            return ack(AckKind::Term).await;
+                return ack(AckKind::Term).await;
+            }
+            None => {
+                // Items are enqueued only after their alert's publish ack, so the alert is in
+                // the stream and this node's mirror is behind (e.g. after a reconnect): let
+                // the item come back later, here or on another node.
+                debug!(alert = %item.alert_id, "Alert not mirrored here yet; delivery deferred.");
+                return ack(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            }
         };
         let entry = entry_of(&item, attempt, alert.raised_at);
         let Some(notifier) = prepared.notifiers.get(&item.notifier) else {
@@ -812,6 +829,47 @@ fn kv_key(id: &str) -> String {
     } else {
         stable_id("id", &[id])
     }
+}
+
+/// Creates (or finds) the log and outbox streams and the three KV buckets.
+async fn setup(
+    js: &jetstream::Context,
+    config: &LogConfig,
+) -> Result<(kv::Store, kv::Store, kv::Store), ClusterError> {
+    let replicas = config.replicas;
+    js.get_or_create_stream(stream::Config {
+        name: config.stream.clone(),
+        subjects: vec![events_subject(config)],
+        num_replicas: replicas,
+        duplicate_window: Duration::from_secs(120),
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| js_err("create the log stream", e))?;
+    js.get_or_create_stream(stream::Config {
+        name: outbox_stream(config),
+        subjects: vec![outbox_subject(config)],
+        retention: stream::RetentionPolicy::WorkQueue,
+        num_replicas: replicas,
+        duplicate_window: Duration::from_secs(120),
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| js_err("create the outbox stream", e))?;
+    let bucket = |suffix: &str, max_age: Duration| kv::Config {
+        bucket: format!("{}_{suffix}", config.stream),
+        history: 1,
+        max_age,
+        num_replicas: replicas,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    };
+    let ids = open_bucket(js, bucket("ids", Duration::ZERO)).await?;
+    let leases = open_bucket(js, bucket("leases", config.lease_ttl)).await?;
+    let feeds = open_bucket(js, bucket("feeds", Duration::ZERO)).await?;
+    Ok((ids, leases, feeds))
 }
 
 async fn open_bucket(

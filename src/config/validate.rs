@@ -432,21 +432,26 @@ impl Builder<'_> {
         };
         let url = match &l.url {
             Some(s) => {
+                // One server or a comma-separated list of a cluster's servers.
                 let text = self.nonempty(file, s, "log.url")?;
-                let parsed = Url::parse(&text).map_err(|e| {
-                    file.err(
-                        &s.span(),
-                        format!("log.url: not a URL ({e}); write e.g. \"nats://127.0.0.1:4222\""),
-                    )
-                })?;
-                if !matches!(parsed.scheme(), "nats" | "tls") || parsed.host_str().is_none() {
-                    return Err(file.err(
-                        &s.span(),
-                        format!(
-                            "log.url: {} is not a nats:// or tls:// server address",
-                            redact_url(&parsed)
-                        ),
-                    ));
+                for one in text.split(',') {
+                    let parsed = Url::parse(one.trim()).map_err(|e| {
+                        file.err(
+                            &s.span(),
+                            format!(
+                                "log.url: not a URL ({e}); write e.g. \"nats://127.0.0.1:4222\""
+                            ),
+                        )
+                    })?;
+                    if !matches!(parsed.scheme(), "nats" | "tls") || parsed.host_str().is_none() {
+                        return Err(file.err(
+                            &s.span(),
+                            format!(
+                                "log.url: {} is not a nats:// or tls:// server address",
+                                redact_url(&parsed)
+                            ),
+                        ));
+                    }
                 }
                 text
             }

@@ -83,50 +83,15 @@ impl NatsServer {
         }
     }
 
-    /// Three servers in one JetStream cluster (routes on loopback ports).
-    pub fn cluster3() -> Vec<NatsServer> {
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let route_list = routes
-            .iter()
-            .map(|p| format!("nats://127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-        // Start all three before waiting: a clustered server is ready only with a quorum.
-        let waits: Vec<_> = dirs
-            .iter()
-            .enumerate()
-            .map(|(i, dir)| {
-                let extra = vec![
-                    "-n".to_string(),
-                    format!("n{i}"),
-                    "--cluster_name".into(),
-                    "parley".into(),
-                    "--cluster".into(),
-                    format!("nats://127.0.0.1:{}", routes[i]),
-                    "--routes".into(),
-                    route_list.clone(),
-                ];
-                let (port, path) = (ports[i], dir.path().to_path_buf());
-                std::thread::spawn(move || spawn(port, &path, &extra))
-            })
-            .collect();
-        waits
-            .into_iter()
-            .zip(dirs)
-            .zip(ports)
-            .map(|((w, store_dir), port)| NatsServer {
-                child: w.join().unwrap(),
-                port,
-                store_dir,
-            })
-            .collect()
-    }
-
     /// `nats://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server again on its port and store (after [`NatsServer::kill`]).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = spawn(self.port, self.store_dir.path(), &[]);
     }
 
     /// SIGKILLs the server.
