@@ -1308,6 +1308,41 @@ mod tests {
     }
 
     #[test]
+    fn log_table_defaults_and_rules() {
+        // sled stays the default; the NATS keys have named defaults and located errors.
+        let c = build_one("", &no_env).unwrap();
+        assert_eq!(c.log.backend, LogBackend::Sled);
+        assert_eq!(c.log.stream, DEFAULT_LOG_STREAM);
+        assert_eq!(c.log.replicas, DEFAULT_LOG_REPLICAS);
+        assert_eq!(c.log.lease_ttl, DEFAULT_LEASE_TTL);
+        let c = build_one(
+            "[log]\nbackend = \"nats\"\nurl = \"nats://u:secret@a:4222, nats://b:4222\"\nreplicas = 3\nnode_id = \"n1\"\nlease_ttl = \"3s\"\n",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.log.backend, LogBackend::Nats);
+        assert_eq!((c.log.replicas, c.log.node_id.as_str()), (3, "n1"));
+        assert_eq!(c.log.lease_ttl, Duration::from_secs(3));
+        assert!(!format!("{:?}", c.log).contains("secret"));
+        for (text, line, what) in [
+            ("[log]\nreplicas = 9\n", 2, "log.replicas"),
+            ("[log]\nstream = \"A.B\"\n", 2, "log.stream"),
+            ("[log]\nnode_id = \"a b\"\n", 2, "log.node_id"),
+            ("[log]\n\nlease_ttl = \"100ms\"\n", 3, "log.lease_ttl"),
+            ("[log]\nurl = \"nats://a:4222,http://b\"\n", 2, "log.url"),
+        ] {
+            let e = build_one(text, &no_env).unwrap_err();
+            assert_eq!(
+                e.location,
+                format!("p.toml:{line}"),
+                "{text}: {}",
+                e.message
+            );
+            assert!(e.message.contains(what), "{text}: {}", e.message);
+        }
+    }
+
+    #[test]
     fn empty_file_gets_every_default() {
         // The named defaults are documented; this pins them to the code.
         let c = build_one("", &no_env).unwrap();
