@@ -6,8 +6,15 @@
 #
 #   benches/cluster.sh [FEEDS] [ITEMS]      (default 20000 x 5)
 #
-# Needs nats-server (apt-get install nats-server), python3 and curl. Run under nice on a
-# shared machine; numbers are only comparable within one run.
+# Needs nats-server (apt-get install nats-server), python3 and curl. Numbers are only
+# comparable within one run. KEEP=1 keeps the work folder (node logs), BENCH_LOG sets
+# the nodes' RUST_LOG.
+#
+# STATUS: not yet producing numbers. A smoke run with a debug build (PARLEY_BIN=...,
+# 30 feeds x 2 items) finished the sled half, but the three NATS nodes stalled: their lease
+# renewals and feed-state reads timed out from the first round. The integration tests
+# (tests/cluster.rs: 6 feeds, 2 items, no shipped watchlists) do not show this; the cause
+# is not found yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${1:-20000}
@@ -19,7 +26,7 @@ fi
 bin=${PARLEY_BIN:-${CARGO_TARGET_DIR:-target}/release/parley}
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
 
 python3 benches/gen_feeds.py --out "$work" --feeds "$feeds" --items "$items" \
@@ -56,7 +63,7 @@ run_nodes() {  # $1 = number of nodes, $2 = extra config; prints cycle seconds
     done
     t0=$(now)
     for i in $(seq 1 "$n"); do
-        RUST_LOG=warn "$bin" --config "$work/node$i/parley.toml" run > /dev/null 2> "$work/node$i/err.txt" &
+        RUST_LOG=${BENCH_LOG:-warn} "$bin" --config "$work/node$i/parley.toml" run > /dev/null 2> "$work/node$i/err.txt" &
         node_pids+=($!); pids+=($!)
     done
     while :; do
@@ -81,7 +88,7 @@ nats_port=$(free_port)
 mkdir -p "$work/nats"
 nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$work/nats" > "$work/nats.log" 2>&1 &
 pids+=($!)
-until grep -q "Server is ready" "$work/nats.log"; do sleep 0.1; done
+until grep -qs "Server is ready" "$work/nats.log"; do sleep 0.1; done
 log=$(printf '\n[log]\nbackend = "nats"\nurl = "nats://127.0.0.1:%s"\nnode_id = "NODE"\n' "$nats_port")
 run_nodes 3 "$log"
 nats_cycle=$CYCLE; nats_mem=$MEM
