@@ -73,6 +73,42 @@ async fn query<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Performs a write verb on the store when this process can open it, else (a daemon holds
+/// it) through that daemon's API, which runs the same command function on its own store.
+/// Either way the event is appended by the store's single appender.
+async fn write<T: serde::de::DeserializeOwned>(
+    config: &config::Config,
+    path: &str,
+    body: Option<serde_json::Value>,
+    local: impl AsyncFnOnce(&Store) -> Result<T, Error>,
+) -> Result<T, Error> {
+    match Store::open(&config.daemon.state_dir) {
+        Ok(store) => {
+            // With the NATS backend the event goes to the stream, so every node sees it.
+            let mirror = match attach_cluster(config, &store).await {
+                Ok(m) => m,
+                Err(error) => {
+                    store.shutdown().await?;
+                    return Err(error);
+                }
+            };
+            let result = local(&store).await;
+            if let Some(mirror) = mirror {
+                mirror.stop().await;
+            }
+            store.shutdown().await?;
+            result
+        }
+        Err(StoreError::Locked { path: dir }) => {
+            match client::post(&config.api, &config.daemon.state_dir, path, body).await? {
+                Some(answer) => Ok(answer),
+                None => Err(Error::Store(StoreError::Locked { path: dir })),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// `replay` with the NATS backend: empties the local mirror and refills it from the stream
 /// (folding the projections as it goes). Never notifies: nothing here touches the outbox.
 async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u64, Error> {
@@ -90,20 +126,26 @@ async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u6
     Ok(store.last_seq()?)
 }
 
-/// Opens the store for an operator verb that appends (ack, retry, silence): with the NATS
-/// backend the events go to the stream, so every node sees them.
-async fn open_for_append(config: &config::Config) -> Result<(Store, Option<CancelGuard>), Error> {
-    let store = Store::open(&config.daemon.state_dir)?;
+/// With the NATS backend, makes `store` publish to the stream (and mirror it) for an
+/// operator verb that appends; `None` with sled.
+async fn attach_cluster(
+    config: &config::Config,
+    store: &Store,
+) -> Result<Option<CancelGuard>, Error> {
     if config.log.backend != config::LogBackend::Nats {
-        return Ok((store, None));
+        return Ok(None);
     }
     let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
     let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let tracker = tokio_util::task::TaskTracker::new();
-    cluster.attach(&store, cancel.clone(), &tracker)?;
-    cluster.wait_caught_up(&cancel).await?;
-    Ok((store, Some(CancelGuard { cancel, tracker })))
+    cluster.attach(store, cancel.clone(), &tracker)?;
+    let guard = CancelGuard { cancel, tracker };
+    if let Err(error) = cluster.wait_caught_up(&guard.cancel).await {
+        guard.stop().await;
+        return Err(error.into());
+    }
+    Ok(Some(guard))
 }
 
 /// Stops the mirror an operator verb started.
@@ -198,57 +240,93 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             commands::write_events(&events, *json, &mut out)
         }
         Command::Alerts {
-            action: Some(action),
+            action: Some(AlertsAction::Show { id }),
             ..
         } => {
             let config = config::load(&cli.config)?;
-            let (store, mirror) = open_for_append(&config).await?;
-            let result = match action {
-                AlertsAction::Show { id } => commands::alerts_show(&store, &config, id, &mut out),
-                AlertsAction::Ack { id } => commands::alerts_ack(&store, id)
-                    .await
-                    .and_then(|id| say(&mut out, &format!("acknowledged {id}"))),
-                AlertsAction::Retry { id } => commands::alerts_retry(&store, id)
-                    .await
-                    .and_then(|n| say(&mut out, &format!("re-queued {n} failed deliveries"))),
-            };
-            if let Some(mirror) = mirror {
-                mirror.stop().await;
-            }
-            store.shutdown().await?;
-            result
+            let path = format!("/api/v1/alerts/{}/explain", client::segment(id));
+            let text = query(&config, &path, |store| {
+                let mut text = Vec::new();
+                commands::alerts_show(store, &config, id, &mut text)?;
+                Ok(String::from_utf8_lossy(&text).into_owned())
+            })
+            .await?;
+            use std::io::Write;
+            out.write_all(text.as_bytes()).map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
+        }
+        Command::Alerts {
+            action: Some(AlertsAction::Ack { id }),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let path = format!("/api/v1/alerts/{}/ack", client::segment(id));
+            let id: String = write(&config, &path, None, async |store| {
+                commands::alerts_ack(store, id).await
+            })
+            .await?;
+            say(&mut out, &format!("acknowledged {id}"))
+        }
+        Command::Alerts {
+            action: Some(AlertsAction::Retry { id }),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let path = format!("/api/v1/alerts/{}/retry", client::segment(id));
+            let n: usize = write(&config, &path, None, async |store| {
+                commands::alerts_retry(store, id).await
+            })
+            .await?;
+            say(&mut out, &format!("re-queued {n} failed deliveries"))
         }
         Command::Alerts {
             failed: true, json, ..
         } => {
             let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
-            let result = commands::alerts_failed(&store, *json, &mut out);
-            store.shutdown().await?;
-            result
+            let dead = query(&config, "/api/v1/alerts/failed", |store| {
+                store.dead_letters().map_err(Error::from)
+            })
+            .await?;
+            commands::write_dead_letters(&dead, *json, &mut out)
         }
         Command::Silence { action } => {
             let config = config::load(&cli.config)?;
-            let (store, mirror) = open_for_append(&config).await?;
-            let result = match action {
+            match action {
                 SilenceAction::Add {
                     rule,
                     actors,
                     duration,
                     reason,
-                } => commands::silence_add(&store, &config, rule, actors, duration, reason)
-                    .await
-                    .and_then(|id| say(&mut out, &id)),
-                SilenceAction::List => commands::silence_list(&store, &mut out),
-                SilenceAction::Expire { id } => commands::silence_expire(&store, id)
-                    .await
-                    .and_then(|()| say(&mut out, &format!("expired {id}"))),
-            };
-            if let Some(mirror) = mirror {
-                mirror.stop().await;
+                } => {
+                    let body = serde_json::json!({
+                        "rule": rule, "actors": actors, "for": duration, "reason": reason,
+                    });
+                    let id: String =
+                        write(&config, "/api/v1/silences", Some(body), async |store| {
+                            commands::silence_add(store, &config, rule, actors, duration, reason)
+                                .await
+                        })
+                        .await?;
+                    say(&mut out, &id)
+                }
+                SilenceAction::List => {
+                    let silences = query(&config, "/api/v1/silences", |store| {
+                        store.silences().map_err(Error::from)
+                    })
+                    .await?;
+                    commands::write_silences(&silences, &mut out)
+                }
+                SilenceAction::Expire { id } => {
+                    let path = format!("/api/v1/silences/{}/expire", client::segment(id));
+                    let () = write(&config, &path, None, async |store| {
+                        commands::silence_expire(store, id).await
+                    })
+                    .await?;
+                    say(&mut out, &format!("expired {id}"))
+                }
             }
-            store.shutdown().await?;
-            result
         }
         Command::Backtest { rule, since, json } => {
             let since = since

@@ -74,6 +74,9 @@ pub struct Hooks {
     pub alerts: broadcast::Sender<Alert>,
     /// Service counters and the pipeline's stats.
     pub metrics: Metrics,
+    /// Wakes the outbox relay of whichever generation runs; shared with the API, whose
+    /// write verbs (`alerts retry`) put entries back into the outbox.
+    pub wake_relay: Arc<Notify>,
 }
 
 impl Hooks {
@@ -85,6 +88,7 @@ impl Hooks {
         Hooks {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
             metrics,
+            wake_relay: Arc::new(Notify::new()),
         }
     }
 }
@@ -170,7 +174,7 @@ impl Ctx {
             prepared: prepared.clone(),
             store: store.clone(),
             stats: stats.clone(),
-            wake_relay: Arc::new(Notify::new()),
+            wake_relay: hooks.wake_relay.clone(),
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
@@ -298,6 +302,7 @@ impl ApiServer {
             alerts: hooks.alerts.clone(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
+            wake_relay: hooks.wake_relay.clone(),
         };
         let api = &prepared.config.api;
         if !api.enabled {

@@ -804,6 +804,8 @@ fn entry_of(item: &WorkItem, attempt: u32, queued_at: DateTime<Utc>) -> OutboxEn
         attempts: attempt.saturating_sub(1),
         next_attempt_at: queued_at,
         queued_at,
+        // repeat_interval grouping is a single-node relay feature (not applied here).
+        group: None,
     }
 }
 
