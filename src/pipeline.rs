@@ -619,6 +619,29 @@ async fn deliver_entry(
     }
 }
 
+/// Records a successful delivery (`notification.delivered`), as the relay and the cluster
+/// relay both do.
+pub(crate) async fn record_delivered(
+    store: &Store,
+    stats: &Stats,
+    entry: &OutboxEntry,
+    attempt: u32,
+) -> Result<(), StoreError> {
+    let event = NewEvent {
+        event_id: stable_id("ntf", &[&entry.alert_id, &entry.notifier, "delivered"]),
+        occurred_at: Utc::now(),
+        event: Event::NotificationDelivered(NotificationDelivered {
+            alert_id: entry.alert_id.clone(),
+            notifier: entry.notifier.clone(),
+            attempt,
+        }),
+    };
+    store.append(vec![event]).await?;
+    Stats::add(&stats.delivered, 1);
+    Ok(())
+}
+
+/// The `notification.failed` event of one failed attempt.
 fn failure_event(
     entry: &OutboxEntry,
     attempt: u32,
@@ -647,7 +670,8 @@ fn failure_event(
     }
 }
 
-async fn record_failure(
+/// Records one failed attempt (`notification.failed`; final when `next_attempt_at` is None).
+pub(crate) async fn record_failure(
     store: &Store,
     stats: &Stats,
     entry: &OutboxEntry,
