@@ -229,6 +229,7 @@ async fn ingest_chunk(
                     event_type: e.event_type,
                     trigger: e.trigger.clone(),
                     sentence: e.sentence.clone(),
+                    ..extracted_sides(e)
                 }),
             });
         }
@@ -334,6 +335,21 @@ async fn ingest_chunk(
         wake_relay.notify_one();
     }
     Ok(())
+}
+
+/// The interaction fields of a logged `event.extracted` (sides, status, mode, date), from
+/// the extraction; shared by ingest and `replay --reextract` so both log the same shape.
+pub fn extracted_sides(e: &ExtractedEvent) -> EventExtracted {
+    let typed = e.event_type.is_some();
+    EventExtracted {
+        source: e.source.clone(),
+        target: e.target.clone(),
+        participants: e.participants.clone(),
+        status: typed.then(|| e.status.as_str().to_string()),
+        mode: e.mode.map(str::to_string),
+        date: e.date,
+        ..EventExtracted::default()
+    }
 }
 
 /// Delivers every due outbox entry once and records each outcome as an event.

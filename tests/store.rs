@@ -46,6 +46,7 @@ fn extracted(article_n: usize, sentence: usize, actors: &[&str]) -> NewEvent {
             event_type: Some(PloverType::Consult),
             trigger: Some("met".into()),
             sentence: "A sentence.".into(),
+            ..Default::default()
         }),
     }
 }

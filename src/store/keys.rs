@@ -27,6 +27,16 @@ pub(crate) const DEAD: u8 = b'd';
 pub(crate) const ACK: u8 = b'k';
 /// Second byte of rule-definition keys: `pr` + lp(rule) → RuleRecord JSON.
 pub(crate) const RULE: u8 = b'r';
+/// Second byte of pending cluster inputs: `pp` + lp(article_id) → typed events of an article
+/// whose `article.ingested` has not been folded yet.
+pub(crate) const PENDING: u8 = b'p';
+/// Second byte of report facts: `ph` + lp(article_id) → feed, host and text sketch.
+pub(crate) const REPORT: u8 = b'h';
+/// Second byte of the cluster index: `pc` + lp(actor_key) + lp(type) → the clusters' ids and
+/// anchor dates.
+pub(crate) const CLUSTER_INDEX: u8 = b'c';
+/// Second byte of event clusters: `pe` + lp(cluster_id) → EventCluster JSON.
+pub(crate) const CLUSTER: u8 = b'e';
 /// `m` + "checkpoint" → u64 BE: the highest seq folded into the projections.
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
@@ -144,6 +154,40 @@ pub(crate) fn ack(alert_id: &str) -> Vec<u8> {
 pub(crate) fn rule(rule: &str) -> Vec<u8> {
     let mut key = vec![PROJECTION, RULE];
     push_lp(&mut key, rule);
+    key
+}
+
+/// Pending typed events of an article.
+pub(crate) fn pending(article_id: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, PENDING];
+    push_lp(&mut key, article_id);
+    key
+}
+
+/// Report facts of an article.
+pub(crate) fn report(article_id: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, REPORT];
+    push_lp(&mut key, article_id);
+    key
+}
+
+/// Clusters of one actor set and type.
+pub(crate) fn cluster_index(actor_key: &str, event_type: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, CLUSTER_INDEX];
+    push_lp(&mut key, actor_key);
+    push_lp(&mut key, event_type);
+    key
+}
+
+/// Prefix of every event cluster.
+pub(crate) fn cluster_prefix() -> Vec<u8> {
+    vec![PROJECTION, CLUSTER]
+}
+
+/// One event cluster.
+pub(crate) fn cluster(cluster_id: &str) -> Vec<u8> {
+    let mut key = cluster_prefix();
+    push_lp(&mut key, cluster_id);
     key
 }
 

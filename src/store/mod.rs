@@ -20,6 +20,10 @@
 //! | `pd` lp(alert_id) lp(notifier)       | DeadLetter JSON                 | dead letters  |
 //! | `pk` lp(alert_id)                    | acked-at JSON                   | acks          |
 //! | `pr` lp(rule)                        | RuleRecord JSON                 | rule versions |
+//! | `pp` lp(article_id)                  | typed events awaiting article   | cluster input |
+//! | `ph` lp(article_id)                  | feed, host, text sketch         | report facts  |
+//! | `pc` lp(actor_key) lp(type)          | cluster ids + anchor dates      | cluster index |
+//! | `pe` lp(cluster_id)                  | EventCluster JSON               | event clusters|
 //! | `mcheckpoint`                        | seq                             | last folded   |
 //! | `mprojection_version`                | u32                             | fold version  |
 //!
@@ -54,8 +58,11 @@ use crate::events::{Envelope, NewEvent};
 use crate::feed::Validators;
 
 mod appender;
+mod cluster;
 mod keys;
 mod projection;
+
+pub use cluster::{ClusterReport, EventCluster};
 
 use appender::{ReplayMsg, Request, db_err};
 use projection::OutboxRecord;
@@ -550,6 +557,16 @@ impl Store {
         Err(StoreError::Closed)
     }
 
+    /// Every event cluster (one event, many reports), in key order; callers sort and filter.
+    pub fn event_clusters(&self) -> Result<Vec<EventCluster>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.db.scan_prefix(keys::cluster_prefix()) {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            out.push(projection::decode(&k, &v)?);
+        }
+        Ok(out)
+    }
+
     /// Every projection key and value, for tests that compare live state with replayed state.
     pub fn projection_snapshot(&self) -> Result<Vec<ProjectionEntry>, StoreError> {
         self.inner
@@ -583,6 +600,7 @@ mod tests {
                     event_type: None,
                     trigger: None,
                     sentence: "s".into(),
+                    ..Default::default()
                 }),
             },
             NewEvent {
