@@ -121,6 +121,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             since,
             limit,
             json,
+            clustered,
         } => {
             // Validate locally first, so a bad flag is the same usage error either way.
             let filter = commands::event_filter(
@@ -132,6 +133,22 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 chrono::Utc::now(),
             )?;
             let config = config::load(&cli.config)?;
+            if *clustered {
+                let path = client::query(
+                    "/api/v1/events/clustered",
+                    &[
+                        ("actor", actor.clone()),
+                        ("type", event_type.clone()),
+                        ("since", filter.since.map(|t| t.to_rfc3339())),
+                        ("limit", limit.map(|n| n.to_string())),
+                    ],
+                );
+                let clusters = query(&config, &path, |store| {
+                    commands::query_clusters(store, &filter)
+                })
+                .await?;
+                return commands::write_clusters(&clusters, *json, &mut out);
+            }
             let path = client::query(
                 "/api/v1/events",
                 &[

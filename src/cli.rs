@@ -77,6 +77,10 @@ pub enum Command {
         /// One JSON envelope per line.
         #[arg(long)]
         json: bool,
+        /// One line per real event instead of per record: reports with the same actors and
+        /// type within ±2 days, with their report and independent-source counts.
+        #[arg(long, conflicts_with = "kind")]
+        clustered: bool,
     },
     /// List raised alerts, or act on one (show, ack, retry).
     #[command(args_conflicts_with_subcommands = true)]

@@ -18,7 +18,7 @@ use crate::events::{
 use crate::extract::{Document, ExtractedEvent, Extractor};
 use crate::pipeline::Prepared;
 use crate::plover::PloverType;
-use crate::store::Store;
+use crate::store::{EventCluster, Store};
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -283,6 +283,59 @@ pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>
         }
     }
     Ok(kept.into())
+}
+
+/// The event clusters matching `filter` (actor, type, since on the latest report date,
+/// limit), oldest first: the query behind `parley events --clustered` and
+/// `GET /api/v1/events/clustered`.
+pub fn query_clusters(store: &Store, filter: &EventFilter) -> Result<Vec<EventCluster>, Error> {
+    let mut clusters: Vec<EventCluster> = store
+        .event_clusters()?
+        .into_iter()
+        .filter(|c| filter.actor.as_ref().is_none_or(|a| c.actors.contains(a)))
+        .filter(|c| filter.event_type.is_none_or(|t| c.event_type == t))
+        .filter(|c| filter.since.is_none_or(|s| c.last >= s.date_naive()))
+        .collect();
+    clusters.sort_by(|a, b| {
+        (a.first, a.reports.first().map(|r| r.seq))
+            .cmp(&(b.first, b.reports.first().map(|r| r.seq)))
+    });
+    if let Some(n) = filter.limit {
+        let skip = clusters.len().saturating_sub(n);
+        clusters.drain(..skip);
+    }
+    Ok(clusters)
+}
+
+/// Writes clusters as `parley events --clustered` shows them (store or API path alike): one
+/// line per event with its dates, type, actors, report and source counts and first sentence.
+pub fn write_clusters(
+    clusters: &[EventCluster],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    for c in clusters {
+        let line = if json {
+            serde_json::to_string(c).map_err(|e| Error::Input(e.to_string()))?
+        } else {
+            let dates = if c.first == c.last {
+                c.first.to_string()
+            } else {
+                format!("{}..{}", c.first, c.last)
+            };
+            format!(
+                "{dates}  {:<10} {:<40} reports {:>3}  sources {:>3} ({})  \"{}\"",
+                c.event_type.as_str(),
+                c.actors.join(" + "),
+                c.report_count(),
+                c.source_count(),
+                c.sources.join(", "),
+                shorten(&c.sentence, 80)
+            )
+        };
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
 }
 
 /// A one-line human rendering of an event.

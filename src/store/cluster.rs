@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
@@ -78,6 +78,9 @@ pub struct ClusterReport {
     pub feed: String,
     /// The event date of this report.
     pub date: NaiveDate,
+    /// When the article was published (else logged): sources are counted in this order, so
+    /// the outlet that ran a story first is its source and later copies are not.
+    pub published: DateTime<Utc>,
 }
 
 /// A typed event waiting for its article.
@@ -89,6 +92,7 @@ struct Pending {
     event_type: PloverType,
     mode: Option<String>,
     date: NaiveDate,
+    published: DateTime<Utc>,
     sentence: String,
 }
 
@@ -167,6 +171,7 @@ pub(crate) fn on_extracted(
         event_type,
         mode: e.mode.clone(),
         date: e.date.unwrap_or_else(|| env.occurred_at.date_naive()),
+        published: env.occurred_at,
         sentence: e.sentence.clone(),
     };
     let mut o = Overlay {
@@ -237,6 +242,7 @@ fn assign<S: ProjectionRead>(
         seq: p.seq,
         feed: String::new(),
         date: p.date,
+        published: p.published,
     };
     let mut cluster = match near {
         Some(id) => {
@@ -282,9 +288,9 @@ fn assign<S: ProjectionRead>(
     });
     cluster.first = cluster.first.min(p.date);
     cluster.last = cluster.last.max(p.date);
-    // Sources, counted over the reports in date order (log order among equal dates).
+    // Sources, counted over the reports in publication order (log order among equals).
     let mut order: Vec<&ClusterReport> = cluster.reports.iter().collect();
-    order.sort_by_key(|r| (r.date, r.seq));
+    order.sort_by_key(|r| (r.published, r.seq));
     let mut facts_of = Vec::with_capacity(order.len());
     for r in &order {
         if let Some(f) = o.get::<ReportFacts>(&keys::report(&r.article_id))? {
@@ -311,7 +317,7 @@ fn assign<S: ProjectionRead>(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, TimeZone, Utc};
+    use chrono::TimeZone;
 
     use super::*;
     use crate::events::{Event, SCHEMA_VERSION};
@@ -367,6 +373,7 @@ mod tests {
         discuss a ceasefire, the release of hostages and the delivery of aid, officials said.";
 
     /// Logs one article the way ingest does: its events, then the article.
+    #[allow(clippy::too_many_arguments)]
     fn article(
         m: &mut Map,
         seq: &mut u64,
