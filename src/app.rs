@@ -303,9 +303,21 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             };
             crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
         }
-        Command::Replay => {
-            let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
+        Command::Replay { reextract } => {
+            let prepared = crate::pipeline::Prepared::load(&cli.config)?;
+            let store = Store::open(&prepared.config.daemon.state_dir)?;
+            if *reextract {
+                match commands::reextract(&store, &prepared).await {
+                    Ok((articles, new)) => say(
+                        &mut out,
+                        &format!("re-extracted {articles} articles; {new} new event records"),
+                    )?,
+                    Err(error) => {
+                        store.shutdown().await?;
+                        return Err(error);
+                    }
+                }
+            }
             let events = commands::replay(&store).await;
             store.shutdown().await?;
             let events = events?;

@@ -105,7 +105,12 @@ pub enum Command {
         json: bool,
     },
     /// Rebuild every projection from the log. Never notifies.
-    Replay,
+    Replay {
+        /// First rerun the current watchlists and extractor over every stored article (feed
+        /// text plus stored page text; no fetching) and log what is new as `event.extracted`.
+        #[arg(long)]
+        reextract: bool,
+    },
     /// Score extraction against an annotated gold set (precision, recall, F1).
     Eval {
         /// Gold file: JSON Lines of extract input plus `mentions` and `interactions`.

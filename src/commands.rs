@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::config;
 use crate::error::Error;
 use crate::events::{
-    Alert, AlertAcked, Envelope, Event, NewEvent, NotificationRetried, SilenceAdded,
-    SilenceExpired, stable_id,
+    Alert, AlertAcked, Envelope, Event, EventExtracted, NewEvent, NotificationRetried,
+    SilenceAdded, SilenceExpired, stable_id,
 };
 use crate::extract::{Document, ExtractedEvent, Extractor};
 use crate::pipeline::Prepared;
@@ -606,6 +606,85 @@ pub fn write_feeds(feeds: &[FeedReport], json: bool, out: &mut dyn Write) -> Res
         }
     }
     Ok(())
+}
+
+/// What distinguishes one logged extraction of a sentence from another: re-extraction logs a
+/// sentence again only when this differs from every record the log has for it.
+fn extraction_fingerprint(e: &EventExtracted) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}",
+        e.article_id,
+        e.sentence_index,
+        e.actors.join(","),
+        e.event_type.map_or("", |t| t.as_str()),
+        e.source.join(","),
+        e.target.join(","),
+        e.participants.join(","),
+        e.status.as_deref().unwrap_or(""),
+    )
+}
+
+/// `parley replay --reextract`: runs the current watchlists and extractor over every stored
+/// article (its feed text and its stored page text: no network) and appends an
+/// `event.extracted` for each sentence whose result the log does not hold yet; the
+/// projections (actor index, clusters) fold them as usual. The log stays append-only: earlier
+/// records remain as what was known then. Alerts are not evaluated (replay never notifies).
+/// Returns (articles read, records appended).
+pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64), Error> {
+    let mut known = std::collections::HashSet::new();
+    let mut articles = Vec::new();
+    for env in store.iter_from(1) {
+        let env = env?;
+        match env.event {
+            Event::EventExtracted(e) => {
+                known.insert(extraction_fingerprint(&e));
+            }
+            Event::ArticleIngested(a) => articles.push((env.occurred_at, a)),
+            _ => {}
+        }
+    }
+    let mut new = Vec::new();
+    for (at, a) in &articles {
+        let text = crate::pipeline::stored_text(store, a)?;
+        let extraction = prepared.extractor.extract(&Document {
+            title: "",
+            text: &text,
+            date: Some(at.date_naive()),
+        });
+        for e in &extraction.events {
+            let logged = EventExtracted {
+                article_id: a.article_id.clone(),
+                sentence_index: e.sentence_index,
+                actors: e.actors.clone(),
+                event_type: e.event_type,
+                trigger: e.trigger.clone(),
+                sentence: e.sentence.clone(),
+                ..crate::pipeline::extracted_sides(e)
+            };
+            let fingerprint = extraction_fingerprint(&logged);
+            if !known.insert(fingerprint.clone()) {
+                continue;
+            }
+            new.push(NewEvent {
+                event_id: stable_id(
+                    "evt",
+                    &[&a.article_id, &e.sentence_index.to_string(), &fingerprint],
+                ),
+                occurred_at: *at,
+                event: Event::EventExtracted(logged),
+            });
+        }
+    }
+    let mut appended = 0u64;
+    while !new.is_empty() {
+        let rest = new.split_off(new.len().min(512));
+        let results = store.append(std::mem::replace(&mut new, rest)).await?;
+        appended += results
+            .iter()
+            .filter(|r| matches!(r, crate::store::Appended::New(_)))
+            .count() as u64;
+    }
+    Ok((articles.len() as u64, appended))
 }
 
 /// `parley replay`: rebuilds the projections, with a progress bar on a terminal.

@@ -23,7 +23,8 @@ use crate::api::{self, ApiState};
 use crate::config::FeedConfig;
 use crate::error::Error;
 use crate::events::{Alert, Event};
-use crate::feed::{self, FeedLocation, FetchOutcome};
+use crate::feed::article::Robots;
+use crate::feed::{self, FeedLocation, FetchOutcome, FullText, Validators};
 use crate::metrics::{ConfigReloaded, Metrics};
 use crate::pipeline::{self, Prepared, Stats};
 use crate::service;
@@ -92,6 +93,8 @@ struct Ctx {
     ingest: mpsc::Sender<IngestRequest>,
     limit: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<HostGate>>>>,
+    /// robots.txt rules by origin, with when they were fetched (kept for [`ROBOTS_TTL`]).
+    robots: Arc<tokio::sync::Mutex<RobotsCache>>,
     hooks: Hooks,
 }
 
@@ -112,6 +115,7 @@ impl Ctx {
             wake_relay: Arc::new(Notify::new()),
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            robots: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
         };
         (ctx, rx)
@@ -664,12 +668,13 @@ enum Next {
     Never,
 }
 
-/// Waits for the feed host's politeness gate: a per-host slot, then the per-host delay.
+/// Waits for the host's politeness gate: a per-host slot, then the per-host delay. Feeds and
+/// the article pages fetched for them share the gates.
 async fn host_slot(
     ctx: &Ctx,
-    feed: &FeedConfig,
+    location: &FeedLocation,
 ) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
-    let Some(gate) = ctx.host_gate(&feed.location) else {
+    let Some(gate) = ctx.host_gate(location) else {
         return Some(None);
     };
     let permit = gate.permits.clone().acquire_owned().await.ok()?;
@@ -687,7 +692,7 @@ async fn host_slot(
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
     let _permit = ctx.limit.acquire().await.ok()?;
-    let _host = host_slot(ctx, feed).await?;
+    let host = host_slot(ctx, &feed.location).await?;
     let mut state = match ctx.store.feed_state(&key) {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
@@ -753,10 +758,16 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         }
         Err(error) => Err((error.message.clone(), error.retry_after)),
     };
+    // The feed request is done: free its host slot before article pages (maybe on the same
+    // host) queue for theirs.
+    drop(host);
     let mut retry = None;
     match result {
         Ok(fetched) => {
-            if let Some((articles, validators)) = fetched {
+            if let Some((mut articles, validators)) = fetched {
+                if feed.fetch_article {
+                    fetch_full_texts(ctx, &mut articles).await;
+                }
                 let count = articles.len() as u64;
                 let (done_tx, done_rx) = oneshot::channel();
                 let request = IngestRequest {
@@ -818,4 +829,122 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         return None;
     }
     Some(Next::In(delay))
+}
+
+/// robots.txt rules by origin (`scheme://host:port`), with when they were fetched.
+type RobotsCache = HashMap<String, (Instant, Arc<Robots>)>;
+
+/// How long a host's robots.txt rules are trusted before they are fetched again.
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// For a `fetch_article` feed: fetches the page of each new item whose feed text is thin and
+/// adds its main text (`Article::full_text`), keeping it content-addressed in the store. A
+/// URL fetched before is served from the store; robots.txt and the per-host limits are
+/// obeyed; any failure keeps the feed's own text, so a page never stops an item.
+async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
+    for article in articles.iter_mut() {
+        let Some(link) = article.url.clone() else {
+            continue;
+        };
+        if !feed::article::is_thin(&article.text) || ctx.store.contains(&article.id).unwrap_or(true)
+        {
+            continue;
+        }
+        match ctx.store.article_text_for_url(&link) {
+            Ok(Some((sha256, text))) => {
+                article.full_text = Some(FullText { sha256, text });
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                warn!(%error, "Cannot read the article text cache.");
+                continue;
+            }
+        }
+        let Ok(url) = url::Url::parse(&link) else {
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        let shown = FeedLocation::Http(url.clone()).redacted();
+        if !robots_allow(ctx, &url).await {
+            info!(article = %shown, "robots.txt disallows the article page; keeping the feed's text.");
+            continue;
+        }
+        let location = FeedLocation::Http(url.clone());
+        let Some(slot) = host_slot(ctx, &location).await else {
+            continue;
+        };
+        let fetched = ctx
+            .prepared
+            .fetcher
+            .fetch(&location, &Validators::default())
+            .await;
+        drop(slot);
+        let (bytes, content_type) = match fetched {
+            Ok(FetchOutcome::Body {
+                bytes,
+                content_type,
+                ..
+            }) => (bytes, content_type),
+            Ok(_) => continue,
+            Err(error) => {
+                warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
+                continue;
+            }
+        };
+        let page_url = url.to_string();
+        let text = tokio::task::spawn_blocking(move || {
+            feed::article::page_text(&bytes, content_type.as_deref(), &page_url)
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(text) = text else {
+            info!(article = %shown, "No main text found on the article page.");
+            continue;
+        };
+        match ctx.store.put_article_text(&link, &text) {
+            Ok(sha256) => {
+                info!(article = %shown, chars = text.len(), "Article page fetched.");
+                article.full_text = Some(FullText { sha256, text });
+            }
+            Err(error) => warn!(article = %shown, %error, "Cannot store the article text."),
+        }
+    }
+}
+
+/// May parley fetch `url`? Reads (and caches per origin) the host's robots.txt through the
+/// same client and per-host gate as everything else.
+async fn robots_allow(ctx: &Ctx, url: &url::Url) -> bool {
+    let origin = url.origin().ascii_serialization();
+    let mut cache = ctx.robots.lock().await;
+    if let Some((at, robots)) = cache.get(&origin)
+        && at.elapsed() < ROBOTS_TTL
+    {
+        return robots.allowed(url.as_str());
+    }
+    let Ok(robots_url) = url.join("/robots.txt") else {
+        return false;
+    };
+    let location = FeedLocation::Http(robots_url);
+    let robots = {
+        let Some(_slot) = host_slot(ctx, &location).await else {
+            return false;
+        };
+        match ctx
+            .prepared
+            .fetcher
+            .fetch(&location, &Validators::default())
+            .await
+        {
+            Ok(FetchOutcome::Body { bytes, .. }) => Robots::parse(&bytes),
+            Ok(_) => Robots::AllowAll,
+            Err(error) => Robots::after_error(error.status),
+        }
+    };
+    let allowed = robots.allowed(url.as_str());
+    cache.insert(origin, (Instant::now(), Arc::new(robots)));
+    allowed
 }

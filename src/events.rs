@@ -132,9 +132,13 @@ pub struct ArticleIngested {
     /// Publication (or update) time from the feed, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
-    /// The plain text the extractor saw (title + summary + content), kept so the log can be
+    /// The plain text of the feed item (title + summary + content), kept so the log can be
     /// re-extracted and backtested without the network.
     pub text: String,
+    /// Hex SHA-256 of the article page's main text, when it was fetched (`fetch_article`):
+    /// the text is in the store under that key, and extraction read `text` followed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_text_sha256: Option<String>,
 }
 
 /// Payload of `event.extracted`: one sentence with its actors and PLOVER type.

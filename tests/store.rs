@@ -30,6 +30,7 @@ fn article(n: usize) -> NewEvent {
             title: format!("Story {n}"),
             published: Some(t0()),
             text: "Lorem ipsum dolor sit amet. ".repeat(4),
+            full_text_sha256: None,
         }),
     }
 }

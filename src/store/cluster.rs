@@ -417,6 +417,7 @@ mod tests {
                 title: "t".into(),
                 published: Some(day(d)),
                 text: text.into(),
+                full_text_sha256: None,
             }),
         );
     }

@@ -11,6 +11,12 @@ pub(crate) const EVENT: u8 = b'e';
 pub(crate) const ID: u8 = b'i';
 /// Prefix of `f` + feed_key → FeedState JSON.
 pub(crate) const FEED: u8 = b'f';
+/// Prefix of `t` + hex sha256 → UTF-8 text: fetched article text, content-addressed, kept
+/// so `replay --reextract` runs over history without fetching again. Not a projection: the
+/// log's `article.ingested` refers to it by hash, and replay never deletes it.
+pub(crate) const TEXT: u8 = b't';
+/// Prefix of `u` + article URL → hex sha256 of its fetched text: the fetch cache by URL.
+pub(crate) const URL_TEXT: u8 = b'u';
 /// Prefix shared by every projection key; `replay` deletes exactly these.
 pub(crate) const PROJECTION: u8 = b'p';
 /// Second byte of per-actor index keys: `pa` + lp(actor) + seq → empty.
@@ -154,6 +160,22 @@ pub(crate) fn ack(alert_id: &str) -> Vec<u8> {
 pub(crate) fn rule(rule: &str) -> Vec<u8> {
     let mut key = vec![PROJECTION, RULE];
     push_lp(&mut key, rule);
+    key
+}
+
+/// Content-addressed article text.
+pub(crate) fn text(sha256_hex: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + sha256_hex.len());
+    key.push(TEXT);
+    key.extend_from_slice(sha256_hex.as_bytes());
+    key
+}
+
+/// Fetch-cache entry of an article URL.
+pub(crate) fn url_text(url: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + url.len());
+    key.push(URL_TEXT);
+    key.extend_from_slice(url.as_bytes());
     key
 }
 

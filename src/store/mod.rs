@@ -13,6 +13,8 @@
 //! | `e` seq                              | Envelope JSON                   | the log       |
 //! | `i` event_id                         | seq                             | dedup index   |
 //! | `f` feed_key                         | FeedState JSON                  | poll state    |
+//! | `t` hex sha256                       | UTF-8 text                      | article text  |
+//! | `u` article URL                      | hex sha256                      | fetch cache   |
 //! | `pa` lp(actor) seq                   | empty                           | actor index   |
 //! | `pl` lp(rule) lp(actor_key)          | occurred_at JSON                | alert state   |
 //! | `po` lp(alert_id) lp(notifier)       | OutboxRecord JSON (+ last seq)  | outbox        |
@@ -539,6 +541,48 @@ impl Store {
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         self.send(Request::PutFeed { key, value, reply })?;
         answer.recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Keeps a fetched article's main text, content-addressed (key: its SHA-256), and records
+    /// it as `url`'s text (the fetch cache). Returns the hex SHA-256 that `article.ingested`
+    /// refers to. Written through the appender like feed state, so it is durable with the
+    /// next append: the article's own, which comes after.
+    pub fn put_article_text(&self, url: &str, text: &str) -> Result<String, StoreError> {
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        for (key, value) in [
+            (keys::text(&sha), text.as_bytes().to_vec()),
+            (keys::url_text(url), sha.as_bytes().to_vec()),
+        ] {
+            let (reply, answer) = std::sync::mpsc::sync_channel(1);
+            self.send(Request::PutFeed { key, value, reply })?;
+            answer.recv().unwrap_or(Err(StoreError::Closed))?;
+        }
+        Ok(sha)
+    }
+
+    /// The article text stored under this hex SHA-256, if any.
+    pub fn article_text(&self, sha256_hex: &str) -> Result<Option<String>, StoreError> {
+        let key = keys::text(sha256_hex);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => String::from_utf8(v.to_vec())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: keys::printable(&key),
+                    message: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// The cached text of an article URL: its hex SHA-256 and the text.
+    pub fn article_text_for_url(&self, url: &str) -> Result<Option<(String, String)>, StoreError> {
+        let key = keys::url_text(url);
+        let Some(sha) = self.inner.db.get(&key).map_err(|e| self.db_err(e))? else {
+            return Ok(None);
+        };
+        let sha = String::from_utf8_lossy(&sha).into_owned();
+        Ok(self.article_text(&sha)?.map(|text| (sha, text)))
     }
 
     /// Rebuilds every projection from the log. `progress(done, total)` is called as it goes.

@@ -308,6 +308,7 @@ mod tests {
                 title: "t".into(),
                 published: None,
                 text: "x".into(),
+                full_text_sha256: None,
             }),
         ));
         assert_eq!(m.0.len(), 1);
