@@ -977,7 +977,7 @@ impl Extractor {
             })
             .collect();
         // An event word inside a mention is part of a name ("Secretary of *State*").
-        let candidates: Vec<Candidate> = candidates
+        let mut candidates: Vec<Candidate> = candidates
             .iter()
             .filter(|c| {
                 !mentions
@@ -986,7 +986,6 @@ impl Extractor {
             })
             .copied()
             .collect();
-        let candidates = &candidates[..];
         let ttoks: Vec<TrigTok> = candidates
             .iter()
             .map(|c| {
@@ -997,25 +996,39 @@ impl Extractor {
                         toks[t0 - 1].w,
                         "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
                     );
+                // After a possessive it is a noun too: "Biden's visit", "Macron's call for".
+                let possessed = mentions.iter().any(|m| {
+                    m.end <= c.start
+                        && c.start - m.end <= 4
+                        && matches!(
+                            src.slice(m.end, c.start).trim_end(),
+                            "'s" | "’s" | "'" | "’"
+                        )
+                });
                 TrigTok {
                     t0,
                     t1: tok_end(c.nend).max(t0 + 1),
                     ty: c.ty,
-                    verb: c.verb && !det,
+                    verb: c.verb && !det && !possessed,
                 }
             })
             .collect();
         let words: Vec<&str> = toks.iter().map(|t| t.w).collect();
         let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
-        let view = interact::View::new(&toks, &mtoks);
+        let view = interact::View::new(&toks, &mtoks, &ttoks);
         let mut sides: Vec<Sides> = (0..ttoks.len())
             .map(|k| {
                 let mut s = interact::analyze(&view, &ttoks, k, has_if);
+                // Welcoming a person to a place or meeting is hosting them, not support.
+                if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
+                    candidates[k].ty = ty;
+                }
                 let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
-                s.mode = interact::mode(ttoks[k].ty, tw, &words, &s);
+                s.mode = interact::mode(candidates[k].ty, tw, &words, &s);
                 s
             })
             .collect();
+        let candidates = &candidates[..];
 
         let cands_ranked: Vec<Candidate> = candidates
             .iter()
