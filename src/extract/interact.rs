@@ -80,6 +80,45 @@ pub(crate) struct MentionTok {
     pub t1: usize,
     /// The actor is a place (a country or city); after "in"/"at" it is a location.
     pub place: bool,
+    /// The mention is a possessive naming someone acting for the actor ("Macron's envoy",
+    /// "Erdogan's top adviser"): the actor is mentioned but is not a side.
+    pub proxy: bool,
+}
+
+/// Nouns for people or bodies acting on an actor's behalf: after "<actor>'s" they, not the
+/// actor, take the side ("Netanyahu's envoy met ...").
+pub(crate) fn is_proxy_noun(w: &str) -> bool {
+    matches!(
+        w,
+        "envoy"
+            | "envoys"
+            | "emissary"
+            | "emissaries"
+            | "adviser"
+            | "advisers"
+            | "advisor"
+            | "advisors"
+            | "aide"
+            | "aides"
+            | "deputy"
+            | "deputies"
+            | "spokesman"
+            | "spokeswoman"
+            | "spokesperson"
+            | "representative"
+            | "representatives"
+            | "ambassador"
+            | "delegation"
+            | "delegates"
+            | "negotiator"
+            | "negotiators"
+            | "cabinet"
+            | "staff"
+            | "son"
+            | "daughter"
+            | "wife"
+            | "husband"
+    )
 }
 
 /// A trigger in token coordinates.
@@ -394,7 +433,7 @@ impl<'t, 'a> View<'t, 'a> {
     pub fn new(toks: &'t [Tok<'a>], mentions: &[MentionTok], trigs: &[TrigTok]) -> View<'t, 'a> {
         let sub: Vec<MentionTok> = mentions
             .iter()
-            .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)))
+            .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)) && !m.proxy)
             .copied()
             .collect();
         let mut groups: Vec<(usize, usize)> = Vec::with_capacity(sub.len());
@@ -913,6 +952,7 @@ mod tests {
                     t0: i,
                     t1: i + 1,
                     place,
+                    proxy: false,
                 });
                 words.push(format!("actor{id}"));
             } else if let Some(t) = raw.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {

@@ -969,11 +969,24 @@ impl Extractor {
         let tok_end = |n: usize| tok_starts.partition_point(|&s| s < n);
         let mtoks: Vec<MentionTok> = mentions
             .iter()
-            .map(|m| MentionTok {
-                actor: m.actor,
-                t0: tok_at(m.nstart),
-                t1: tok_end(m.nend).max(tok_at(m.nstart) + 1),
-                place: self.place[m.actor],
+            .map(|m| {
+                let t1 = tok_end(m.nend).max(tok_at(m.nstart) + 1);
+                // "<actor>'s [adjectives] envoy": up to three words after the possessive.
+                let after = src.slice(m.end, src.end_of(m.end));
+                let possessive = ["'s ", "’s ", "' ", "’ "]
+                    .iter()
+                    .any(|p| after.starts_with(p));
+                let proxy = possessive
+                    && toks
+                        .get(t1..(t1 + 3).min(toks.len()))
+                        .is_some_and(|ws| ws.iter().any(|w| interact::is_proxy_noun(w.w)));
+                MentionTok {
+                    actor: m.actor,
+                    t0: tok_at(m.nstart),
+                    t1,
+                    place: self.place[m.actor],
+                    proxy,
+                }
             })
             .collect();
         // An event word inside a mention is part of a name ("Secretary of *State*").
