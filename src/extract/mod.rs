@@ -1354,6 +1354,84 @@ mod tests {
             .collect()
     }
 
+    /// (type, source, target, participants) of the first sentence's main interaction.
+    fn main_of(x: &Extraction) -> (Option<PloverType>, Vec<String>, Vec<String>, Vec<String>) {
+        let e = &x.events[0];
+        (
+            e.event_type,
+            e.source.clone(),
+            e.target.clone(),
+            e.participants.clone(),
+        )
+    }
+
+    #[test]
+    fn apposition_before_the_verb_is_the_subject() {
+        // "Role, Name, met X": one subject group that must not swallow the object.
+        let x = run(
+            "The top U.S. diplomat, Antony Blinken, met Mikati in Beirut.",
+            Some("2023-11-12"),
+        );
+        let (ty, source, target, _) = main_of(&x);
+        assert_eq!(ty, Some(PloverType::Consult));
+        assert_eq!(source, ["blinken"]);
+        assert_eq!(target, ["mikati"]);
+    }
+
+    #[test]
+    fn a_denial_with_an_actor_object_is_a_rejection() {
+        // "refused X's request" rejects; "denied holding talks" is a denied meeting.
+        let x = run("Mikati refused Blinken's request to stop the fire.", None);
+        let (ty, source, target, _) = main_of(&x);
+        assert_eq!(ty, Some(PloverType::Reject), "{x:#?}");
+        assert_eq!(
+            (source, target),
+            (vec!["mikati".to_string()], vec!["blinken".to_string()])
+        );
+        let y = run("Mikati denied holding talks with Blinken.", None);
+        assert_eq!(y.events[0].event_type, Some(PloverType::Consult));
+        assert_eq!(y.events[0].status, Status::Denied);
+    }
+
+    #[test]
+    fn welcoming_a_person_somewhere_is_hosting_them() {
+        // A visit's welcome is a meeting; welcoming a plan is support.
+        let x = run("Mikati welcomed Blinken to Beirut on Monday.", None);
+        assert_eq!(x.events[0].event_type, Some(PloverType::Consult), "{x:#?}");
+        assert_eq!(x.events[0].mode, Some("host"));
+        let y = run("Mikati welcomed the plan that Blinken presented.", None);
+        assert_ne!(y.events[0].event_type, Some(PloverType::Consult), "{y:#?}");
+    }
+
+    #[test]
+    fn an_envoy_is_not_the_principal() {
+        // "X's envoy met Y": X is mentioned but not on a side of the meeting.
+        let x = run("Blinken's envoy met Mikati in Beirut.", None);
+        assert_eq!(x.events[0].actors, ["blinken", "mikati"]);
+        let e = &x.events[0];
+        assert!(!e.source.contains(&"blinken".to_string()), "{e:#?}");
+        assert!(!e.participants.contains(&"blinken".to_string()), "{e:#?}");
+        assert!(!e.target.contains(&"blinken".to_string()), "{e:#?}");
+    }
+
+    #[test]
+    fn a_possessed_event_word_is_a_noun() {
+        // "after Blinken's visit, ... and held talks with Mikati": the talks' subject is
+        // not Blinken, whose visit is a noun.
+        let x = run(
+            "The envoy flew to Beirut, a day after Blinken's visit, and held talks with Mikati.",
+            None,
+        );
+        let e = &x.events[0];
+        assert!(
+            e.interactions
+                .iter()
+                .all(|i| !(i.source.contains(&"blinken".to_string())
+                    && i.target.contains(&"mikati".to_string()))),
+            "{e:#?}"
+        );
+    }
+
     #[test]
     fn abbreviations_initials_and_dotted_names() {
         // "U.S." / "US", "Antony J. Blinken" and sentence ends after initials must all work.
