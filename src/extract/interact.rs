@@ -433,7 +433,8 @@ impl<'t, 'a> View<'t, 'a> {
     pub fn new(toks: &'t [Tok<'a>], mentions: &[MentionTok], trigs: &[TrigTok]) -> View<'t, 'a> {
         let sub: Vec<MentionTok> = mentions
             .iter()
-            .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)) && !m.proxy)
+            .filter(|m| !m.proxy)
+            .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)))
             .copied()
             .collect();
         let mut groups: Vec<(usize, usize)> = Vec::with_capacity(sub.len());
