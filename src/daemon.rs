@@ -72,6 +72,9 @@ pub struct Hooks {
     pub alerts: broadcast::Sender<Alert>,
     /// Service counters and the pipeline's stats.
     pub metrics: Metrics,
+    /// Wakes the outbox relay of whichever generation runs; shared with the API, whose
+    /// write verbs (`alerts retry`) put entries back into the outbox.
+    pub wake_relay: Arc<Notify>,
 }
 
 impl Hooks {
@@ -79,6 +82,7 @@ impl Hooks {
         Hooks {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
             metrics: Metrics::new(stats.clone()),
+            wake_relay: Arc::new(Notify::new()),
         }
     }
 }
@@ -112,7 +116,7 @@ impl Ctx {
             prepared: prepared.clone(),
             store: store.clone(),
             stats: stats.clone(),
-            wake_relay: Arc::new(Notify::new()),
+            wake_relay: hooks.wake_relay.clone(),
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
             robots: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
@@ -218,6 +222,7 @@ impl ApiServer {
             alerts: hooks.alerts.clone(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
+            wake_relay: hooks.wake_relay.clone(),
         };
         let api = &prepared.config.api;
         if !api.enabled {
