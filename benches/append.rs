@@ -31,6 +31,7 @@ fn article(n: u64, text: &str) -> NewEvent {
             title: format!("Ministers meet, round {n}"),
             published: Some(Utc::now()),
             text: text.to_owned(),
+            full_text_sha256: None,
         }),
     }
 }

@@ -212,6 +212,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             since,
             limit,
             json,
+            clustered,
         } => {
             // Validate locally first, so a bad flag is the same usage error either way.
             let filter = commands::event_filter(
@@ -223,6 +224,22 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 chrono::Utc::now(),
             )?;
             let config = config::load(&cli.config)?;
+            if *clustered {
+                let path = client::query(
+                    "/api/v1/events/clustered",
+                    &[
+                        ("actor", actor.clone()),
+                        ("type", event_type.clone()),
+                        ("since", filter.since.map(|t| t.to_rfc3339())),
+                        ("limit", limit.map(|n| n.to_string())),
+                    ],
+                );
+                let clusters = query(&config, &path, |store| {
+                    commands::query_clusters(store, &filter)
+                })
+                .await?;
+                return commands::write_clusters(&clusters, *json, &mut out);
+            }
             let path = client::query(
                 "/api/v1/events",
                 &[
@@ -431,11 +448,30 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             };
             say(&mut out, text.trim_end())
         }
-        Command::Replay => {
-            let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
-            let events = if config.log.backend == config::LogBackend::Nats {
-                replay_from_stream(&config, &store).await
+        Command::Replay { reextract } => {
+            let prepared = crate::pipeline::Prepared::load(&cli.config)?;
+            let nats = prepared.config.log.backend == config::LogBackend::Nats;
+            if *reextract && nats {
+                // Re-extracted records would land only in this node's mirror, not the stream.
+                return Err(Error::Input(
+                    "replay --reextract does not support [log] backend = \"nats\" yet".into(),
+                ));
+            }
+            let store = Store::open(&prepared.config.daemon.state_dir)?;
+            if *reextract {
+                match commands::reextract(&store, &prepared).await {
+                    Ok((articles, new)) => say(
+                        &mut out,
+                        &format!("re-extracted {articles} articles; {new} new event records"),
+                    )?,
+                    Err(error) => {
+                        store.shutdown().await?;
+                        return Err(error);
+                    }
+                }
+            }
+            let events = if nats {
+                replay_from_stream(&prepared.config, &store).await
             } else {
                 commands::replay(&store).await
             };

@@ -88,6 +88,10 @@ pub enum Command {
         /// One JSON envelope per line.
         #[arg(long)]
         json: bool,
+        /// One line per real event instead of per record: reports with the same actors and
+        /// type within ±2 days, with their report and independent-source counts.
+        #[arg(long, conflicts_with = "kind")]
+        clustered: bool,
     },
     /// List raised alerts, or act on one (show, ack, retry).
     #[command(args_conflicts_with_subcommands = true)]
@@ -113,7 +117,12 @@ pub enum Command {
     },
     /// Rebuild every projection from the log (with `[log] backend = "nats"`: from the
     /// stream). Never notifies.
-    Replay,
+    Replay {
+        /// First rerun the current watchlists and extractor over every stored article (feed
+        /// text plus stored page text; no fetching) and log what is new as `event.extracted`.
+        #[arg(long)]
+        reextract: bool,
+    },
     /// The NATS backend: nodes, leases, lag and outbox depth.
     Cluster {
         /// What to show.

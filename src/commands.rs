@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use crate::config;
 use crate::error::Error;
 use crate::events::{
-    Alert, AlertAcked, Envelope, Event, NewEvent, NotificationRetried, SilenceAdded,
-    SilenceExpired, stable_id,
+    Alert, AlertAcked, Envelope, Event, EventExtracted, NewEvent, NotificationRetried,
+    SilenceAdded, SilenceExpired, stable_id,
 };
 use crate::extract::{Document, ExtractedEvent, Extractor};
 use crate::pipeline::Prepared;
 use crate::plover::PloverType;
-use crate::store::Store;
+use crate::store::{EventCluster, Store};
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -283,6 +283,59 @@ pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>
         }
     }
     Ok(kept.into())
+}
+
+/// The event clusters matching `filter` (actor, type, since on the latest report date,
+/// limit), oldest first: the query behind `parley events --clustered` and
+/// `GET /api/v1/events/clustered`.
+pub fn query_clusters(store: &Store, filter: &EventFilter) -> Result<Vec<EventCluster>, Error> {
+    let mut clusters: Vec<EventCluster> = store
+        .event_clusters()?
+        .into_iter()
+        .filter(|c| filter.actor.as_ref().is_none_or(|a| c.actors.contains(a)))
+        .filter(|c| filter.event_type.is_none_or(|t| c.event_type == t))
+        .filter(|c| filter.since.is_none_or(|s| c.last >= s.date_naive()))
+        .collect();
+    clusters.sort_by(|a, b| {
+        (a.first, a.reports.first().map(|r| r.seq))
+            .cmp(&(b.first, b.reports.first().map(|r| r.seq)))
+    });
+    if let Some(n) = filter.limit {
+        let skip = clusters.len().saturating_sub(n);
+        clusters.drain(..skip);
+    }
+    Ok(clusters)
+}
+
+/// Writes clusters as `parley events --clustered` shows them (store or API path alike): one
+/// line per event with its dates, type, actors, report and source counts and first sentence.
+pub fn write_clusters(
+    clusters: &[EventCluster],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    for c in clusters {
+        let line = if json {
+            serde_json::to_string(c).map_err(|e| Error::Input(e.to_string()))?
+        } else {
+            let dates = if c.first == c.last {
+                c.first.to_string()
+            } else {
+                format!("{}..{}", c.first, c.last)
+            };
+            format!(
+                "{dates}  {:<10} {:<40} reports {:>3}  sources {:>3} ({})  \"{}\"",
+                c.event_type.as_str(),
+                c.actors.join(" + "),
+                c.report_count(),
+                c.source_count(),
+                c.sources.join(", "),
+                shorten(&c.sentence, 80)
+            )
+        };
+        writeln!(out, "{line}").map_err(stdout_err)?;
+    }
+    Ok(())
 }
 
 /// A one-line human rendering of an event.
@@ -553,6 +606,85 @@ pub fn write_feeds(feeds: &[FeedReport], json: bool, out: &mut dyn Write) -> Res
         }
     }
     Ok(())
+}
+
+/// What distinguishes one logged extraction of a sentence from another: re-extraction logs a
+/// sentence again only when this differs from every record the log has for it.
+fn extraction_fingerprint(e: &EventExtracted) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}",
+        e.article_id,
+        e.sentence_index,
+        e.actors.join(","),
+        e.event_type.map_or("", |t| t.as_str()),
+        e.source.join(","),
+        e.target.join(","),
+        e.participants.join(","),
+        e.status.as_deref().unwrap_or(""),
+    )
+}
+
+/// `parley replay --reextract`: runs the current watchlists and extractor over every stored
+/// article (its feed text and its stored page text: no network) and appends an
+/// `event.extracted` for each sentence whose result the log does not hold yet; the
+/// projections (actor index, clusters) fold them as usual. The log stays append-only: earlier
+/// records remain as what was known then. Alerts are not evaluated (replay never notifies).
+/// Returns (articles read, records appended).
+pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64), Error> {
+    let mut known = std::collections::HashSet::new();
+    let mut articles = Vec::new();
+    for env in store.iter_from(1) {
+        let env = env?;
+        match env.event {
+            Event::EventExtracted(e) => {
+                known.insert(extraction_fingerprint(&e));
+            }
+            Event::ArticleIngested(a) => articles.push((env.occurred_at, a)),
+            _ => {}
+        }
+    }
+    let mut new = Vec::new();
+    for (at, a) in &articles {
+        let text = crate::pipeline::stored_text(store, a)?;
+        let extraction = prepared.extractor.extract(&Document {
+            title: "",
+            text: &text,
+            date: Some(at.date_naive()),
+        });
+        for e in &extraction.events {
+            let logged = EventExtracted {
+                article_id: a.article_id.clone(),
+                sentence_index: e.sentence_index,
+                actors: e.actors.clone(),
+                event_type: e.event_type,
+                trigger: e.trigger.clone(),
+                sentence: e.sentence.clone(),
+                ..crate::pipeline::extracted_sides(e)
+            };
+            let fingerprint = extraction_fingerprint(&logged);
+            if !known.insert(fingerprint.clone()) {
+                continue;
+            }
+            new.push(NewEvent {
+                event_id: stable_id(
+                    "evt",
+                    &[&a.article_id, &e.sentence_index.to_string(), &fingerprint],
+                ),
+                occurred_at: *at,
+                event: Event::EventExtracted(logged),
+            });
+        }
+    }
+    let mut appended = 0u64;
+    while !new.is_empty() {
+        let rest = new.split_off(new.len().min(512));
+        let results = store.append(std::mem::replace(&mut new, rest)).await?;
+        appended += results
+            .iter()
+            .filter(|r| matches!(r, crate::store::Appended::New(_)))
+            .count() as u64;
+    }
+    Ok((articles.len() as u64, appended))
 }
 
 /// `parley replay`: rebuilds the projections, with a progress bar on a terminal.

@@ -25,7 +25,8 @@ use crate::config::FeedConfig;
 use crate::config::LogBackend;
 use crate::error::Error;
 use crate::events::{Alert, Event};
-use crate::feed::{self, FeedLocation, FetchOutcome};
+use crate::feed::article::Robots;
+use crate::feed::{self, FeedLocation, FetchOutcome, FullText, Validators};
 use crate::metrics::{ConfigReloaded, Metrics};
 use crate::pipeline::{self, Prepared, Stats};
 use crate::service;
@@ -154,6 +155,8 @@ struct Ctx {
     ingest: mpsc::Sender<IngestRequest>,
     limit: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<HostGate>>>>,
+    /// robots.txt rules by origin, with when they were fetched (kept for [`ROBOTS_TTL`]).
+    robots: Arc<tokio::sync::Mutex<RobotsCache>>,
     hooks: Hooks,
     /// Polls finished (any outcome): the watchdog's evidence that the scheduler moves.
     polls_done: Arc<std::sync::atomic::AtomicU64>,
@@ -179,6 +182,7 @@ impl Ctx {
             wake_relay: hooks.wake_relay.clone(),
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            robots: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
             polls_done: Arc::default(),
             cluster: cluster.cloned(),
@@ -859,8 +863,19 @@ enum Next {
 
 /// The slots one poll holds while it runs: its host's, then the global one.
 struct Slots {
-    _host: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// Taken (dropped) once the feed request is done, so that the article pages fetched for
+    /// the feed, perhaps on the same host, can queue for the host slot themselves.
+    host: Option<tokio::sync::OwnedSemaphorePermit>,
     _global: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Waits out the host's `per_host_delay` since its last request, and books the next one.
+async fn host_delay(ctx: &Ctx, gate: &HostGate) {
+    if let Some(delay) = ctx.prepared.config.daemon.per_host_delay {
+        let mut next = gate.next_start.lock().await;
+        tokio::time::sleep_until(*next).await;
+        *next = tokio::time::Instant::now() + delay;
+    }
 }
 
 /// Waits for the right to poll `feed`: a slot of its host (`per_host_concurrency`), then a
@@ -877,15 +892,27 @@ async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
         None => None,
     };
     let global = ctx.limit.clone().acquire_owned().await.ok()?;
-    if let (Some(gate), Some(delay)) = (&gate, ctx.prepared.config.daemon.per_host_delay) {
-        let mut next = gate.next_start.lock().await;
-        tokio::time::sleep_until(*next).await;
-        *next = tokio::time::Instant::now() + delay;
+    if let Some(gate) = &gate {
+        host_delay(ctx, gate).await;
     }
     Some(Slots {
-        _host: host,
+        host,
         _global: global,
     })
+}
+
+/// Waits for the host's politeness gate alone: a per-host slot, then the per-host delay.
+/// Article pages fetched for a feed use it while their poll already holds a global slot.
+async fn host_slot(
+    ctx: &Ctx,
+    location: &FeedLocation,
+) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
+    let Some(gate) = ctx.host_gate(location) else {
+        return Some(None);
+    };
+    let permit = gate.permits.clone().acquire_owned().await.ok()?;
+    host_delay(ctx, &gate).await;
+    Some(Some(permit))
 }
 
 /// Polls one feed once: fetch, parse, ingest, then record the feed's state, including when
@@ -893,7 +920,7 @@ async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
 /// be read or saved, or ingest did not finish.
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
-    let _slots = acquire_slots(ctx, feed).await?;
+    let mut slots = acquire_slots(ctx, feed).await?;
     let mut state = match load_feed_state(ctx, &key).await {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
@@ -959,10 +986,16 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         }
         Err(error) => Err((error.message.clone(), error.retry_after)),
     };
+    // The feed request is done: free its host slot before article pages (maybe on the same
+    // host) queue for theirs.
+    drop(slots.host.take());
     let mut retry = None;
     match result {
         Ok(fetched) => {
-            if let Some((articles, validators)) = fetched {
+            if let Some((mut articles, validators)) = fetched {
+                if feed.fetch_article {
+                    fetch_full_texts(ctx, &mut articles).await;
+                }
                 let count = articles.len() as u64;
                 let (done_tx, done_rx) = oneshot::channel();
                 let request = IngestRequest {
@@ -1024,4 +1057,122 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         return None;
     }
     Some(Next::In(delay))
+}
+
+/// robots.txt rules by origin (`scheme://host:port`), with when they were fetched.
+type RobotsCache = HashMap<String, (Instant, Arc<Robots>)>;
+
+/// How long a host's robots.txt rules are trusted before they are fetched again.
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// For a `fetch_article` feed: fetches the page of each new item whose feed text is thin and
+/// adds its main text (`Article::full_text`), keeping it content-addressed in the store. A
+/// URL fetched before is served from the store; robots.txt and the per-host limits are
+/// obeyed; any failure keeps the feed's own text, so a page never stops an item.
+async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
+    for article in articles.iter_mut() {
+        let Some(link) = article.url.clone() else {
+            continue;
+        };
+        if !feed::article::is_thin(&article.text) || ctx.store.contains(&article.id).unwrap_or(true)
+        {
+            continue;
+        }
+        match ctx.store.article_text_for_url(&link) {
+            Ok(Some((sha256, text))) => {
+                article.full_text = Some(FullText { sha256, text });
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                warn!(%error, "Cannot read the article text cache.");
+                continue;
+            }
+        }
+        let Ok(url) = url::Url::parse(&link) else {
+            continue;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        let shown = FeedLocation::Http(url.clone()).redacted();
+        if !robots_allow(ctx, &url).await {
+            info!(article = %shown, "robots.txt disallows the article page; keeping the feed's text.");
+            continue;
+        }
+        let location = FeedLocation::Http(url.clone());
+        let Some(slot) = host_slot(ctx, &location).await else {
+            continue;
+        };
+        let fetched = ctx
+            .prepared
+            .fetcher
+            .fetch(&location, &Validators::default())
+            .await;
+        drop(slot);
+        let (bytes, content_type) = match fetched {
+            Ok(FetchOutcome::Body {
+                bytes,
+                content_type,
+                ..
+            }) => (bytes, content_type),
+            Ok(_) => continue,
+            Err(error) => {
+                warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
+                continue;
+            }
+        };
+        let page_url = url.to_string();
+        let text = tokio::task::spawn_blocking(move || {
+            feed::article::page_text(&bytes, content_type.as_deref(), &page_url)
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(text) = text else {
+            info!(article = %shown, "No main text found on the article page.");
+            continue;
+        };
+        match ctx.store.put_article_text(&link, &text).await {
+            Ok(sha256) => {
+                info!(article = %shown, chars = text.len(), "Article page fetched.");
+                article.full_text = Some(FullText { sha256, text });
+            }
+            Err(error) => warn!(article = %shown, %error, "Cannot store the article text."),
+        }
+    }
+}
+
+/// May parley fetch `url`? Reads (and caches per origin) the host's robots.txt through the
+/// same client and per-host gate as everything else.
+async fn robots_allow(ctx: &Ctx, url: &url::Url) -> bool {
+    let origin = url.origin().ascii_serialization();
+    let mut cache = ctx.robots.lock().await;
+    if let Some((at, robots)) = cache.get(&origin)
+        && at.elapsed() < ROBOTS_TTL
+    {
+        return robots.allowed(url.as_str());
+    }
+    let Ok(robots_url) = url.join("/robots.txt") else {
+        return false;
+    };
+    let location = FeedLocation::Http(robots_url);
+    let robots = {
+        let Some(_slot) = host_slot(ctx, &location).await else {
+            return false;
+        };
+        match ctx
+            .prepared
+            .fetcher
+            .fetch(&location, &Validators::default())
+            .await
+        {
+            Ok(FetchOutcome::Body { bytes, .. }) => Robots::parse(&bytes),
+            Ok(_) => Robots::AllowAll,
+            Err(error) => Robots::after_error(error.status),
+        }
+    };
+    let allowed = robots.allowed(url.as_str());
+    cache.insert(origin, (Instant::now(), Arc::new(robots)));
+    allowed
 }

@@ -132,13 +132,17 @@ pub struct ArticleIngested {
     /// Publication (or update) time from the feed, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
-    /// The plain text the extractor saw (title + summary + content), kept so the log can be
+    /// The plain text of the feed item (title + summary + content), kept so the log can be
     /// re-extracted and backtested without the network.
     pub text: String,
+    /// Hex SHA-256 of the article page's main text, when it was fetched (`fetch_article`):
+    /// the text is in the store under that key, and extraction read `text` followed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_text_sha256: Option<String>,
 }
 
 /// Payload of `event.extracted`: one sentence with its actors and PLOVER type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventExtracted {
     /// The article this sentence belongs to.
     pub article_id: String,
@@ -154,6 +158,45 @@ pub struct EventExtracted {
     pub trigger: Option<String>,
     /// The sentence as written.
     pub sentence: String,
+    /// Who acts in the sentence's main interaction (sorted ids). Events written before
+    /// extraction v2 have none; the event clusters then use `actors`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
+    /// Who is acted on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target: Vec<String>,
+    /// Who acts together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<String>,
+    /// `occurred`, `planned`, `denied` or `hypothetical`; absent means occurred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Diplomatic subtype ("meet", "visit", "phone", ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// When it happened per the text (else the article's date): what clusters group on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<chrono::NaiveDate>,
+}
+
+impl EventExtracted {
+    /// The actors of the main interaction (source, target and participants), else every
+    /// actor of the sentence: the actor set an event cluster is keyed on.
+    pub fn interaction_actors(&self) -> Vec<String> {
+        let mut set: Vec<String> = self
+            .source
+            .iter()
+            .chain(&self.target)
+            .chain(&self.participants)
+            .cloned()
+            .collect();
+        if set.is_empty() {
+            set = self.actors.clone();
+        }
+        set.sort();
+        set.dedup();
+        set
+    }
 }
 
 /// An alert, exactly as the webhook receives it and `parley alerts --json` prints it.

@@ -221,9 +221,11 @@ async fn ingest_chunk(
             continue;
         }
         let occurred_at = article.published.unwrap_or(now);
+        // The feed's text, then the fetched page's main text (`fetch_article`), if any.
+        let text = article.extraction_text().into_owned();
         let extraction = prepared.extractor.extract(&Document {
             title: "",
-            text: &article.text,
+            text: &text,
             date: Some(occurred_at.date_naive()),
         });
         for e in &extraction.events {
@@ -237,6 +239,7 @@ async fn ingest_chunk(
                     event_type: e.event_type,
                     trigger: e.trigger.clone(),
                     sentence: e.sentence.clone(),
+                    ..extracted_sides(e)
                 }),
             });
         }
@@ -251,7 +254,7 @@ async fn ingest_chunk(
         let candidates = alert::evaluate_with(
             &prepared.config,
             &article_ref,
-            &article.text,
+            &text,
             &extraction,
             now,
             &history,
@@ -298,7 +301,7 @@ async fn ingest_chunk(
             feed: feed.name.clone(),
             published: article.published,
             at: occurred_at,
-            text: article.text.clone(),
+            text,
             events: extraction.events,
         });
         events.push(NewEvent {
@@ -313,6 +316,7 @@ async fn ingest_chunk(
                 title: article.title,
                 published: article.published,
                 text: article.text,
+                full_text_sha256: article.full_text.map(|f| f.sha256),
             }),
         });
     }
@@ -342,6 +346,21 @@ async fn ingest_chunk(
         wake_relay.notify_one();
     }
     Ok(())
+}
+
+/// The interaction fields of a logged `event.extracted` (sides, status, mode, date), from
+/// the extraction; shared by ingest and `replay --reextract` so both log the same shape.
+pub fn extracted_sides(e: &ExtractedEvent) -> EventExtracted {
+    let typed = e.event_type.is_some();
+    EventExtracted {
+        source: e.source.clone(),
+        target: e.target.clone(),
+        participants: e.participants.clone(),
+        status: typed.then(|| e.status.as_str().to_string()),
+        mode: e.mode.map(str::to_string),
+        date: e.date,
+        ..EventExtracted::default()
+    }
 }
 
 /// When an outbox entry may go out, and whether that time is imposed by grouping state
@@ -807,6 +826,7 @@ impl History for StoreHistory<'_> {
                 continue;
             };
             events.sort_by_key(|e| e.sentence_index);
+            let text = stored_text(self.store, &a)?;
             out.push(PastArticle {
                 article_id,
                 title: a.title,
@@ -814,12 +834,25 @@ impl History for StoreHistory<'_> {
                 feed: a.feed,
                 published: a.published,
                 at,
-                text: a.text,
+                text,
                 events,
             });
         }
         Ok(out)
     }
+}
+
+/// The text extraction read for a logged article: the feed's text, then the fetched page's
+/// main text from the store when there is one (what `--reextract` and backtests rerun on).
+pub fn stored_text(store: &Store, a: &ArticleIngested) -> Result<String, StoreError> {
+    let full = match &a.full_text_sha256 {
+        Some(sha) => store.article_text(sha)?,
+        None => None,
+    };
+    Ok(match full {
+        Some(full) => format!("{}\n\n{full}", a.text),
+        None => a.text.clone(),
+    })
 }
 
 /// Records rule definitions once per loaded config (start and every reload).
@@ -911,9 +944,10 @@ pub fn backtest(
         if since.is_some_and(|s| env.occurred_at < s) {
             continue;
         }
+        let text = stored_text(store, a)?;
         let extraction: Extraction = prepared.extractor.extract(&Document {
             title: "",
-            text: &a.text,
+            text: &text,
             date: Some(env.occurred_at.date_naive()),
         });
         let article_ref = ArticleRef {
@@ -933,7 +967,7 @@ pub fn backtest(
             &prepared.config,
             rule,
             &article_ref,
-            &a.text,
+            &text,
             &extraction,
             env.recorded_at,
             &history,

@@ -279,6 +279,23 @@ async fn api_serves_health_metrics_stream_and_the_cli_while_the_daemon_runs() {
         .await;
     assert_ok(&events);
     assert_eq!(json_lines(&events).len(), 1);
+    // One event, many reports: the clustered view, over HTTP and through the CLI alike.
+    let r = http
+        .get(format!("{base}/api/v1/events/clustered?actor=mikati"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let clusters: Vec<serde_json::Value> = r.json().await.unwrap();
+    assert_eq!(clusters.len(), 1, "{clusters:?}");
+    assert_eq!(
+        clusters[0]["actors"],
+        serde_json::json!(["blinken", "mikati"])
+    );
+    let clustered = cfg.parley_async(&["events", "--clustered", "--json"]).await;
+    assert_ok(&clustered);
+    assert_eq!(json_lines(&clustered), clusters);
     let feeds_out = cfg.parley_async(&["feeds", "--json"]).await;
     assert_ok(&feeds_out);
     let report = json_lines(&feeds_out);

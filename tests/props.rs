@@ -110,6 +110,7 @@ fn to_event(i: usize, step: &Step) -> NewEvent {
                 title: format!("t{n}"),
                 published: Some(at),
                 text: "x".into(),
+                full_text_sha256: None,
             }),
         ),
         Step::Alert(n, rule) => (

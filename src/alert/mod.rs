@@ -329,9 +329,7 @@ impl<'a> View<'a> {
 
     /// The site host, without `www.`, for counting outlets.
     fn host(&self) -> Option<String> {
-        let url = url::Url::parse(self.url?).ok()?;
-        let host = url.host_str()?.to_ascii_lowercase();
-        Some(host.strip_prefix("www.").map(str::to_owned).unwrap_or(host))
+        similar::site_host(self.url?)
     }
 
     fn feed_ok(&self, rule: &RuleConfig) -> bool {
@@ -430,42 +428,26 @@ fn article_matches<'a>(rule: &RuleConfig, view: &View<'a>) -> Vec<Match<'a>> {
     }
 }
 
-/// Counts independent outlets among the supporting articles (in time order). Articles of one
-/// feed or one site host are one outlet; an outlet counts only if at least one of its articles
-/// is not a near-duplicate (a wire copy) of an article of an outlet already counted. Returns
-/// one label (site host, else feed name) per counted outlet.
+/// Counts independent outlets among the supporting articles (in time order), with the same
+/// rule the event clusters use ([`similar::independent_outlets`]). Returns one label (site
+/// host, else feed name) per counted outlet.
 fn outlets(views: &[&View<'_>]) -> Vec<String> {
-    let n = views.len();
     let hosts: Vec<Option<String>> = views.iter().map(|v| v.host()).collect();
-    let prints: Vec<similar::Shingles> = views
+    let prints: Vec<similar::Sketch> = views.iter().map(|v| similar::Sketch::of(v.text)).collect();
+    let reports: Vec<similar::Report<'_>> = views
         .iter()
-        .map(|v| similar::Shingles::of(v.text))
+        .zip(&hosts)
+        .zip(&prints)
+        .map(|((v, host), sketch)| similar::Report {
+            feed: v.feed,
+            host: host.as_deref(),
+            sketch,
+        })
         .collect();
-    // Outlet of each article: the first earlier article sharing its feed or host.
-    let mut outlet: Vec<usize> = (0..n).collect();
-    for i in 0..n {
-        if let Some(j) = (0..i).find(|&j| {
-            views[i].feed == views[j].feed || (hosts[i].is_some() && hosts[i] == hosts[j])
-        }) {
-            outlet[i] = outlet[j];
-        }
-    }
-    let mut counted: Vec<usize> = Vec::new();
-    let mut labels = Vec::new();
-    for o in 0..n {
-        if outlet[o] != o {
-            continue;
-        }
-        let members: Vec<usize> = (0..n).filter(|&i| outlet[i] == o).collect();
-        let original = members.iter().any(|&i| {
-            !(0..n).any(|j| counted.contains(&outlet[j]) && prints[i].same_story(&prints[j]))
-        });
-        if original {
-            counted.push(o);
-            labels.push(hosts[o].clone().unwrap_or_else(|| views[o].feed.to_owned()));
-        }
-    }
-    labels
+    similar::independent_outlets(&reports)
+        .into_iter()
+        .map(|o| hosts[o].clone().unwrap_or_else(|| views[o].feed.to_owned()))
+        .collect()
 }
 
 /// Evaluates every rule of `config` on one article, without history (window scope and

@@ -104,6 +104,7 @@ pub fn router(state: ApiState) -> Router {
     let protected = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/v1/events", get(events))
+        .route("/api/v1/events/clustered", get(clustered_events))
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/alerts/stream", get(alert_stream))
         .route("/api/v1/feeds", get(feeds))
@@ -261,6 +262,24 @@ async fn events(State(state): State<ApiState>, Query(q): Query<EventsQuery>) -> 
             chrono::Utc::now(),
         )?;
         commands::query_events(&store, &filter)
+    })
+    .await
+}
+
+/// `GET /api/v1/events/clustered`: one entry per real event (see `parley events
+/// --clustered`); takes `actor`, `type`, `since` and `limit` like `/api/v1/events`.
+async fn clustered_events(State(state): State<ApiState>, Query(q): Query<EventsQuery>) -> Response {
+    let store = state.store.clone();
+    blocking(move || {
+        let filter = commands::event_filter(
+            q.actor.as_deref(),
+            q.event_type.as_deref(),
+            None,
+            q.since.as_deref(),
+            q.limit,
+            chrono::Utc::now(),
+        )?;
+        commands::query_clusters(&store, &filter)
     })
     .await
 }

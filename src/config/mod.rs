@@ -271,6 +271,9 @@ pub struct FeedConfig {
     pub name: String,
     /// Poll interval (defaults to `daemon.poll_interval`).
     pub interval: Duration,
+    /// Fetch the article page of thin items (robots.txt and per-host limits respected) and
+    /// extract from its main text too. Off by default: it multiplies requests to publishers.
+    pub fetch_article: bool,
 }
 
 /// One `[[actor]]`.

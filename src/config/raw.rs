@@ -81,6 +81,7 @@ pub(crate) struct RawFeed {
     pub url: Str,
     pub name: Option<Str>,
     pub interval: Option<Str>,
+    pub fetch_article: Option<bool>,
 }
 
 /// `[[actor]]`.

@@ -565,6 +565,7 @@ impl Builder<'_> {
             location,
             name,
             interval,
+            fetch_article: f.fetch_article.unwrap_or(false),
         })
     }
 

@@ -80,6 +80,45 @@ pub(crate) struct MentionTok {
     pub t1: usize,
     /// The actor is a place (a country or city); after "in"/"at" it is a location.
     pub place: bool,
+    /// The mention is a possessive naming someone acting for the actor ("Macron's envoy",
+    /// "Erdogan's top adviser"): the actor is mentioned but is not a side.
+    pub proxy: bool,
+}
+
+/// Nouns for people or bodies acting on an actor's behalf: after "<actor>'s" they, not the
+/// actor, take the side ("Netanyahu's envoy met ...").
+pub(crate) fn is_proxy_noun(w: &str) -> bool {
+    matches!(
+        w,
+        "envoy"
+            | "envoys"
+            | "emissary"
+            | "emissaries"
+            | "adviser"
+            | "advisers"
+            | "advisor"
+            | "advisors"
+            | "aide"
+            | "aides"
+            | "deputy"
+            | "deputies"
+            | "spokesman"
+            | "spokeswoman"
+            | "spokesperson"
+            | "representative"
+            | "representatives"
+            | "ambassador"
+            | "delegation"
+            | "delegates"
+            | "negotiator"
+            | "negotiators"
+            | "cabinet"
+            | "staff"
+            | "son"
+            | "daughter"
+            | "wife"
+            | "husband"
+    )
 }
 
 /// A trigger in token coordinates.
@@ -389,10 +428,12 @@ pub(crate) struct View<'t, 'a> {
 }
 
 impl<'t, 'a> View<'t, 'a> {
-    /// Prepares `toks` with `mentions` (sorted by `t0`).
-    pub fn new(toks: &'t [Tok<'a>], mentions: &[MentionTok]) -> View<'t, 'a> {
+    /// Prepares `toks` with `mentions` (sorted by `t0`) and the sentence's event words: a
+    /// group never runs across an event verb ("Najib Mikati , met Blinken" is two groups).
+    pub fn new(toks: &'t [Tok<'a>], mentions: &[MentionTok], trigs: &[TrigTok]) -> View<'t, 'a> {
         let sub: Vec<MentionTok> = mentions
             .iter()
+            .filter(|m| !m.proxy)
             .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)))
             .copied()
             .collect();
@@ -405,8 +446,10 @@ impl<'t, 'a> View<'t, 'a> {
                 } else {
                     let gap = &toks[p.t1..m.t0];
                     let same = p.actor == m.actor;
-                    gap.iter().all(|t| is_joiner(t.w))
-                        || (gap.len() <= 4
+                    let verb_between = trigs.iter().any(|t| t.verb && t.t0 >= p.t1 && t.t0 < m.t0);
+                    !verb_between && gap.iter().all(|t| is_joiner(t.w))
+                        || (!verb_between
+                            && gap.len() <= 4
                             && !gap.iter().any(|t| breaks_group(t.w))
                             && (same || gap.iter().any(|t| t.w == "," || t.w == "and")))
                 }
@@ -460,7 +503,16 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
             .rposition(|x| x.w == "," || x.w == ";")
             .filter(|&o| toks[o].w == ",");
         if let Some(open) = open {
-            source_g = view.groups.iter().copied().find(|&g| end_of(g) == open);
+            // An apposition closes at the comma: "Lebanon's prime minister, Najib Mikati,
+            // met ..." is one group running across the opening comma, and it is the subject.
+            // An aside that is a clause ("A, who met B, said") leaves B's group starting
+            // after the opening comma, so A (the group ending there) is the subject.
+            source_g = view
+                .groups
+                .iter()
+                .copied()
+                .find(|&g| end_of(g) == lead - 1 && start_of(g) < open && start_of(g) >= ca)
+                .or_else(|| view.groups.iter().copied().find(|&g| end_of(g) == open));
         }
     } else {
         source_g = view.groups.iter().copied().rfind(|&g| {
@@ -575,11 +627,49 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
     }
 
     s.status = Some(status(toks, trigs, k, ca, has_if));
+    // "denied holding talks", "refused to meet": the denial verb governs the next event word
+    // and steps aside for it. "refused Blinken's request", "rejected the Hamas proposal": an
+    // actor between them makes the next word the denial's object, and the denial the event.
     s.absorbed = is_denial_verb(toks[t.t0].w)
-        && trigs
-            .get(k + 1)
-            .is_some_and(|n| n.t0 >= t.t1 && n.t0 - t.t1 <= 2);
+        && trigs.get(k + 1).is_some_and(|n| {
+            n.t0 >= t.t1 && n.t0 - t.t1 <= 2 && !sub.iter().any(|m| m.t0 >= t.t1 && m.t0 < n.t0)
+        });
     s
+}
+
+/// A trigger whose type depends on its object: welcoming or greeting a tracked actor followed
+/// by a place, a meeting or the end of the clause ("welcomed Blinken to the meeting", "was
+/// welcomed by Erdogan at the palace") is hosting them (consult), while welcoming a decision
+/// or "X's plan" stays support.
+pub(crate) fn retype(view: &View<'_, '_>, t: &TrigTok, s: &Sides) -> Option<PloverType> {
+    let toks = view.toks;
+    if t.ty != PloverType::Support
+        || !(toks[t.t0].w.starts_with("welcom") || toks[t.t0].w.starts_with("greet"))
+    {
+        return None;
+    }
+    // The hosted actor: the target, or the subject of a passive ("X was welcomed by Y").
+    let hosted = if s.target.is_empty() {
+        &s.source
+    } else {
+        &s.target
+    };
+    if hosted.is_empty() || s.actor_count() < 2 {
+        return None;
+    }
+    // The token after the last mention that follows the trigger.
+    let last = view
+        .sub
+        .iter()
+        .filter(|m| m.t0 >= t.t1 && m.t0 - t.t1 <= 4)
+        .map(|m| m.t1)
+        .max()?;
+    let after = toks.get(last).map_or(".", |x| x.w);
+    matches!(
+        after,
+        "to" | "at" | "in" | "for" | "on" | "," | "." | "as" | "upon"
+    )
+    .then_some(PloverType::Consult)
 }
 
 /// The status of trigger `k` (see the module docs).
@@ -863,6 +953,7 @@ mod tests {
                     t0: i,
                     t1: i + 1,
                     place,
+                    proxy: false,
                 });
                 words.push(format!("actor{id}"));
             } else if let Some(t) = raw.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
@@ -891,7 +982,7 @@ mod tests {
         let (words, ms, ts) = setup(s);
         let toks: Vec<Tok<'_>> = words.iter().map(|w| Tok { w }).collect();
         let has_if = words.iter().any(|w| w == "if" || w == "unless");
-        analyze(&View::new(&toks, &ms), &ts, k, has_if)
+        analyze(&View::new(&toks, &ms, &ts), &ts, k, has_if)
     }
 
     #[test]

@@ -360,7 +360,7 @@ const FORMS: &[(PloverType, bool, &str)] = &[
     (
         Request,
         true,
-        "pressed|pressed for|pressing for|asked for|asking for|asks for|\
+        "pressed|pressed for|pressing for|asked|asks|asked for|asking for|asks for|\
          called for|called on|called upon|calling for|calling on|urged|appealed for",
     ),
     (

@@ -969,15 +969,28 @@ impl Extractor {
         let tok_end = |n: usize| tok_starts.partition_point(|&s| s < n);
         let mtoks: Vec<MentionTok> = mentions
             .iter()
-            .map(|m| MentionTok {
-                actor: m.actor,
-                t0: tok_at(m.nstart),
-                t1: tok_end(m.nend).max(tok_at(m.nstart) + 1),
-                place: self.place[m.actor],
+            .map(|m| {
+                let t1 = tok_end(m.nend).max(tok_at(m.nstart) + 1);
+                // "<actor>'s [adjectives] envoy": up to three words after the possessive.
+                let after = src.slice(m.end, src.end_of(m.end));
+                let possessive = ["'s ", "’s ", "' ", "’ "]
+                    .iter()
+                    .any(|p| after.starts_with(p));
+                let proxy = possessive
+                    && toks
+                        .get(t1..(t1 + 3).min(toks.len()))
+                        .is_some_and(|ws| ws.iter().any(|w| interact::is_proxy_noun(w.w)));
+                MentionTok {
+                    actor: m.actor,
+                    t0: tok_at(m.nstart),
+                    t1,
+                    place: self.place[m.actor],
+                    proxy,
+                }
             })
             .collect();
         // An event word inside a mention is part of a name ("Secretary of *State*").
-        let candidates: Vec<Candidate> = candidates
+        let mut candidates: Vec<Candidate> = candidates
             .iter()
             .filter(|c| {
                 !mentions
@@ -986,7 +999,6 @@ impl Extractor {
             })
             .copied()
             .collect();
-        let candidates = &candidates[..];
         let ttoks: Vec<TrigTok> = candidates
             .iter()
             .map(|c| {
@@ -997,25 +1009,39 @@ impl Extractor {
                         toks[t0 - 1].w,
                         "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
                     );
+                // After a possessive it is a noun too: "Biden's visit", "Macron's call for".
+                let possessed = mentions.iter().any(|m| {
+                    m.end <= c.start
+                        && c.start - m.end <= 4
+                        && matches!(
+                            src.slice(m.end, c.start).trim_end(),
+                            "'s" | "’s" | "'" | "’"
+                        )
+                });
                 TrigTok {
                     t0,
                     t1: tok_end(c.nend).max(t0 + 1),
                     ty: c.ty,
-                    verb: c.verb && !det,
+                    verb: c.verb && !det && !possessed,
                 }
             })
             .collect();
         let words: Vec<&str> = toks.iter().map(|t| t.w).collect();
         let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
-        let view = interact::View::new(&toks, &mtoks);
+        let view = interact::View::new(&toks, &mtoks, &ttoks);
         let mut sides: Vec<Sides> = (0..ttoks.len())
             .map(|k| {
                 let mut s = interact::analyze(&view, &ttoks, k, has_if);
+                // Welcoming a person to a place or meeting is hosting them, not support.
+                if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
+                    candidates[k].ty = ty;
+                }
                 let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
-                s.mode = interact::mode(ttoks[k].ty, tw, &words, &s);
+                s.mode = interact::mode(candidates[k].ty, tw, &words, &s);
                 s
             })
             .collect();
+        let candidates = &candidates[..];
 
         let cands_ranked: Vec<Candidate> = candidates
             .iter()
@@ -1326,6 +1352,84 @@ mod tests {
             .flat_map(|e| &e.mentions)
             .map(|m| (m.actor.clone(), m.text.clone(), m.via_role))
             .collect()
+    }
+
+    /// (type, source, target, participants) of the first sentence's main interaction.
+    fn main_of(x: &Extraction) -> (Option<PloverType>, Vec<String>, Vec<String>, Vec<String>) {
+        let e = &x.events[0];
+        (
+            e.event_type,
+            e.source.clone(),
+            e.target.clone(),
+            e.participants.clone(),
+        )
+    }
+
+    #[test]
+    fn apposition_before_the_verb_is_the_subject() {
+        // "Role, Name, met X": one subject group that must not swallow the object.
+        let x = run(
+            "The top U.S. diplomat, Antony Blinken, met Mikati in Beirut.",
+            Some("2023-11-12"),
+        );
+        let (ty, source, target, _) = main_of(&x);
+        assert_eq!(ty, Some(PloverType::Consult));
+        assert_eq!(source, ["blinken"]);
+        assert_eq!(target, ["mikati"]);
+    }
+
+    #[test]
+    fn a_denial_with_an_actor_object_is_a_rejection() {
+        // "refused X's request" rejects; "denied holding talks" is a denied meeting.
+        let x = run("Mikati refused Blinken's request to stop the fire.", None);
+        let (ty, source, target, _) = main_of(&x);
+        assert_eq!(ty, Some(PloverType::Reject), "{x:#?}");
+        assert_eq!(
+            (source, target),
+            (vec!["mikati".to_string()], vec!["blinken".to_string()])
+        );
+        let y = run("Mikati denied holding talks with Blinken.", None);
+        assert_eq!(y.events[0].event_type, Some(PloverType::Consult));
+        assert_eq!(y.events[0].status, Status::Denied);
+    }
+
+    #[test]
+    fn welcoming_a_person_somewhere_is_hosting_them() {
+        // A visit's welcome is a meeting; welcoming a plan is support.
+        let x = run("Mikati welcomed Blinken to Beirut on Monday.", None);
+        assert_eq!(x.events[0].event_type, Some(PloverType::Consult), "{x:#?}");
+        assert_eq!(x.events[0].mode, Some("host"));
+        let y = run("Mikati welcomed the plan that Blinken presented.", None);
+        assert_ne!(y.events[0].event_type, Some(PloverType::Consult), "{y:#?}");
+    }
+
+    #[test]
+    fn an_envoy_is_not_the_principal() {
+        // "X's envoy met Y": X is mentioned but not on a side of the meeting.
+        let x = run("Blinken's envoy met Mikati in Beirut.", None);
+        assert_eq!(x.events[0].actors, ["blinken", "mikati"]);
+        let e = &x.events[0];
+        assert!(!e.source.contains(&"blinken".to_string()), "{e:#?}");
+        assert!(!e.participants.contains(&"blinken".to_string()), "{e:#?}");
+        assert!(!e.target.contains(&"blinken".to_string()), "{e:#?}");
+    }
+
+    #[test]
+    fn a_possessed_event_word_is_a_noun() {
+        // "after Blinken's visit, ... and held talks with Mikati": the talks' subject is
+        // not Blinken, whose visit is a noun.
+        let x = run(
+            "The envoy flew to Beirut, a day after Blinken's visit, and held talks with Mikati.",
+            None,
+        );
+        let e = &x.events[0];
+        assert!(
+            e.interactions
+                .iter()
+                .all(|i| !(i.source.contains(&"blinken".to_string())
+                    && i.target.contains(&"mikati".to_string()))),
+            "{e:#?}"
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl FetchError {
         FetchError {
             message: message.into(),
             retry_after: None,
+            status: None,
         }
     }
 }
@@ -155,6 +156,7 @@ impl Fetcher {
             return Err(FetchError {
                 message,
                 retry_after,
+                status: Some(status.as_u16()),
             });
         }
         if status.is_redirection() {
@@ -172,7 +174,10 @@ impl Fetcher {
             )));
         }
         if !status.is_success() {
-            return Err(FetchError::plain(format!("server answered {status}")));
+            return Err(FetchError {
+                status: Some(status.as_u16()),
+                ..FetchError::plain(format!("server answered {status}"))
+            });
         }
 
         let limit = self.options.max_body_bytes;

@@ -9,6 +9,7 @@
 //! - `parse`: feed-rs with deterministic ids and a panic guard;
 //! - `text`: HTML to plain text and link canonicalisation.
 
+pub mod article;
 mod charset;
 mod dates;
 mod fetch;
@@ -91,6 +92,9 @@ pub struct FetchError {
     pub message: String,
     /// Server-requested delay (`Retry-After` on 429/503).
     pub retry_after: Option<Duration>,
+    /// The HTTP status, when the server answered with an error status (robots.txt: a 4xx
+    /// means "no rules", anything else means "do not crawl now").
+    pub status: Option<u16>,
 }
 
 /// A reusable fetcher (one HTTP client for all feeds).
@@ -139,6 +143,28 @@ pub struct Article {
     pub published: Option<DateTime<Utc>>,
     /// Plain text for extraction: title, summary and content, HTML removed, deduplicated.
     pub text: String,
+    /// The main text of the article's page, fetched for feeds with `fetch_article = true`
+    /// when the feed's own text is thin (see `feed::article`).
+    pub full_text: Option<FullText>,
+}
+
+/// An article page's main text and its content address in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FullText {
+    /// Hex SHA-256 of `text`: its key in the store.
+    pub sha256: String,
+    /// The main text, plain.
+    pub text: String,
+}
+
+impl Article {
+    /// What extraction reads: the feed's text, then the page's main text when there is one.
+    pub fn extraction_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.full_text {
+            Some(full) => format!("{}\n\n{}", self.text, full.text).into(),
+            None => self.text.as_str().into(),
+        }
+    }
 }
 
 /// Why a body could not be parsed as a feed.

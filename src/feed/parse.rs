@@ -124,6 +124,7 @@ fn to_article(feed_key: &str, entry: &Entry) -> Article {
         title,
         published,
         text,
+        full_text: None,
     }
 }
 

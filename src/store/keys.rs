@@ -11,6 +11,12 @@ pub(crate) const EVENT: u8 = b'e';
 pub(crate) const ID: u8 = b'i';
 /// Prefix of `f` + feed_key → FeedState JSON.
 pub(crate) const FEED: u8 = b'f';
+/// Prefix of `t` + hex sha256 → UTF-8 text: fetched article text, content-addressed, kept
+/// so `replay --reextract` runs over history without fetching again. Not a projection: the
+/// log's `article.ingested` refers to it by hash, and replay never deletes it.
+pub(crate) const TEXT: u8 = b't';
+/// Prefix of `u` + article URL → hex sha256 of its fetched text: the fetch cache by URL.
+pub(crate) const URL_TEXT: u8 = b'u';
 /// Prefix shared by every projection key; `replay` deletes exactly these.
 pub(crate) const PROJECTION: u8 = b'p';
 /// Second byte of per-actor index keys: `pa` + lp(actor) + seq → empty.
@@ -27,6 +33,16 @@ pub(crate) const DEAD: u8 = b'd';
 pub(crate) const ACK: u8 = b'k';
 /// Second byte of rule-definition keys: `pr` + lp(rule) → RuleRecord JSON.
 pub(crate) const RULE: u8 = b'r';
+/// Second byte of pending cluster inputs: `pp` + lp(article_id) → typed events of an article
+/// whose `article.ingested` has not been folded yet.
+pub(crate) const PENDING: u8 = b'p';
+/// Second byte of report facts: `ph` + lp(article_id) → feed, host and text sketch.
+pub(crate) const REPORT: u8 = b'h';
+/// Second byte of the cluster index: `pc` + lp(actor_key) + lp(type) → the clusters' ids and
+/// anchor dates.
+pub(crate) const CLUSTER_INDEX: u8 = b'c';
+/// Second byte of event clusters: `pe` + lp(cluster_id) → EventCluster JSON.
+pub(crate) const CLUSTER: u8 = b'e';
 /// Second byte of alert-group notification keys: `pn` + lp(notifier) + lp(rule) +
 /// lp(actor_key) → last-delivered-at JSON (repeat_interval).
 pub(crate) const NOTIFIED: u8 = b'n';
@@ -168,6 +184,56 @@ pub(crate) fn notifier(notifier: &str) -> Vec<u8> {
 pub(crate) fn rule(rule: &str) -> Vec<u8> {
     let mut key = vec![PROJECTION, RULE];
     push_lp(&mut key, rule);
+    key
+}
+
+/// Content-addressed article text.
+pub(crate) fn text(sha256_hex: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + sha256_hex.len());
+    key.push(TEXT);
+    key.extend_from_slice(sha256_hex.as_bytes());
+    key
+}
+
+/// Fetch-cache entry of an article URL.
+pub(crate) fn url_text(url: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + url.len());
+    key.push(URL_TEXT);
+    key.extend_from_slice(url.as_bytes());
+    key
+}
+
+/// Pending typed events of an article.
+pub(crate) fn pending(article_id: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, PENDING];
+    push_lp(&mut key, article_id);
+    key
+}
+
+/// Report facts of an article.
+pub(crate) fn report(article_id: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, REPORT];
+    push_lp(&mut key, article_id);
+    key
+}
+
+/// Clusters of one actor set and type.
+pub(crate) fn cluster_index(actor_key: &str, event_type: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, CLUSTER_INDEX];
+    push_lp(&mut key, actor_key);
+    push_lp(&mut key, event_type);
+    key
+}
+
+/// Prefix of every event cluster.
+pub(crate) fn cluster_prefix() -> Vec<u8> {
+    vec![PROJECTION, CLUSTER]
+}
+
+/// One event cluster.
+pub(crate) fn cluster(cluster_id: &str) -> Vec<u8> {
+    let mut key = cluster_prefix();
+    push_lp(&mut key, cluster_id);
     key
 }
 

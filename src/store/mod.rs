@@ -13,6 +13,8 @@
 //! | `e` seq                              | Envelope JSON                   | the log       |
 //! | `i` event_id                         | seq                             | dedup index   |
 //! | `f` feed_key                         | FeedState JSON                  | poll state    |
+//! | `t` hex sha256                       | UTF-8 text                      | article text  |
+//! | `u` article URL                      | hex sha256                      | fetch cache   |
 //! | `pa` lp(actor) seq                   | empty                           | actor index   |
 //! | `pl` lp(rule) lp(actor_key)          | occurred_at JSON                | alert state   |
 //! | `po` lp(alert_id) lp(notifier)       | OutboxRecord JSON (+ last seq)  | outbox        |
@@ -20,6 +22,10 @@
 //! | `pd` lp(alert_id) lp(notifier)       | DeadLetter JSON                 | dead letters  |
 //! | `pk` lp(alert_id)                    | acked-at JSON                   | acks          |
 //! | `pr` lp(rule)                        | RuleRecord JSON                 | rule versions |
+//! | `pp` lp(article_id)                  | typed events awaiting article   | cluster input |
+//! | `ph` lp(article_id)                  | feed, host, text sketch         | report facts  |
+//! | `pc` lp(actor_key) lp(type)          | cluster ids + anchor dates      | cluster index |
+//! | `pe` lp(cluster_id)                  | EventCluster JSON               | event clusters|
 //! | `pn` lp(notifier) lp(rule) lp(actors)| delivered-at JSON               | repeat state  |
 //! | `pt` lp(notifier)                    | NotifierState JSON              | digest/rate   |
 //! | `mcheckpoint`                        | seq                             | last folded   |
@@ -66,8 +72,11 @@ use crate::events::{Envelope, NewEvent};
 use crate::feed::Validators;
 
 mod appender;
+mod cluster;
 mod keys;
 mod projection;
+
+pub use cluster::{ClusterReport, EventCluster};
 
 use appender::{ReplayMsg, Request, db_err};
 use projection::OutboxRecord;
@@ -686,6 +695,49 @@ impl Store {
         answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
+    /// Keeps a fetched article's main text, content-addressed (key: its SHA-256), and records
+    /// it as `url`'s text (the fetch cache). Returns the hex SHA-256 that `article.ingested`
+    /// refers to. Written through the appender like feed state, so it is durable with the
+    /// next append: the article's own, which comes after. Async for the same reason as
+    /// [`Store::put_feed_state`].
+    pub async fn put_article_text(&self, url: &str, text: &str) -> Result<String, StoreError> {
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        for (key, value) in [
+            (keys::text(&sha), text.as_bytes().to_vec()),
+            (keys::url_text(url), sha.as_bytes().to_vec()),
+        ] {
+            let (reply, answer) = oneshot::channel();
+            self.send(Request::PutFeed { key, value, reply })?;
+            answer.await.unwrap_or(Err(StoreError::Closed))?;
+        }
+        Ok(sha)
+    }
+
+    /// The article text stored under this hex SHA-256, if any.
+    pub fn article_text(&self, sha256_hex: &str) -> Result<Option<String>, StoreError> {
+        let key = keys::text(sha256_hex);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => String::from_utf8(v.to_vec())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: keys::printable(&key),
+                    message: e.to_string(),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// The cached text of an article URL: its hex SHA-256 and the text.
+    pub fn article_text_for_url(&self, url: &str) -> Result<Option<(String, String)>, StoreError> {
+        let key = keys::url_text(url);
+        let Some(sha) = self.inner.db.get(&key).map_err(|e| self.db_err(e))? else {
+            return Ok(None);
+        };
+        let sha = String::from_utf8_lossy(&sha).into_owned();
+        Ok(self.article_text(&sha)?.map(|text| (sha, text)))
+    }
+
     /// Rebuilds every projection from the log. `progress(done, total)` is called as it goes.
     pub async fn replay(
         &self,
@@ -700,6 +752,16 @@ impl Store {
             }
         }
         Err(StoreError::Closed)
+    }
+
+    /// Every event cluster (one event, many reports), in key order; callers sort and filter.
+    pub fn event_clusters(&self) -> Result<Vec<EventCluster>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.db.scan_prefix(keys::cluster_prefix()) {
+            let (k, v) = item.map_err(|e| self.db_err(e))?;
+            out.push(projection::decode(&k, &v)?);
+        }
+        Ok(out)
     }
 
     /// Every projection key and value, for tests that compare live state with replayed state.
@@ -735,6 +797,7 @@ mod tests {
                     event_type: None,
                     trigger: None,
                     sentence: "s".into(),
+                    ..Default::default()
                 }),
             },
             NewEvent {

@@ -18,7 +18,8 @@ use crate::events::{Envelope, Event, actor_key};
 /// projections when the stored version differs.
 /// Version 2 added silences, dead letters, acknowledgements and rule definitions.
 /// Version 3 added alert groups on outbox entries, per-group and per-notifier delivery times.
-pub(crate) const VERSION: u32 = 3;
+/// Version 4 added event clusters (`pp`, `ph`, `pc`, `pe`).
+pub(crate) const VERSION: u32 = 4;
 
 /// Read access to the current projection state, as the fold needs it.
 pub(crate) trait ProjectionRead {
@@ -71,7 +72,7 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
 
 /// Encodes a projection value. Serialising these plain structs cannot fail; the error path
 /// exists only so that an impossible failure is an error rather than a panic.
-fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
         key: keys::printable(key),
         message: e.to_string(),
@@ -82,11 +83,14 @@ fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
 pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op>, StoreError> {
     let mut ops = Vec::new();
     match &env.event {
-        Event::ArticleIngested(_) => {}
+        Event::ArticleIngested(article) => {
+            ops.extend(super::cluster::on_article(state, article)?);
+        }
         Event::EventExtracted(extracted) => {
             for actor in &extracted.actors {
                 ops.push(Op::Put(keys::actor(actor, env.seq), Vec::new()));
             }
+            ops.extend(super::cluster::on_extracted(state, env, extracted)?);
         }
         Event::AlertRaised(alert) => {
             // Alert state: keep the latest occurred_at per (rule, actor set).
@@ -333,8 +337,9 @@ mod tests {
     }
 
     #[test]
-    fn article_touches_no_projection() {
-        // Articles are only in the log; a stray projection write would break replay equality.
+    fn article_writes_only_its_report_facts() {
+        // Articles are in the log; their only projection entry is what event clusters need
+        // (feed, host, sketch). A stray write would break replay equality.
         let mut m = Map::default();
         m.apply(&env(
             1,
@@ -349,9 +354,11 @@ mod tests {
                 title: "t".into(),
                 published: None,
                 text: "x".into(),
+                full_text_sha256: None,
             }),
         ));
-        assert!(m.0.is_empty());
+        assert_eq!(m.0.len(), 1);
+        assert!(m.0.contains_key(&keys::report("art-1")));
     }
 
     #[test]
@@ -369,6 +376,7 @@ mod tests {
                 event_type: None,
                 trigger: None,
                 sentence: "s".into(),
+                ..Default::default()
             }),
         ));
         assert!(m.0.contains_key(&keys::actor("fra", 7)));

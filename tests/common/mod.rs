@@ -55,6 +55,8 @@ pub fn seed_body_and_date() -> Option<(String, String)> {
 pub enum Route {
     /// A feed body with an ETag; answers 304 to a matching If-None-Match.
     Feed { body: String, etag: String },
+    /// Any other body with its content type (article pages, robots.txt).
+    Page { body: String, content_type: String },
     /// A fixed status, with an optional Retry-After.
     Status {
         code: u16,
@@ -104,6 +106,14 @@ async fn serve_feed(
                 HeaderValue::from_static("application/rss+xml"),
             );
             h.insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+            response
+        }
+        Some(Route::Page { body, content_type }) => {
+            let mut response = body.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&content_type).unwrap(),
+            );
             response
         }
         Some(Route::Status { code, retry_after }) => {
