@@ -320,7 +320,10 @@ async fn sigkill_at_random_points_loses_nothing() {
     let mut received: BTreeMap<String, usize> = BTreeMap::new();
     for h in hook.accepted() {
         *received
-            .entry(h.idempotency_key.expect("every delivery has an Idempotency-Key"))
+            .entry(
+                h.idempotency_key
+                    .expect("every delivery has an Idempotency-Key"),
+            )
             .or_default() += 1;
     }
     let keys: BTreeSet<String> = received.keys().cloned().collect();
