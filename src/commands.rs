@@ -332,8 +332,9 @@ pub fn parse_kind(kind: &str) -> Result<String, Error> {
 /// The events matching `filter`, in log order. Uses the per-actor index when it can.
 pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>, Error> {
     let mut kept: VecDeque<Envelope> = VecDeque::new();
-    let mut keep = |env: Envelope| {
+    let mut keep = |mut env: Envelope| {
         if filter.matches(&env) {
+            redact_for_display(&mut env);
             kept.push_back(env);
             if filter.limit.is_some_and(|n| kept.len() > n) {
                 kept.pop_front();
@@ -356,6 +357,18 @@ pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>
         }
     }
     Ok(kept.into())
+}
+
+/// Hides what a query must not show: an article's `feed_url` is the feed's key exactly as
+/// configured (article ids depend on it), so it may carry an API key from `${VAR}` in its
+/// query string; the CLI and the API show it without query, fragment or credentials.
+fn redact_for_display(env: &mut Envelope) {
+    if let Event::ArticleIngested(article) = &mut env.event
+        && let Ok(url) = url::Url::parse(&article.feed_url)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        article.feed_url = crate::feed::FeedLocation::Http(url).redacted();
+    }
 }
 
 /// A one-line human rendering of an event.
@@ -571,16 +584,24 @@ pub fn feed_reports(config: &config::Config, store: &Store) -> Result<Vec<FeedRe
     for feed in &config.feeds {
         let key = feed.location.key();
         let state = store.feed_state(&key)?.unwrap_or_default();
+        // Shown to users and over the API: a key in the query string must not be.
+        let effective_url = state.effective_url.map(|u| match url::Url::parse(&u) {
+            Ok(url) => crate::feed::FeedLocation::Http(url).redacted(),
+            Err(_) => u,
+        });
         out.push(FeedReport {
             name: feed.name.clone(),
-            effective_url: state.effective_url,
+            effective_url,
             last_success: state.last_success,
             last_error: state.last_error,
             consecutive_failures: state.consecutive_failures,
             next_poll: state.next_poll,
             items_seen: state.items_seen,
             disabled: state.disabled,
-            url: key,
+            url: match &feed.location {
+                crate::feed::FeedLocation::Http(_) => feed.location.redacted(),
+                crate::feed::FeedLocation::File(_) => key,
+            },
         });
     }
     Ok(out)

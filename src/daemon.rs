@@ -573,7 +573,7 @@ async fn ingest_loop(
         )
         .await;
         if let Err(error) = &result {
-            error!(feed = %feed.location.key(), %error, "Ingest failed.");
+            error!(feed = %feed.location.redacted(), %error, "Ingest failed.");
         }
         if let Some(before) = before {
             broadcast_alerts(&store, before, &hooks.alerts);
@@ -602,7 +602,8 @@ fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert
 
 /// One feed's life in the daemon: wait until due, poll, reschedule; stop when cancelled.
 async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
-    let key = feed.location.key();
+    // Logs show the URL without its query string, where API keys live.
+    let shown = feed.location.redacted();
     let mut delay = first_delay(&ctx, &feed);
     loop {
         tokio::select! {
@@ -618,7 +619,7 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
             Some(Next::Never) => return,
             None => jittered(feed.interval),
         };
-        tracing::debug!(feed = %key, next_in = ?delay, "Next poll scheduled.");
+        tracing::debug!(feed = %shown, next_in = ?delay, "Next poll scheduled.");
     }
 }
 
@@ -686,17 +687,19 @@ async fn host_slot(
 /// be read or saved, or ingest did not finish.
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
+    // Logs and metrics show the URL without its query string, where API keys live.
+    let shown = feed.location.redacted();
     let _permit = ctx.limit.acquire().await.ok()?;
     let _host = host_slot(ctx, feed).await?;
     let mut state = match ctx.store.feed_state(&key) {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
-            error!(feed = %key, %error, "Cannot read feed state.");
+            error!(feed = %shown, %error, "Cannot read feed state.");
             return None;
         }
     };
     if let Some(why) = &state.disabled {
-        info!(feed = %key, reason = %why, "Feed is disabled; not polling it.");
+        info!(feed = %shown, reason = %why, "Feed is disabled; not polling it.");
         return Some(Next::Never);
     }
     let now = Utc::now();
@@ -715,14 +718,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         .await
     {
         Ok(FetchOutcome::Gone) => {
-            crate::metrics::FeedGone { feed: &key }.emit(&ctx.hooks.metrics.service);
+            crate::metrics::FeedGone { feed: &shown }.emit(&ctx.hooks.metrics.service);
             state.disabled = Some(format!(
                 "the server answered 410 Gone on {}",
                 now.format("%Y-%m-%d %H:%M UTC")
             ));
             state.next_poll = None;
             if let Err(error) = ctx.store.put_feed_state(&key, &state) {
-                error!(feed = %key, %error, "Cannot save feed state.");
+                error!(feed = %shown, %error, "Cannot save feed state.");
                 return None;
             }
             return Some(Next::Never);
@@ -776,14 +779,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 ctx.stats
                     .feeds_ok
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                info!(feed = %key, items = count, "Feed polled.");
+                info!(feed = %shown, items = count, "Feed polled.");
             }
             state.last_success = Some(now);
             state.last_error = None;
             state.consecutive_failures = 0;
             if let Some(to) = moved_to {
                 crate::metrics::FeedRedirected {
-                    feed: &key,
+                    feed: &shown,
                     to: &FeedLocation::Http(to.clone()).redacted(),
                 }
                 .emit(&ctx.hooks.metrics.service);
@@ -796,7 +799,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 .feeds_failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             state.consecutive_failures += 1;
-            warn!(feed = %key, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
+            warn!(feed = %shown, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
             state.last_error = Some(message);
         }
     }
@@ -814,7 +817,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         .ok()
         .map(|d| Utc::now() + d);
     if let Err(error) = ctx.store.put_feed_state(&key, &state) {
-        error!(feed = %key, %error, "Cannot save feed state.");
+        error!(feed = %shown, %error, "Cannot save feed state.");
         return None;
     }
     Some(Next::In(delay))
