@@ -71,6 +71,11 @@ pub struct Hooks {
     pub alerts: broadcast::Sender<Alert>,
     /// Service counters and the pipeline's stats.
     pub metrics: Metrics,
+    /// Cancelled when the store failed to write (a full disk, an I/O error). sled keeps such
+    /// an error for the life of the open database, so every later append would fail too: the
+    /// daemon stops and exits 1, and the service manager's restart (`Restart=on-failure`)
+    /// reopens the store and resumes from the log once the disk can take writes again.
+    pub store_failed: CancellationToken,
 }
 
 impl Hooks {
@@ -78,6 +83,7 @@ impl Hooks {
         Hooks {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
             metrics: Metrics::new(stats.clone()),
+            store_failed: CancellationToken::new(),
         }
     }
 }
@@ -301,7 +307,11 @@ async fn run_forever(
             "Parley is running."
         );
         let next = loop {
-            match signals.recv().await {
+            let received = tokio::select! {
+                signal = signals.recv() => signal,
+                () = hooks.store_failed.cancelled() => None,
+            };
+            match received {
                 Some(Signal::Reload) => {
                     service::reloading();
                     match Prepared::load(config_path) {
@@ -350,6 +360,12 @@ async fn run_forever(
         }
     };
     server.stop().await;
+    if hooks.store_failed.is_cancelled() {
+        return Err(Error::Store(crate::store::StoreError::Db {
+            path: prepared.config.daemon.state_dir.display().to_string(),
+            message: "a write failed (see the log above); stopped".into(),
+        }));
+    }
     result
 }
 
@@ -574,6 +590,10 @@ async fn ingest_loop(
         .await;
         if let Err(error) = &result {
             error!(feed = %feed.location.redacted(), %error, "Ingest failed.");
+            if matches!(error, crate::store::StoreError::Db { .. }) {
+                error!(%error, "The store cannot write (is the disk full?); nothing more is appended. Stopping so that a restart resumes from the log once it can.");
+                hooks.store_failed.cancel();
+            }
         }
         if let Some(before) = before {
             broadcast_alerts(&store, before, &hooks.alerts);
