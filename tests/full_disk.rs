@@ -78,13 +78,11 @@ fn feed() -> String {
 /// number of ingested articles.
 async fn check_log(state: &Path) -> usize {
     let store = Store::open(state).expect("the store reopens after the disk filled up");
-    let mut expected = 1;
     let mut ids = BTreeSet::new();
     let mut articles = 0;
-    for env in store.iter_from(1) {
+    for (expected, env) in (1..).zip(store.iter_from(1)) {
         let env = env.expect("every stored event decodes");
         assert_eq!(env.seq, expected, "gap in the log");
-        expected += 1;
         assert!(
             ids.insert(env.event_id.clone()),
             "duplicate {}",
