@@ -71,6 +71,31 @@ async fn query<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Performs a write verb on the store when this process can open it, else (a daemon holds
+/// it) through that daemon's API, which runs the same command function on its own store.
+/// Either way the event is appended by the store's single appender.
+async fn write<T: serde::de::DeserializeOwned>(
+    config: &config::Config,
+    path: &str,
+    body: Option<serde_json::Value>,
+    local: impl AsyncFnOnce(&Store) -> Result<T, Error>,
+) -> Result<T, Error> {
+    match Store::open(&config.daemon.state_dir) {
+        Ok(store) => {
+            let result = local(&store).await;
+            store.shutdown().await?;
+            result
+        }
+        Err(StoreError::Locked { path: dir }) => {
+            match client::post(&config.api, &config.daemon.state_dir, path, body).await? {
+                Some(answer) => Ok(answer),
+                None => Err(Error::Store(StoreError::Locked { path: dir })),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Writes one line of command output.
 fn say(out: &mut dyn std::io::Write, line: &str) -> Result<(), Error> {
     writeln!(out, "{line}").map_err(|source| Error::Io {
@@ -149,51 +174,93 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             commands::write_events(&events, *json, &mut out)
         }
         Command::Alerts {
-            action: Some(action),
+            action: Some(AlertsAction::Show { id }),
             ..
         } => {
             let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
-            let result = match action {
-                AlertsAction::Show { id } => commands::alerts_show(&store, &config, id, &mut out),
-                AlertsAction::Ack { id } => commands::alerts_ack(&store, id)
-                    .await
-                    .and_then(|id| say(&mut out, &format!("acknowledged {id}"))),
-                AlertsAction::Retry { id } => commands::alerts_retry(&store, id)
-                    .await
-                    .and_then(|n| say(&mut out, &format!("re-queued {n} failed deliveries"))),
-            };
-            store.shutdown().await?;
-            result
+            let path = format!("/api/v1/alerts/{}/explain", client::segment(id));
+            let text = query(&config, &path, |store| {
+                let mut text = Vec::new();
+                commands::alerts_show(store, &config, id, &mut text)?;
+                Ok(String::from_utf8_lossy(&text).into_owned())
+            })
+            .await?;
+            use std::io::Write;
+            out.write_all(text.as_bytes()).map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
+        }
+        Command::Alerts {
+            action: Some(AlertsAction::Ack { id }),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let path = format!("/api/v1/alerts/{}/ack", client::segment(id));
+            let id: String = write(&config, &path, None, async |store| {
+                commands::alerts_ack(store, id).await
+            })
+            .await?;
+            say(&mut out, &format!("acknowledged {id}"))
+        }
+        Command::Alerts {
+            action: Some(AlertsAction::Retry { id }),
+            ..
+        } => {
+            let config = config::load(&cli.config)?;
+            let path = format!("/api/v1/alerts/{}/retry", client::segment(id));
+            let n: usize = write(&config, &path, None, async |store| {
+                commands::alerts_retry(store, id).await
+            })
+            .await?;
+            say(&mut out, &format!("re-queued {n} failed deliveries"))
         }
         Command::Alerts {
             failed: true, json, ..
         } => {
             let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
-            let result = commands::alerts_failed(&store, *json, &mut out);
-            store.shutdown().await?;
-            result
+            let dead = query(&config, "/api/v1/alerts/failed", |store| {
+                store.dead_letters().map_err(Error::from)
+            })
+            .await?;
+            commands::write_dead_letters(&dead, *json, &mut out)
         }
         Command::Silence { action } => {
             let config = config::load(&cli.config)?;
-            let store = Store::open(&config.daemon.state_dir)?;
-            let result = match action {
+            match action {
                 SilenceAction::Add {
                     rule,
                     actors,
                     duration,
                     reason,
-                } => commands::silence_add(&store, &config, rule, actors, duration, reason)
-                    .await
-                    .and_then(|id| say(&mut out, &id)),
-                SilenceAction::List => commands::silence_list(&store, &mut out),
-                SilenceAction::Expire { id } => commands::silence_expire(&store, id)
-                    .await
-                    .and_then(|()| say(&mut out, &format!("expired {id}"))),
-            };
-            store.shutdown().await?;
-            result
+                } => {
+                    let body = serde_json::json!({
+                        "rule": rule, "actors": actors, "for": duration, "reason": reason,
+                    });
+                    let id: String =
+                        write(&config, "/api/v1/silences", Some(body), async |store| {
+                            commands::silence_add(store, &config, rule, actors, duration, reason)
+                                .await
+                        })
+                        .await?;
+                    say(&mut out, &id)
+                }
+                SilenceAction::List => {
+                    let silences = query(&config, "/api/v1/silences", |store| {
+                        store.silences().map_err(Error::from)
+                    })
+                    .await?;
+                    commands::write_silences(&silences, &mut out)
+                }
+                SilenceAction::Expire { id } => {
+                    let path = format!("/api/v1/silences/{}/expire", client::segment(id));
+                    let () = write(&config, &path, None, async |store| {
+                        commands::silence_expire(store, id).await
+                    })
+                    .await?;
+                    say(&mut out, &format!("expired {id}"))
+                }
+            }
         }
         Command::Backtest { rule, since, json } => {
             let since = since

@@ -831,7 +831,16 @@ pub async fn alerts_ack(store: &Store, id: &str) -> Result<String, Error> {
 
 /// `parley alerts --failed`: the dead letters.
 pub fn alerts_failed(store: &Store, json: bool, out: &mut dyn Write) -> Result<(), Error> {
-    for dead in store.dead_letters()? {
+    write_dead_letters(&store.dead_letters()?, json, out)
+}
+
+/// Writes dead letters as `parley alerts --failed` shows them (store or API path alike).
+pub fn write_dead_letters(
+    dead_letters: &[crate::store::DeadLetter],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    for dead in dead_letters {
         let line = if json {
             serde_json::to_string(&dead).map_err(|e| Error::Input(e.to_string()))?
         } else {
@@ -936,8 +945,13 @@ pub async fn silence_add(
 
 /// `parley silence list`.
 pub fn silence_list(store: &Store, out: &mut dyn Write) -> Result<(), Error> {
+    write_silences(&store.silences()?, out)
+}
+
+/// Writes silences as `parley silence list` shows them (store or API path alike).
+pub fn write_silences(silences: &[SilenceAdded], out: &mut dyn Write) -> Result<(), Error> {
     let now = Utc::now();
-    for s in store.silences()? {
+    for s in silences {
         writeln!(
             out,
             "{}  {}  rule {}{}  until {}  {}",

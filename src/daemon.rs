@@ -76,6 +76,9 @@ pub struct Hooks {
     /// daemon stops and exits 1, and the service manager's restart (`Restart=on-failure`)
     /// reopens the store and resumes from the log once the disk can take writes again.
     pub store_failed: CancellationToken,
+    /// Wakes the outbox relay of whichever generation runs; shared with the API, whose
+    /// write verbs (`alerts retry`) put entries back into the outbox.
+    pub wake_relay: Arc<Notify>,
 }
 
 impl Hooks {
@@ -84,6 +87,7 @@ impl Hooks {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
             metrics: Metrics::new(stats.clone()),
             store_failed: CancellationToken::new(),
+            wake_relay: Arc::new(Notify::new()),
         }
     }
 }
@@ -115,7 +119,7 @@ impl Ctx {
             prepared: prepared.clone(),
             store: store.clone(),
             stats: stats.clone(),
-            wake_relay: Arc::new(Notify::new()),
+            wake_relay: hooks.wake_relay.clone(),
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
@@ -220,6 +224,7 @@ impl ApiServer {
             alerts: hooks.alerts.clone(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
+            wake_relay: hooks.wake_relay.clone(),
         };
         let api = &prepared.config.api;
         if !api.enabled {

@@ -23,7 +23,7 @@ use crate::events::{
 use crate::extract::{Document, ExtractedEvent, Extraction, Extractor};
 use crate::feed::{Article, FetchOptions, Fetcher};
 use crate::notify::Notifier;
-use crate::store::{Appended, OutboxEntry, Store, StoreError};
+use crate::store::{AlertGroup, Appended, OutboxEntry, Store, StoreError};
 
 /// Everything built from one config: the unit that start-up and SIGHUP reload both produce,
 /// through the same [`Prepared::load`].
@@ -104,6 +104,9 @@ pub struct Stats {
     pub delivery_failures: AtomicU64,
     /// Outbox entries given up.
     pub given_up: AtomicU64,
+    /// Outbox entries left pending by `--once` because grouping holds them
+    /// (`group_interval`, `repeat_interval`).
+    pub held: AtomicU64,
 }
 
 impl Stats {
@@ -114,9 +117,13 @@ impl Stats {
     /// The one-line summary printed by `run --once`.
     pub fn summary(&self) -> String {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let held = match g(&self.held) {
+            0 => String::new(),
+            n => format!(", {n} held for grouping"),
+        };
         format!(
             "feeds: {} ok, {} not modified, {} failed; articles: {} new, {} already seen; \
-             events: {}; alerts: {} raised, {} in cooldown; notifications: {} delivered, {} failed attempts, {} given up",
+             events: {}; alerts: {} raised, {} in cooldown; notifications: {} delivered, {} failed attempts, {} given up{}",
             g(&self.feeds_ok),
             g(&self.feeds_not_modified),
             g(&self.feeds_failed),
@@ -128,6 +135,7 @@ impl Stats {
             g(&self.delivered),
             g(&self.delivery_failures),
             g(&self.given_up),
+            held,
         )
     }
 }
@@ -336,7 +344,61 @@ async fn ingest_chunk(
     Ok(())
 }
 
+/// When an outbox entry may go out, and whether that time is imposed by grouping state
+/// from earlier deliveries (`group_interval`, `repeat_interval`) rather than by this entry's
+/// own schedule (its retry time, `group_wait`).
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    at: DateTime<Utc>,
+    held: bool,
+}
+
+fn after(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
+    t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// `repeat_interval`: the earliest time `notifier` may again notify the entry's alert group
+/// (rule + actor set), from the log's record of its last delivery of that group.
+fn repeat_hold(
+    store: &Store,
+    notifier: &Notifier,
+    entry: &OutboxEntry,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let (Some(repeat), Some(group)) = (notifier.config().repeat_interval, &entry.group) else {
+        return Ok(None);
+    };
+    Ok(store
+        .group_notified_at(&entry.notifier, group)?
+        .map(|last| after(last, repeat)))
+}
+
+fn entry_due(prepared: &Prepared, store: &Store, entry: &OutboxEntry) -> Result<Due, StoreError> {
+    let mut at = entry.next_attempt_at;
+    let Some(notifier) = prepared.notifiers.get(&entry.notifier) else {
+        return Ok(Due { at, held: false });
+    };
+    let mut hold = repeat_hold(store, notifier, entry)?;
+    let config = notifier.config();
+    if let Some(wait) = config.group_wait {
+        at = at.max(after(entry.queued_at, wait));
+        if let Some(last) = store.notifier_state(&entry.notifier)?.last_delivered {
+            let t = after(last, config.group_interval);
+            hold = Some(hold.map_or(t, |h| h.max(t)));
+        }
+    }
+    Ok(match hold {
+        Some(h) if h > at => Due { at: h, held: true },
+        _ => Due { at, held: false },
+    })
+}
+
 /// Delivers every due outbox entry once and records each outcome as an event.
+///
+/// Grouping, Alertmanager-style, with its state read from the log (so a restart neither
+/// repeats nor loses a digest): a digest notifier (`group_wait`) sends all its due entries
+/// as one message once the oldest has waited `group_wait` and `group_interval` has passed
+/// since its last delivery; a notifier with `repeat_interval` sends the alerts of a group it
+/// notified less than `repeat_interval` ago together, once that has passed.
 pub async fn relay_once(
     prepared: &Prepared,
     store: &Store,
@@ -345,33 +407,50 @@ pub async fn relay_once(
     let now = Utc::now();
     let pending = store.outbox_pending()?;
     let mut due = Vec::new();
-    // Digest-mode notifiers: their due entries go out together, once the group is due.
-    let mut digests: BTreeMap<String, Vec<OutboxEntry>> = BTreeMap::new();
+    // Entries that go out together: (notifier, group for repeat batches; None = digest).
+    let mut batches: BTreeMap<(String, Option<AlertGroup>), Vec<OutboxEntry>> = BTreeMap::new();
+    let mut digest_ready: BTreeSet<String> = BTreeSet::new();
     for entry in pending {
-        if entry.next_attempt_at > now {
-            continue;
-        }
+        let when = entry_due(prepared, store, &entry)?;
         match prepared.notifiers.get(&entry.notifier) {
             Some(n) if n.config().group_wait.is_some() => {
-                digests
-                    .entry(entry.notifier.clone())
+                // A digest takes every entry not waiting on its own retry or repeat hold;
+                // it goes once the oldest of them is due.
+                if entry.next_attempt_at > now
+                    || repeat_hold(store, n, &entry)?.is_some_and(|t| t > now)
+                {
+                    continue;
+                }
+                if when.at <= now {
+                    digest_ready.insert(entry.notifier.clone());
+                }
+                batches
+                    .entry((entry.notifier.clone(), None))
                     .or_default()
                     .push(entry);
             }
-            _ => due.push(entry),
+            Some(n) if n.config().repeat_interval.is_some() && entry.group.is_some() => {
+                if when.at > now {
+                    continue;
+                }
+                let key = (entry.notifier.clone(), entry.group.clone());
+                batches.entry(key).or_default().push(entry);
+            }
+            _ => {
+                if when.at <= now {
+                    due.push(entry);
+                }
+            }
         }
     }
-    for (id, entries) in digests {
+    for ((id, group), entries) in batches {
+        if group.is_none() && !digest_ready.contains(&id) {
+            continue;
+        }
         let Some(notifier) = prepared.notifiers.get(&id) else {
             continue;
         };
-        let oldest = entries.iter().map(|e| e.queued_at).min().unwrap_or(now);
-        if notifier
-            .digest_due(oldest, oldest)
-            .is_some_and(|t| t <= now)
-        {
-            deliver_digest(prepared, store, stats, notifier, entries).await?;
-        }
+        deliver_digest(prepared, store, stats, notifier, entries).await?;
     }
     let outcomes: Vec<Result<(), StoreError>> = futures_util::stream::iter(due)
         .map(|entry| deliver_entry(prepared, store, stats, entry))
@@ -381,22 +460,41 @@ pub async fn relay_once(
     outcomes.into_iter().collect()
 }
 
-/// When the relay next has work: the earliest entry due, with digest notifiers' grouping.
-fn next_due(prepared: &Prepared, pending: &[OutboxEntry]) -> Option<DateTime<Utc>> {
-    pending
-        .iter()
-        .map(|e| {
-            prepared
-                .notifiers
-                .get(&e.notifier)
-                .and_then(|n| n.digest_due(e.queued_at, e.next_attempt_at))
-                .unwrap_or(e.next_attempt_at)
-        })
-        .min()
+/// When the relay next has work (the earliest entry due), and whether every pending entry
+/// is held by grouping state (so `--once` may leave them for a later run).
+fn next_due(
+    prepared: &Prepared,
+    store: &Store,
+    pending: &[OutboxEntry],
+) -> Result<(Option<DateTime<Utc>>, bool), StoreError> {
+    let now = Utc::now();
+    let mut next: Option<DateTime<Utc>> = None;
+    let mut all_held = true;
+    for entry in pending {
+        let due = entry_due(prepared, store, entry)?;
+        next = Some(next.map_or(due.at, |n| n.min(due.at)));
+        if !(due.held && due.at > now) {
+            all_held = false;
+        }
+    }
+    Ok((next, all_held))
 }
 
-/// Sends one digest for `entries` and records the outcome of each entry, exactly as
-/// single deliveries are recorded (so retries, dead letters and restarts work the same).
+fn delivered_event(entry: &OutboxEntry, attempt: u32) -> NewEvent {
+    NewEvent {
+        event_id: stable_id("ntf", &[&entry.alert_id, &entry.notifier, "delivered"]),
+        occurred_at: Utc::now(),
+        event: Event::NotificationDelivered(NotificationDelivered {
+            alert_id: entry.alert_id.clone(),
+            notifier: entry.notifier.clone(),
+            attempt,
+        }),
+    }
+}
+
+/// Sends one message for `entries` (a digest, or a repeat of one group) and records the
+/// outcome of every entry in ONE append, so a crash cannot leave half of a delivered digest
+/// pending (which would repeat it) or half of a failed one delivered (which would lose it).
 async fn deliver_digest(
     prepared: &Prepared,
     store: &Store,
@@ -421,31 +519,29 @@ async fn deliver_digest(
     }
     notifier.wait_turn().await;
     let result = notifier.deliver_digest(&alerts).await;
-    for entry in kept {
+    let mut events = Vec::new();
+    let mut given_up = 0u64;
+    for entry in &kept {
         let attempt = entry.attempts + 1;
         match &result {
-            Ok(()) => {
-                store
-                    .append(vec![NewEvent {
-                        event_id: stable_id(
-                            "ntf",
-                            &[&entry.alert_id, &entry.notifier, "delivered"],
-                        ),
-                        occurred_at: Utc::now(),
-                        event: Event::NotificationDelivered(NotificationDelivered {
-                            alert_id: entry.alert_id.clone(),
-                            notifier: entry.notifier.clone(),
-                            attempt,
-                        }),
-                    }])
-                    .await?;
-                Stats::add(&stats.delivered, 1);
-            }
+            Ok(()) => events.push(delivered_event(entry, attempt)),
             Err(error) => {
                 let next = notifier.next_attempt_for(attempt, Utc::now(), entry.queued_at);
-                warn!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, %error, "Digest notification failed.");
-                record_failure(store, stats, &entry, attempt, error.to_string(), next).await?;
+                given_up += u64::from(next.is_none());
+                events.push(failure_event(entry, attempt, error.to_string(), next));
             }
+        }
+    }
+    store.append(events).await?;
+    match &result {
+        Ok(()) => {
+            Stats::add(&stats.delivered, kept.len() as u64);
+            debug!(notifier = %notifier.id(), alerts = kept.len(), "Grouped notification delivered.");
+        }
+        Err(error) => {
+            warn!(notifier = %notifier.id(), alerts = kept.len(), %error, "Grouped notification failed.");
+            Stats::add(&stats.delivery_failures, kept.len() as u64);
+            Stats::add(&stats.given_up, given_up);
         }
     }
     Ok(())
@@ -488,16 +584,7 @@ async fn deliver_entry(
     notifier.wait_turn().await;
     match notifier.deliver(&alert).await {
         Ok(()) => {
-            let event = NewEvent {
-                event_id: stable_id("ntf", &[&entry.alert_id, &entry.notifier, "delivered"]),
-                occurred_at: Utc::now(),
-                event: Event::NotificationDelivered(NotificationDelivered {
-                    alert_id: entry.alert_id.clone(),
-                    notifier: entry.notifier.clone(),
-                    attempt,
-                }),
-            };
-            store.append(vec![event]).await?;
+            store.append(vec![delivered_event(&entry, attempt)]).await?;
             Stats::add(&stats.delivered, 1);
             debug!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, "Notification delivered.");
             Ok(())
@@ -510,15 +597,13 @@ async fn deliver_entry(
     }
 }
 
-async fn record_failure(
-    store: &Store,
-    stats: &Stats,
+fn failure_event(
     entry: &OutboxEntry,
     attempt: u32,
     error: String,
     next_attempt_at: Option<chrono::DateTime<Utc>>,
-) -> Result<(), StoreError> {
-    let event = NewEvent {
+) -> NewEvent {
+    NewEvent {
         event_id: stable_id(
             "ntf",
             &[
@@ -537,8 +622,20 @@ async fn record_failure(
             next_attempt_at,
             gave_up: next_attempt_at.is_none(),
         }),
-    };
-    store.append(vec![event]).await?;
+    }
+}
+
+async fn record_failure(
+    store: &Store,
+    stats: &Stats,
+    entry: &OutboxEntry,
+    attempt: u32,
+    error: String,
+    next_attempt_at: Option<chrono::DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    store
+        .append(vec![failure_event(entry, attempt, error, next_attempt_at)])
+        .await?;
     Stats::add(&stats.delivery_failures, 1);
     if next_attempt_at.is_none() {
         Stats::add(&stats.given_up, 1);
@@ -557,13 +654,27 @@ pub async fn relay_loop(
     drain: bool,
 ) -> Result<(), StoreError> {
     ensure_reconciled(&prepared, &store).await?;
+    for notifier in prepared.notifiers.values() {
+        let last = store.notifier_state(notifier.id())?.last_attempt;
+        notifier.seed_rate_limit(last).await;
+    }
     loop {
         relay_once(&prepared, &store, &stats).await?;
         let pending = store.outbox_pending()?;
         if drain && pending.is_empty() {
             return Ok(());
         }
-        let next_due = next_due(&prepared, &pending);
+        let (next_due, all_held) = next_due(&prepared, &store, &pending)?;
+        if drain && all_held {
+            // Held by group_interval / repeat_interval from earlier deliveries: they stay in
+            // the outbox (the log) for the next run, neither sent early nor lost.
+            info!(
+                held = pending.len(),
+                "Leaving grouped notifications for a later run."
+            );
+            stats.held.store(pending.len() as u64, Ordering::Relaxed);
+            return Ok(());
+        }
         let sleep_for = next_due
             .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(std::time::Duration::from_secs(3600));

@@ -24,6 +24,7 @@ struct Delivery {
     headers: HashMap<String, String>,
     body: String,
     status: u16,
+    at: std::time::Instant,
 }
 
 impl Delivery {
@@ -66,6 +67,7 @@ async fn inbox_receive(
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         status: status.as_u16(),
+        at: std::time::Instant::now(),
     });
     inbox.arrived.notify_waiters();
     status
@@ -989,4 +991,315 @@ async fn bad_rule_and_notifier_fields_are_located_config_errors() {
         );
         assert!(!err.contains("hush-hush"));
     }
+}
+
+/// Rewrites one line of the test's config (a notifier setting changed between runs).
+fn edit(cfg: &TestConfig, from: &str, to: &str) {
+    let text = std::fs::read_to_string(cfg.path()).unwrap();
+    assert!(text.contains(from), "{from} not in the config");
+    std::fs::write(cfg.path(), text.replace(from, to)).unwrap();
+}
+
+async fn run_once_summary(cfg: &TestConfig) -> String {
+    let out = cfg.parley_async(&["run", "--once"]).await;
+    assert_ok(&out);
+    stdout(&out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeat_interval_holds_a_still_firing_group_and_repeats_it_once() {
+    // repeat_interval for news: a group (rule + actor set) notified less than
+    // repeat_interval ago is "still firing" when new stories match it; those alerts are
+    // recorded, held across process restarts, and sent together once it has passed. Other
+    // groups are not held.
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    let rules = "\n[[rule]]\nid = \"pair\"\nactors = [\"kellner\", \"odum\"]\nnotify = [\"hook\"]\n\n[[rule]]\nid = \"other\"\nactors = [\"kellner\", \"rahim\"]\nnotify = [\"hook\"]\n";
+    let a1 = It("a1", "2025-03-01 09:00", "Kellner met Odum in Oslo.");
+    let a2 = It(
+        "a2",
+        "2025-03-01 10:00",
+        "Kellner met Odum again in Bergen.",
+    );
+    let b1 = It("b1", "2025-03-01 10:30", "Kellner met Rahim in Riga.");
+    let a3 = It("a3", "2025-03-01 11:00", "Odum and Kellner met in Paris.");
+    serve(&feeds, "a.xml", feed("a.example", &[It(a1.0, a1.1, a1.2)]));
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "A")],
+        &format!("{rules}{}", hook(&inbox, "repeat_interval = \"1h\"")),
+    ));
+    run_once(&cfg).await;
+    assert_eq!(inbox.accepted("hook").len(), 1);
+
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[
+                It(a1.0, a1.1, a1.2),
+                It(a2.0, a2.1, a2.2),
+                It(b1.0, b1.1, b1.2),
+            ],
+        ),
+    );
+    let summary = run_once_summary(&cfg).await;
+    assert!(summary.contains("1 held for grouping"), "{summary}");
+    let got = inbox.accepted("hook");
+    assert_eq!(got.len(), 2, "only the other group goes out: {got:?}");
+    assert_eq!(got[1].json()["rule"], "other");
+
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[
+                It(a1.0, a1.1, a1.2),
+                It(a2.0, a2.1, a2.2),
+                It(b1.0, b1.1, b1.2),
+                It(a3.0, a3.1, a3.2),
+            ],
+        ),
+    );
+    let summary = run_once_summary(&cfg).await;
+    assert!(summary.contains("2 held for grouping"), "{summary}");
+    assert_eq!(inbox.accepted("hook").len(), 2);
+    let pair: Vec<_> = alerts(&cfg)
+        .await
+        .into_iter()
+        .filter(|a| a["rule"] == "pair")
+        .collect();
+    assert_eq!(pair.len(), 3, "held alerts are recorded");
+
+    // Once repeat_interval has passed (here: shortened), the group's held alerts go out as
+    // ONE repeat message, and only once.
+    edit(
+        &cfg,
+        "repeat_interval = \"1h\"",
+        "repeat_interval = \"100ms\"",
+    );
+    run_once(&cfg).await;
+    let got = inbox.accepted("hook");
+    assert_eq!(got.len(), 3, "{got:?}");
+    let repeat = got[2].json();
+    assert_eq!(repeat["digest"], true);
+    let ids: Vec<&str> = repeat["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = pair[1..]
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap())
+        .collect();
+    let (mut ids, mut expected) = (ids, expected);
+    ids.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    run_once(&cfg).await;
+    assert_eq!(inbox.accepted("hook").len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_state_survives_a_restart() {
+    // group_interval is read from the log, not memory: after a restart a new alert waits
+    // for it (held, not sent early, not lost), and the next digest holds only what the first
+    // did not.
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    let rules = "\n[[rule]]\nid = \"any-pair\"\nactors = [\"kellner\", \"gruber\", \"odum\", \"rahim\"]\nmin_actors = 2\nnotify = [\"hook\"]\n";
+    let first = [
+        It("a1", "2025-03-01 09:00", "Kellner met Odum in Oslo."),
+        It("a2", "2025-03-01 10:00", "Kellner met Rahim in Bergen."),
+    ];
+    serve(&feeds, "a.xml", feed("a.example", &first));
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "A")],
+        &format!(
+            "{rules}{}",
+            hook(&inbox, "group_wait = \"100ms\"\ngroup_interval = \"1h\"")
+        ),
+    ));
+    run_once(&cfg).await;
+    let got = inbox.all("hook");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["alerts"].as_array().unwrap().len(), 2);
+
+    let second = [
+        It("a1", "2025-03-01 09:00", "Kellner met Odum in Oslo."),
+        It("a2", "2025-03-01 10:00", "Kellner met Rahim in Bergen."),
+        It("a3", "2025-03-01 11:00", "Gruber met Odum in Riga."),
+    ];
+    serve(&feeds, "a.xml", feed("a.example", &second));
+    let summary = run_once_summary(&cfg).await;
+    assert!(summary.contains("1 held for grouping"), "{summary}");
+    assert_eq!(
+        inbox.all("hook").len(),
+        1,
+        "group_interval holds after a restart"
+    );
+
+    edit(
+        &cfg,
+        "group_interval = \"1h\"",
+        "group_interval = \"100ms\"",
+    );
+    run_once(&cfg).await;
+    let got = inbox.all("hook");
+    assert_eq!(got.len(), 2, "{got:?}");
+    let newest = alerts(&cfg)
+        .await
+        .into_iter()
+        .find(|a| {
+            a["evidence"][0]["sentence"]
+                .as_str()
+                .unwrap()
+                .contains("Riga")
+        })
+        .unwrap();
+    assert_eq!(
+        got[1].json()["alert_id"],
+        newest["alert_id"],
+        "only the new alert"
+    );
+    run_once(&cfg).await;
+    assert_eq!(inbox.all("hook").len(), 2, "nothing repeats");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_survives_a_restart() {
+    // rate_limit is seeded from the log's last attempt: a second process does not deliver
+    // sooner than rate_limit after the first one's delivery. (A lower bound the code must
+    // enforce, not a performance timing.)
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[It("a1", "2025-03-01 09:00", "Kellner met Odum in Oslo.")],
+        ),
+    );
+    let rules =
+        "\n[[rule]]\nid = \"pair\"\nactors = [\"kellner\", \"odum\"]\nnotify = [\"hook\"]\n";
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "A")],
+        &format!("{rules}{}", hook(&inbox, "rate_limit = \"2s\"")),
+    ));
+    run_once(&cfg).await;
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[
+                It("a1", "2025-03-01 09:00", "Kellner met Odum in Oslo."),
+                It("a2", "2025-03-01 10:00", "Kellner met Odum in Bergen."),
+            ],
+        ),
+    );
+    run_once(&cfg).await;
+    let got = inbox.accepted("hook");
+    assert_eq!(got.len(), 2);
+    let gap = got[1].at.duration_since(got[0].at);
+    assert!(gap >= std::time::Duration::from_secs(2), "{gap:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn article_scope_and_filters_through_run_once() {
+    // Article scope joins sentences a sentence rule cannot; keyword `none`, `any` and `feeds`
+    // filters decide which articles count, over a feed that changes between runs.
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[It(
+                "a1",
+                "2025-03-01 09:00",
+                "Kellner arrived in Oslo for the ceasefire talks. Later that day Odum joined them.",
+            )],
+        ),
+    );
+    serve(
+        &feeds,
+        "b.xml",
+        feed(
+            "b.example",
+            &[It(
+                "b1",
+                "2025-03-01 09:30",
+                "Kellner spoke in Rome about the ceasefire. Odum was also there.",
+            )],
+        ),
+    );
+    let rules = r#"
+[[rule]]
+id = "sentence"
+actors = ["kellner", "odum"]
+notify = ["hook"]
+
+[[rule]]
+id = "article"
+actors = ["kellner", "odum"]
+scope = "article"
+keywords = { any = ["ceasefire", "hostage"], none = ["anniversary"] }
+feeds = ["A"]
+notify = ["hook"]
+"#;
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "A"), ("b.xml", "B")],
+        &format!("{rules}{}", hook(&inbox, "")),
+    ));
+    run_once(&cfg).await;
+    let all = alerts(&cfg).await;
+    let fired: Vec<(&str, &str)> = all
+        .iter()
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap(),
+                a["evidence"][0]["feed"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        vec![("article", "A")],
+        "no sentence names both; feed B is filtered out"
+    );
+    assert_eq!(all[0]["scope"], "article");
+
+    // A later story on A that matches but carries a `none` keyword raises nothing; one
+    // without any `any` keyword neither.
+    serve(
+        &feeds,
+        "a.xml",
+        feed(
+            "a.example",
+            &[
+                It(
+                    "a2",
+                    "2025-03-02 09:00",
+                    "Kellner marked the ceasefire anniversary. Odum sent a message.",
+                ),
+                It(
+                    "a3",
+                    "2025-03-02 10:00",
+                    "Kellner opened a museum. Odum was present.",
+                ),
+            ],
+        ),
+    );
+    run_once(&cfg).await;
+    assert_eq!(alerts(&cfg).await.len(), 1);
+    assert_eq!(inbox.accepted("hook").len(), 1);
 }

@@ -318,6 +318,7 @@ async fn readyz_is_503_until_ready_and_again_when_stopping() {
         alerts: tokio::sync::broadcast::channel(4).0,
         shutdown: CancellationToken::new(),
         started: Instant::now(),
+        wake_relay: Default::default(),
     };
     let listener = api::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,5 +1,6 @@
 //! The CLI's side of the API. sled admits one process, so while the daemon runs (the store
-//! is locked), `parley events`, `alerts` and `feeds` ask it over HTTP; otherwise they open
+//! is locked), `parley events`, `alerts`, `feeds` and the write verbs (`alerts ack`, `alerts
+//! retry`, `silence add/list/expire`, `alerts --failed`) ask it over HTTP; otherwise they open
 //! the store themselves. The answer is the same values either way, rendered by the same code.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -54,6 +55,27 @@ pub async fn get<T: DeserializeOwned>(
     state_dir: &Path,
     path_and_query: &str,
 ) -> Result<Option<T>, Error> {
+    call(api, state_dir, reqwest::Method::GET, path_and_query, None).await
+}
+
+/// POSTs to `path` of the daemon (a write verb: ack, retry, silences), with an optional
+/// JSON body. `Ok(None)` when no daemon is listening.
+pub async fn post<T: DeserializeOwned>(
+    api: &ApiConfig,
+    state_dir: &Path,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<Option<T>, Error> {
+    call(api, state_dir, reqwest::Method::POST, path, body).await
+}
+
+async fn call<T: DeserializeOwned>(
+    api: &ApiConfig,
+    state_dir: &Path,
+    method: reqwest::Method,
+    path_and_query: &str,
+    body: Option<serde_json::Value>,
+) -> Result<Option<T>, Error> {
     let Some(addr) = daemon_addr(api, state_dir) else {
         return Ok(None);
     };
@@ -64,9 +86,12 @@ pub async fn get<T: DeserializeOwned>(
         .no_proxy()
         .build()
         .map_err(|e| http(e.to_string()))?;
-    let mut request = client.get(format!("http://{addr}{path_and_query}"));
+    let mut request = client.request(method, format!("http://{addr}{path_and_query}"));
     if let Some(token) = &api.token {
         request = request.bearer_auth(token);
+    }
+    if let Some(body) = &body {
+        request = request.json(body);
     }
     let response = match request.send().await {
         Ok(r) => r,
@@ -90,6 +115,11 @@ pub async fn get<T: DeserializeOwned>(
     serde_json::from_str(&body)
         .map(Some)
         .map_err(|e| http(format!("unexpected answer: {e}")))
+}
+
+/// A path segment (an alert or silence id typed by a user), percent-encoded.
+pub fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Appends `key=value` query pairs (URL-encoded) for the values that are set.

@@ -10,11 +10,20 @@
 //! | `GET /api/v1/alerts`     | token | `?rule&since&limit`, JSON array                  |
 //! | `GET /api/v1/feeds`      | token | feed health, JSON array                          |
 //! | `GET /api/v1/alerts/stream` | token | Server-Sent Events, one `alert` event per alert |
+//! | `GET /api/v1/alerts/failed` | token | dead letters, like `parley alerts --failed --json` |
+//! | `GET /api/v1/alerts/{id}/explain` | token | `parley alerts show ID`'s text, as a JSON string |
+//! | `POST /api/v1/alerts/{id}/ack` | token | `parley alerts ack ID`; answers the full id |
+//! | `POST /api/v1/alerts/{id}/retry` | token | `parley alerts retry ID`; answers the count |
+//! | `GET /api/v1/silences`   | token | silences, like `parley silence list`            |
+//! | `POST /api/v1/silences`  | token | `{"rule","actors","for","reason"}`; answers the id |
+//! | `POST /api/v1/silences/{id}/expire` | token | `parley silence expire ID`         |
 //!
 //! "token": when `[api] token` (or `token_file`) is set, `Authorization: Bearer <token>` is
-//! required; it is compared in constant time. The API only reads: the store's single
-//! appender stays the only writer, and queries run on the blocking pool so a long scan never
-//! stalls the runtime.
+//! required; it is compared in constant time. The write routes exist because sled admits
+//! one process: while the daemon runs, the operator verbs (ack, retry, silences) reach the
+//! log through it. They call the very functions the CLI calls on an open store and append
+//! through the daemon's single appender, so it stays the only writer. Queries and writes run
+//! on the blocking pool so a long scan never stalls the runtime.
 
 pub mod client;
 
@@ -25,12 +34,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures_util::Stream;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -67,6 +76,9 @@ pub struct ApiState {
     pub shutdown: CancellationToken,
     /// Process start, for `parley_uptime_seconds`.
     pub started: Instant,
+    /// Wakes the outbox relay after a write verb re-queued deliveries (`alerts retry`), so
+    /// they go out now rather than at the relay's next scheduled look.
+    pub wake_relay: Arc<tokio::sync::Notify>,
 }
 
 impl ApiState {
@@ -95,6 +107,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/alerts/stream", get(alert_stream))
         .route("/api/v1/feeds", get(feeds))
+        .route("/api/v1/alerts/failed", get(alerts_failed))
+        .route("/api/v1/alerts/{id}/explain", get(alerts_explain))
+        .route("/api/v1/alerts/{id}/ack", post(alerts_ack))
+        .route("/api/v1/alerts/{id}/retry", post(alerts_retry))
+        .route("/api/v1/silences", get(silences).post(silence_add))
+        .route("/api/v1/silences/{id}/expire", post(silence_expire))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/livez", get(|| async { "ok\n" }))
@@ -276,6 +294,94 @@ async fn feeds(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     let config = state.config();
     blocking(move || commands::feed_reports(&config, &store)).await
+}
+
+/// Runs an async store operation (an append through the appender) from the blocking pool,
+/// with the same error mapping as queries.
+async fn writing<T, F>(f: F) -> Response
+where
+    T: serde::Serialize + Send + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    blocking(move || handle.block_on(f)).await
+}
+
+async fn alerts_failed(State(state): State<ApiState>) -> Response {
+    let store = state.store.clone();
+    blocking(move || store.dead_letters().map_err(Error::from)).await
+}
+
+async fn alerts_explain(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
+    let store = state.store.clone();
+    let config = state.config();
+    blocking(move || {
+        let mut text = Vec::new();
+        commands::alerts_show(&store, &config, &id, &mut text)?;
+        Ok(String::from_utf8_lossy(&text).into_owned())
+    })
+    .await
+}
+
+async fn alerts_ack(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
+    let store = state.store.clone();
+    writing(async move { commands::alerts_ack(&store, &id).await }).await
+}
+
+async fn alerts_retry(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
+    let store = state.store.clone();
+    let wake = state.wake_relay.clone();
+    writing(async move {
+        let n = commands::alerts_retry(&store, &id).await?;
+        wake.notify_one();
+        Ok(n)
+    })
+    .await
+}
+
+async fn silences(State(state): State<ApiState>) -> Response {
+    let store = state.store.clone();
+    blocking(move || store.silences().map_err(Error::from)).await
+}
+
+/// `POST /api/v1/silences` body: the flags of `parley silence add`.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct SilenceRequest {
+    /// `--rule`.
+    pub rule: String,
+    /// `--actors`.
+    #[serde(default)]
+    pub actors: Vec<String>,
+    /// `--for`, e.g. "12h".
+    #[serde(rename = "for")]
+    pub duration: String,
+    /// `--reason`.
+    pub reason: String,
+}
+
+async fn silence_add(
+    State(state): State<ApiState>,
+    axum::Json(request): axum::Json<SilenceRequest>,
+) -> Response {
+    let store = state.store.clone();
+    let config = state.config();
+    writing(async move {
+        commands::silence_add(
+            &store,
+            &config,
+            &request.rule,
+            &request.actors,
+            &request.duration,
+            &request.reason,
+        )
+        .await
+    })
+    .await
+}
+
+async fn silence_expire(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
+    let store = state.store.clone();
+    writing(async move { commands::silence_expire(&store, &id).await }).await
 }
 
 async fn alert_stream(

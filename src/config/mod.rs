@@ -55,13 +55,25 @@
 //!
 //! [[notifier]]
 //! id = "desk"
-//! type = "webhook"                      # webhook | stdout
+//! type = "webhook"                      # webhook | slack | discord | teams | mattermost | ntfy | email | command | stdout | log
 //! url = "http://127.0.0.1:9000/hook"    # webhook only
 //! timeout = "10s"                       # webhook only, optional
 //! headers = { Authorization = "Bearer ${DESK_TOKEN}" }   # webhook only, optional
 //! max_attempts = 8                      # optional
 //! retry_initial = "5s"                  # optional
 //! retry_max = "1h"                      # optional
+//! group_wait = "30s"                    # optional: digest mode (with group_interval)
+//! repeat_interval = "4h"                # optional: hold a group's new alerts this long
+//!
+//! [[notifier]]
+//! id = "mail"
+//! type = "email"
+//! smtp_host = "mail.example.org"
+//! tls = "starttls"                      # starttls | implicit (alias tls) | none (loopback only)
+//! username = "parley"                   # optional, with password or password_file
+//! password = "${SMTP_PASSWORD}"
+//! from = "Parley <parley@example.org>"
+//! to = ["desk@example.org"]
 //! ```
 //!
 //! Included files may hold `feed`, `actor`, `group`, `rule` and `notifier` tables, not
@@ -348,6 +360,60 @@ pub struct NotifierConfig {
     pub group_wait: Option<Duration>,
     /// In digest mode, the least time between two digests. Default [`DEFAULT_GROUP_INTERVAL`].
     pub group_interval: Duration,
+    /// Alertmanager's repeat_interval, for news: the least time between two notifications of
+    /// one alert group (rule + actor set) to this notifier. A group is "still firing" while
+    /// new matching stories keep arriving; alerts of a group notified less than this long ago
+    /// are held and go out together as one repeat once it has passed. None = no holding.
+    pub repeat_interval: Option<Duration>,
+}
+
+/// How the email notifier secures its SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required, never optional). Port 587.
+    StartTls,
+    /// TLS from the first byte ("SMTPS"). Port 465.
+    Implicit,
+    /// No encryption at all: only allowed for a loopback host (a local relay or a test
+    /// server), so a password never crosses a network in clear text. Port 25.
+    None,
+}
+
+impl SmtpTls {
+    /// Config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Implicit => "implicit",
+            SmtpTls::None => "none",
+        }
+    }
+}
+
+/// The `email` notifier's SMTP settings. `Debug` (via [`NotifierKind`]) hides the password.
+#[derive(Clone)]
+pub struct EmailConfig {
+    /// SMTP server host name (or IP).
+    pub host: String,
+    /// SMTP port (default from `tls`: 587, 465 or 25).
+    pub port: u16,
+    /// Connection security.
+    pub tls: SmtpTls,
+    /// AUTH user name, with `password`.
+    pub username: Option<String>,
+    /// AUTH password (a secret, from `${ENV}` or `password_file`; never logged).
+    pub password: Option<String>,
+    /// The `From:` mailbox (`Name <addr>` or `addr`).
+    pub from: lettre::message::Mailbox,
+    /// The `To:` mailboxes; at least one.
+    pub to: Vec<lettre::message::Mailbox>,
+    /// Subject template (minijinja); default [`crate::notify::template::DEFAULT_TITLE`].
+    pub subject: Option<String>,
+    /// PEM of extra CA certificates trusted for this server (a private CA), besides the
+    /// system's roots; from `tls_ca_file`.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Connect and command timeout.
+    pub timeout: Duration,
 }
 
 /// Which chat service's incoming-webhook format to speak.
@@ -412,6 +478,8 @@ pub enum NotifierKind {
         /// Request timeout.
         timeout: Duration,
     },
+    /// Mail through SMTP (lettre): multipart plain text + HTML.
+    Email(Box<EmailConfig>),
     /// A program run with the alert JSON on stdin; no shell.
     Command {
         /// Program and arguments.
@@ -674,6 +742,18 @@ impl fmt::Debug for NotifierKind {
                 .field("url", &redact_url(url))
                 .field("token", &token.as_ref().map(|_| "<redacted>"))
                 .field("timeout", timeout)
+                .finish(),
+            NotifierKind::Email(e) => f
+                .debug_struct("Email")
+                .field("host", &e.host)
+                .field("port", &e.port)
+                .field("tls", &e.tls)
+                .field("username", &e.username)
+                .field("password", &e.password.as_ref().map(|_| "<redacted>"))
+                .field("from", &e.from.email.to_string())
+                .field("to", &e.to.len())
+                .field("ca", &e.ca_pem.is_some())
+                .field("timeout", &e.timeout)
                 .finish(),
             NotifierKind::Command { program, timeout } => f
                 .debug_struct("Command")

@@ -160,6 +160,17 @@ pub(crate) struct RawNotifier {
     pub program: Option<Spanned<Vec<Str>>>,
     pub group_wait: Option<Str>,
     pub group_interval: Option<Str>,
+    pub repeat_interval: Option<Str>,
+    pub smtp_host: Option<Str>,
+    pub smtp_port: Option<Spanned<i64>>,
+    pub tls: Option<Str>,
+    pub username: Option<Str>,
+    pub password: Option<Str>,
+    pub password_file: Option<Str>,
+    pub from: Option<Str>,
+    pub to: Option<Spanned<Vec<Str>>>,
+    pub subject: Option<Str>,
+    pub tls_ca_file: Option<Str>,
 }
 
 /// A file's text and where it is, so any byte span can become `file:line`.

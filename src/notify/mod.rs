@@ -7,8 +7,10 @@
 //! Kinds: `stdout`, `log`, `webhook` (the alert JSON, `Idempotency-Key`, optional
 //! `X-Parley-Signature`), `slack` / `discord` / `teams` / `mattermost` (their incoming-webhook
 //! payloads), `ntfy` (`POST <server>/<topic>` with Title, Priority, Tags, Click) and `command`
-//! (a program with the alert JSON on stdin, no shell).
+//! (a program with the alert JSON on stdin, no shell) and `email` (SMTP, multipart plain text
+//! and HTML, see [`email`]).
 
+pub mod email;
 pub mod template;
 
 use std::io::Write;
@@ -43,6 +45,9 @@ pub enum NotifyError {
     /// The command could not run, timed out or exited non-zero.
     #[error("command: {0}")]
     Command(String),
+    /// The SMTP server refused the message or could not be reached.
+    #[error("smtp: {0}")]
+    Smtp(String),
 }
 
 /// A ready-to-use notifier built from its config.
@@ -50,10 +55,11 @@ pub enum NotifyError {
 pub struct Notifier {
     config: NotifierConfig,
     client: Option<reqwest::Client>,
-    /// When the next delivery may start, for `rate_limit` (shared by clones).
+    /// The SMTP transport of `email` notifiers.
+    mailer: Option<email::Mailer>,
+    /// When the next delivery may start, for `rate_limit` (shared by clones; seeded from
+    /// the log by [`Notifier::seed_rate_limit`], so a restart keeps the pace).
     next_slot: Arc<Mutex<Option<tokio::time::Instant>>>,
-    /// When the last digest went out, for `group_interval` (shared by clones).
-    last_digest: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
 }
 
 fn http_client(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
@@ -122,16 +128,23 @@ impl Notifier {
     /// Builds the notifier (and its HTTP client for HTTP kinds).
     pub fn new(config: NotifierConfig) -> Result<Notifier, NotifyError> {
         let client = match &config.kind {
-            NotifierKind::Stdout | NotifierKind::Log | NotifierKind::Command { .. } => None,
+            NotifierKind::Stdout
+            | NotifierKind::Log
+            | NotifierKind::Command { .. }
+            | NotifierKind::Email(_) => None,
             NotifierKind::Webhook { timeout, .. }
             | NotifierKind::Chat { timeout, .. }
             | NotifierKind::Ntfy { timeout, .. } => Some(http_client(*timeout)?),
         };
+        let mailer = match &config.kind {
+            NotifierKind::Email(e) => Some(email::Mailer::new(e)?),
+            _ => None,
+        };
         Ok(Notifier {
             config,
             client,
+            mailer,
             next_slot: Arc::new(Mutex::new(None)),
-            last_digest: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 
@@ -261,40 +274,51 @@ impl Notifier {
                     serde_json::to_value(alert).map_err(|e| NotifyError::Command(e.to_string()))?;
                 run_program(program, *timeout, &alert.alert_id, &payload).await
             }
+            NotifierKind::Email(config) => {
+                let mailer = self.mailer()?;
+                let title = self.title(alert)?;
+                let subject = match &config.subject {
+                    Some(t) => template::render(t, alert, &[("title", &title)])?,
+                    None => title.clone(),
+                };
+                let body = self.body(alert)?;
+                let html = email::document(&[email::alert_html(&title, &body, alert)]);
+                mailer.send(&alert.alert_id, &subject, body, html).await
+            }
         }
     }
 
-    /// In digest mode, when the digest holding these pending entries (queued at
-    /// `queued_at`, not before `not_before`) is due: the oldest has waited `group_wait`, and
-    /// `group_interval` has passed since the last digest. `None` outside digest mode.
-    pub fn digest_due(
-        &self,
-        oldest_queued: DateTime<Utc>,
-        not_before: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
-        let wait = self.config.group_wait?;
-        let mut due =
-            oldest_queued + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-        if let Some(last) = self.last_digest.lock().ok().and_then(|l| *l) {
-            due = due.max(
-                last + chrono::Duration::from_std(self.config.group_interval)
-                    .unwrap_or(chrono::Duration::MAX),
-            );
-        }
-        Some(due.max(not_before))
+    fn mailer(&self) -> Result<&email::Mailer, NotifyError> {
+        self.mailer
+            .as_ref()
+            .ok_or_else(|| NotifyError::Smtp("transport missing".into()))
+    }
+
+    /// Carries the rate limit over a restart: the next delivery may not start before
+    /// `last_attempt + rate_limit` (`last_attempt` comes from the log). Called when the relay
+    /// starts; a slot already reserved later is kept.
+    pub async fn seed_rate_limit(&self, last_attempt: Option<DateTime<Utc>>) {
+        let (Some(every), Some(last)) = (self.config.rate_limit, last_attempt) else {
+            return;
+        };
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        let wait = (last + every - Utc::now()).to_std().unwrap_or_default();
+        let at = tokio::time::Instant::now() + wait;
+        let mut slot = self.next_slot.lock().await;
+        *slot = Some(slot.map_or(at, |s| s.max(at)));
     }
 
     /// Delivers several alerts as one digest message (digest mode). Webhooks receive
     /// `{"digest": true, "alerts": [...]}` with an `Idempotency-Key` derived from the alert
     /// ids; text channels one message listing every alert.
     pub async fn deliver_digest(&self, alerts: &[Alert]) -> Result<(), NotifyError> {
-        if let Ok(mut last) = self.last_digest.lock() {
-            *last = Some(Utc::now());
-        }
         if alerts.len() == 1 {
             return self.deliver(&alerts[0]).await;
         }
-        let ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+        // Sorted: the key must not depend on the order the outbox happened to list them in,
+        // or a digest retried after a restart would carry a different Idempotency-Key.
+        let mut ids: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
+        ids.sort_unstable();
         let key = crate::events::stable_id("digest", &ids);
         let worst = alerts.iter().map(|a| a.severity).max().unwrap_or_default();
         let title = format!("[{}] {} parley alerts", worst.as_str(), alerts.len());
@@ -352,6 +376,16 @@ impl Notifier {
             NotifierKind::Command { program, timeout } => {
                 let payload = json!({"digest": true, "digest_id": key, "alerts": alerts});
                 run_program(program, *timeout, &key, &payload).await
+            }
+            NotifierKind::Email(_) => {
+                let mailer = self.mailer()?;
+                let mut sections = Vec::new();
+                for a in alerts {
+                    sections.push(email::alert_html(&self.title(a)?, &self.body(a)?, a));
+                }
+                mailer
+                    .send(&key, &title, body, email::document(&sections))
+                    .await
             }
         }
     }
@@ -412,6 +446,14 @@ impl Notifier {
             NotifierKind::Command { program, .. } => {
                 format!("command {}", program.first().map_or("", String::as_str))
             }
+            NotifierKind::Email(e) => format!(
+                "email smtp://{}:{} ({}{}) to {} recipient(s)",
+                e.host,
+                e.port,
+                e.tls.as_str(),
+                if e.username.is_some() { ", auth" } else { "" },
+                e.to.len()
+            ),
         }
     }
 }
@@ -537,6 +579,7 @@ mod tests {
             rate_limit: None,
             group_wait: None,
             group_interval: Duration::from_secs(300),
+            repeat_interval: None,
         };
         let n = Notifier::new(config).unwrap();
         let raised = Utc::now();

@@ -27,6 +27,12 @@ pub(crate) const DEAD: u8 = b'd';
 pub(crate) const ACK: u8 = b'k';
 /// Second byte of rule-definition keys: `pr` + lp(rule) → RuleRecord JSON.
 pub(crate) const RULE: u8 = b'r';
+/// Second byte of alert-group notification keys: `pn` + lp(notifier) + lp(rule) +
+/// lp(actor_key) → last-delivered-at JSON (repeat_interval).
+pub(crate) const NOTIFIED: u8 = b'n';
+/// Second byte of per-notifier state keys: `pt` + lp(notifier) → NotifierState JSON
+/// (group_interval, rate_limit).
+pub(crate) const NOTIFIER: u8 = b't';
 /// `m` + "checkpoint" → u64 BE: the highest seq folded into the projections.
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
@@ -137,6 +143,22 @@ pub(crate) fn dead(alert_id: &str, notifier: &str) -> Vec<u8> {
 pub(crate) fn ack(alert_id: &str) -> Vec<u8> {
     let mut key = vec![PROJECTION, ACK];
     push_lp(&mut key, alert_id);
+    key
+}
+
+/// When `notifier` last delivered an alert of the group (rule, actor set).
+pub(crate) fn notified(notifier: &str, rule: &str, actor_key: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, NOTIFIED];
+    push_lp(&mut key, notifier);
+    push_lp(&mut key, rule);
+    push_lp(&mut key, actor_key);
+    key
+}
+
+/// Delivery times of one notifier.
+pub(crate) fn notifier(notifier: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, NOTIFIER];
+    push_lp(&mut key, notifier);
     key
 }
 

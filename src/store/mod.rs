@@ -20,6 +20,8 @@
 //! | `pd` lp(alert_id) lp(notifier)       | DeadLetter JSON                 | dead letters  |
 //! | `pk` lp(alert_id)                    | acked-at JSON                   | acks          |
 //! | `pr` lp(rule)                        | RuleRecord JSON                 | rule versions |
+//! | `pn` lp(notifier) lp(rule) lp(actors)| delivered-at JSON               | repeat state  |
+//! | `pt` lp(notifier)                    | NotifierState JSON              | digest/rate   |
 //! | `mcheckpoint`                        | seq                             | last folded   |
 //! | `mprojection_version`                | u32                             | fold version  |
 //!
@@ -140,6 +142,32 @@ pub struct OutboxEntry {
     pub next_attempt_at: DateTime<Utc>,
     /// When it was queued (alert raised or dead letter retried); `max_age` counts from here.
     pub queued_at: DateTime<Utc>,
+    /// The alert's group for `repeat_interval`: its rule and actor key. `None` for entries
+    /// written before projection version 3 (a replay fills it in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<AlertGroup>,
+}
+
+/// An alert group, Alertmanager-style: one rule and one actor set. Repeats are counted per
+/// group and notifier.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AlertGroup {
+    /// Rule id.
+    pub rule: String,
+    /// [`crate::events::actor_key`] of the alert's actors.
+    pub actors: String,
+}
+
+/// What the log says about one notifier's recent deliveries: the state behind
+/// `group_interval` and `rate_limit`, kept as a projection so a restart honours them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NotifierState {
+    /// The last successful delivery (digest mode: the last digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivered: Option<DateTime<Utc>>,
+    /// The last attempt, successful or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt: Option<DateTime<Utc>>,
 }
 
 /// An outbox entry that was given up (`parley alerts --failed`), until retried or delivered.
@@ -155,6 +183,9 @@ pub struct DeadLetter {
     pub error: String,
     /// When it was given up.
     pub failed_at: DateTime<Utc>,
+    /// The alert's group, carried so a retried dead letter keeps its repeat accounting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<AlertGroup>,
 }
 
 /// A rule's current definition hash and where in the log it took effect, so a changed rule
@@ -458,6 +489,7 @@ impl Store {
                     attempts: rec.attempts,
                     next_attempt_at: rec.next_attempt_at,
                     queued_at: rec.queued_at.unwrap_or(rec.next_attempt_at),
+                    group: rec.group,
                 });
             }
         }
@@ -498,6 +530,28 @@ impl Store {
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
             Some(v) => projection::decode(&key, &v).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// When `notifier` last delivered an alert of `group` (for `repeat_interval`).
+    pub fn group_notified_at(
+        &self,
+        notifier: &str,
+        group: &AlertGroup,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let key = keys::notified(notifier, &group.rule, &group.actors);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => projection::decode(&key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The delivery history of `notifier` (for `group_interval` and `rate_limit`).
+    pub fn notifier_state(&self, notifier: &str) -> Result<NotifierState, StoreError> {
+        let key = keys::notifier(notifier);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => projection::decode(&key, &v),
+            None => Ok(NotifierState::default()),
         }
     }
 

@@ -11,13 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::keys;
-use super::{DeadLetter, RuleRecord};
+use super::{AlertGroup, DeadLetter, NotifierState, RuleRecord};
 use crate::events::{Envelope, Event, actor_key};
 
 /// Bump when the fold or the projection encoding changes: `Store::open` rebuilds the
 /// projections when the stored version differs.
 /// Version 2 added silences, dead letters, acknowledgements and rule definitions.
-pub(crate) const VERSION: u32 = 2;
+/// Version 3 added alert groups on outbox entries, per-group and per-notifier delivery times.
+pub(crate) const VERSION: u32 = 3;
 
 /// Read access to the current projection state, as the fold needs it.
 pub(crate) trait ProjectionRead {
@@ -52,6 +53,9 @@ pub(crate) struct OutboxRecord {
     /// from here. Absent in records written before projection version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<DateTime<Utc>>,
+    /// The alert's group (rule, actor set); absent before projection version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<AlertGroup>,
 }
 
 /// Decodes a JSON projection value, naming the key on failure.
@@ -106,12 +110,17 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                     next_attempt_at: env.occurred_at,
                     seq: env.seq,
                     queued_at: Some(env.occurred_at),
+                    group: Some(AlertGroup {
+                        rule: alert.rule.clone(),
+                        actors: actor_key(&alert.actors),
+                    }),
                 };
                 let value = encode(&key, &record)?;
                 ops.push(Op::Put(key, value));
             }
         }
         Event::NotificationFailed(failed) => {
+            notifier_state(state, &failed.notifier, env.occurred_at, false, &mut ops)?;
             let key = keys::outbox(&failed.alert_id, &failed.notifier);
             if failed.gave_up {
                 // A given-up entry becomes a dead letter (`alerts --failed`), unless it was
@@ -125,6 +134,7 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                         attempts: failed.attempt.max(record.attempts),
                         error: failed.error.clone(),
                         failed_at: env.occurred_at,
+                        group: record.group.clone(),
                     };
                     let value = encode(&dkey, &dead)?;
                     ops.push(Op::Put(dkey, value));
@@ -143,6 +153,17 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             }
         }
         Event::NotificationDelivered(delivered) => {
+            notifier_state(state, &delivered.notifier, env.occurred_at, true, &mut ops)?;
+            // Repeat state: when this notifier last told anyone about the alert's group.
+            let okey = keys::outbox(&delivered.alert_id, &delivered.notifier);
+            if let Some(old) = state.get(&okey)? {
+                let record: OutboxRecord = decode(&okey, &old)?;
+                if let Some(group) = record.group {
+                    let key = keys::notified(&delivered.notifier, &group.rule, &group.actors);
+                    let value = encode(&key, &env.occurred_at)?;
+                    ops.push(Op::Put(key, value));
+                }
+            }
             ops.push(Op::Delete(keys::outbox(
                 &delivered.alert_id,
                 &delivered.notifier,
@@ -155,7 +176,8 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
         Event::NotificationRetried(retried) => {
             // Only a dead letter goes back into the outbox, with a fresh attempt count.
             let dkey = keys::dead(&retried.alert_id, &retried.notifier);
-            if state.get(&dkey)?.is_some() {
+            if let Some(old) = state.get(&dkey)? {
+                let dead: DeadLetter = decode(&dkey, &old)?;
                 ops.push(Op::Delete(dkey));
                 let key = keys::outbox(&retried.alert_id, &retried.notifier);
                 let record = OutboxRecord {
@@ -165,6 +187,7 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                     next_attempt_at: env.occurred_at,
                     seq: env.seq,
                     queued_at: Some(env.occurred_at),
+                    group: dead.group,
                 };
                 let value = encode(&key, &record)?;
                 ops.push(Op::Put(key, value));
@@ -195,6 +218,29 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
         }
     }
     Ok(ops)
+}
+
+/// Records an attempt (and, when `delivered`, a delivery) of `notifier` at `at`. Times only
+/// move forward, so replaying events recorded out of order ends in the same state.
+fn notifier_state(
+    state: &impl ProjectionRead,
+    notifier: &str,
+    at: DateTime<Utc>,
+    delivered: bool,
+    ops: &mut Vec<Op>,
+) -> Result<(), StoreError> {
+    let key = keys::notifier(notifier);
+    let mut current: NotifierState = match state.get(&key)? {
+        Some(old) => decode(&key, &old)?,
+        None => NotifierState::default(),
+    };
+    current.last_attempt = Some(current.last_attempt.map_or(at, |t| t.max(at)));
+    if delivered {
+        current.last_delivered = Some(current.last_delivered.map_or(at, |t| t.max(at)));
+    }
+    let value = encode(&key, &current)?;
+    ops.push(Op::Put(key, value));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -395,9 +441,21 @@ mod tests {
             failed("alert-1", "hook", 2, Some(t(9)), false),
         ));
         assert!(m.outbox("alert-1", "hook").is_none());
-        // The alert-state entry and desk's dead letter are left.
+        // The alert-state entry, desk's dead letter, hook's group-delivery time and both
+        // notifiers' delivery state are left.
         assert!(m.0.contains_key(&keys::dead("alert-1", "desk")));
-        assert_eq!(m.0.len(), 2);
+        assert!(m.0.contains_key(&keys::notified("hook", "r", "a,b")));
+        assert!(!m.0.contains_key(&keys::notified("desk", "r", "a,b")));
+        let hook: NotifierState =
+            decode(&keys::notifier("hook"), &m.0[&keys::notifier("hook")]).unwrap();
+        assert_eq!(
+            (hook.last_delivered, hook.last_attempt),
+            (Some(t(4)), Some(t(5)))
+        );
+        let desk: NotifierState =
+            decode(&keys::notifier("desk"), &m.0[&keys::notifier("desk")]).unwrap();
+        assert_eq!((desk.last_delivered, desk.last_attempt), (None, Some(t(3))));
+        assert_eq!(m.0.len(), 5);
         // A retry puts the dead letter back into the outbox with a fresh count.
         m.apply(&env(
             6,
@@ -410,6 +468,14 @@ mod tests {
         ));
         let rec = m.outbox("alert-1", "desk").unwrap();
         assert_eq!((rec.attempts, rec.next_attempt_at, rec.seq), (0, t(6), 6));
+        assert_eq!(
+            rec.group,
+            Some(AlertGroup {
+                rule: "r".into(),
+                actors: "a,b".into()
+            }),
+            "a retried dead letter keeps its group"
+        );
         assert!(!m.0.contains_key(&keys::dead("alert-1", "desk")));
     }
 

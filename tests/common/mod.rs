@@ -243,6 +243,11 @@ impl Receiver {
     pub fn all(&self) -> Vec<Hook> {
         self.hooks.lock().unwrap().clone()
     }
+
+    /// From now on, refuse the next `n` POSTs (0: accept everything).
+    pub fn set_fail(&self, n: usize) {
+        *self.fail_first.lock().unwrap() = n;
+    }
 }
 
 /// An RSS item for [`rss`].
@@ -391,5 +396,332 @@ pub async fn wait_for(notify: &Notify, what: &str, mut cond: impl FnMut() -> boo
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
             panic!("timed out waiting for {what}");
         }
+    }
+}
+
+/// One message a [`SmtpServer`] accepted: the envelope, the AUTH credentials used (if any)
+/// and the raw DATA (dot-unstuffed, CRLF line ends).
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub from: String,
+    pub rcpt: Vec<String>,
+    pub auth: Option<(String, String)>,
+    pub data: String,
+}
+
+impl Mail {
+    /// The value of a top-level header (first occurrence, unfolded), case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or("");
+        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+        unfolded.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+
+    /// The DATA with quoted-printable soft line breaks removed, for `contains` checks.
+    pub fn text(&self) -> String {
+        self.data.replace("=\r\n", "")
+    }
+}
+
+/// A small real SMTP server on 127.0.0.1:0 (plain text, as `tls = "none"` allows for
+/// loopback): EHLO/HELO, AUTH PLAIN and LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT. It can
+/// refuse the first N transactions with a 451 at MAIL FROM, and require given credentials.
+#[derive(Clone, Default)]
+pub struct SmtpServer {
+    /// Accepted messages.
+    pub mails: Arc<Mutex<Vec<Mail>>>,
+    /// Transactions refused with 451.
+    pub refused: Arc<Mutex<usize>>,
+    fail_first: Arc<Mutex<usize>>,
+    credentials: Option<(String, String)>,
+    /// Every TLS handshake the server completed (STARTTLS or implicit).
+    pub tls_sessions: Arc<Mutex<usize>>,
+    /// Woken after every accepted or refused transaction.
+    pub arrived: Arc<Notify>,
+    pub addr: Option<SocketAddr>,
+}
+
+impl SmtpServer {
+    /// Starts the server; it refuses the first `fail_first` transactions with 451 and, with
+    /// `credentials`, answers 530 to MAIL FROM until AUTH succeeded with exactly those.
+    pub async fn start(fail_first: usize, credentials: Option<(&str, &str)>) -> SmtpServer {
+        SmtpServer::start_with(SmtpTlsMode::Plain, fail_first, credentials)
+            .await
+            .0
+    }
+
+    /// Like [`SmtpServer::start`], speaking TLS as `mode` says with a certificate for
+    /// `localhost` and `127.0.0.1` issued by a fresh test CA. Returns the CA's PEM, for the
+    /// notifier's `tls_ca_file`.
+    pub async fn start_with(
+        mode: SmtpTlsMode,
+        fail_first: usize,
+        credentials: Option<(&str, &str)>,
+    ) -> (SmtpServer, String) {
+        let mut server = SmtpServer {
+            fail_first: Arc::new(Mutex::new(fail_first)),
+            credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
+            ..SmtpServer::default()
+        };
+        let (acceptor, ca_pem) = test_tls();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        server.addr = Some(listener.local_addr().unwrap());
+        let s = server.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let s = s.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = s.connection(stream, mode, acceptor).await;
+                });
+            }
+        });
+        (server, ca_pem)
+    }
+
+    async fn connection(
+        &self,
+        stream: tokio::net::TcpStream,
+        mode: SmtpTlsMode,
+        acceptor: tokio_rustls::TlsAcceptor,
+    ) -> std::io::Result<()> {
+        match mode {
+            SmtpTlsMode::Plain => self.session(stream, false, true).await.map(|_| ()),
+            SmtpTlsMode::Implicit => {
+                let tls = acceptor.accept(stream).await?;
+                *self.tls_sessions.lock().unwrap() += 1;
+                self.session(tls, false, true).await.map(|_| ())
+            }
+            SmtpTlsMode::StartTls => {
+                let Some(stream) = self.session(stream, true, true).await? else {
+                    return Ok(());
+                };
+                let tls = acceptor.accept(stream).await?;
+                *self.tls_sessions.lock().unwrap() += 1;
+                // After STARTTLS the client sends EHLO again; no new greeting.
+                self.session(tls, false, false).await.map(|_| ())
+            }
+        }
+    }
+
+    /// The port to put in `smtp_port`.
+    pub fn port(&self) -> u16 {
+        self.addr.unwrap().port()
+    }
+
+    /// Accepted messages so far.
+    pub fn accepted(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    /// One SMTP session on `stream`. With `offer_starttls`, EHLO advertises STARTTLS and the
+    /// stream is handed back (after `220`) for the TLS handshake; a session on TLS (or plain
+    /// without the offer) never returns it. `greet`: send the 220 banner first.
+    async fn session<S>(
+        &self,
+        stream: S,
+        offer_starttls: bool,
+        greet: bool,
+    ) -> std::io::Result<Option<S>>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        use base64::Engine;
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut lines = BufReader::new(stream);
+        if greet {
+            lines
+                .get_mut()
+                .write_all(b"220 parley-test ESMTP\r\n")
+                .await?;
+        }
+        let mut auth: Option<(String, String)> = None;
+        let mut from: Option<String> = None;
+        let mut rcpt: Vec<String> = Vec::new();
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(None);
+            }
+            let line = line.trim_end().to_string();
+            let upper = line.to_ascii_uppercase();
+            let reply: String = if upper.starts_with("EHLO") && offer_starttls {
+                "250-parley-test\r\n250-STARTTLS\r\n250 8BITMIME\r\n".into()
+            } else if upper == "STARTTLS" && offer_starttls {
+                lines
+                    .get_mut()
+                    .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+                    .await?;
+                return Ok(Some(lines.into_inner()));
+            } else if offer_starttls && !upper.starts_with("QUIT") && !upper.starts_with("NOOP") {
+                // This server insists on TLS before anything else.
+                "530 5.7.0 Must issue a STARTTLS command first\r\n".into()
+            } else if upper.starts_with("EHLO") {
+                "250-parley-test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n".into()
+            } else if upper.starts_with("HELO") {
+                "250 parley-test\r\n".into()
+            } else if upper.starts_with("AUTH PLAIN") {
+                let mut arg = line[10..].trim().to_string();
+                if arg.is_empty() {
+                    lines.get_mut().write_all(b"334 \r\n").await?;
+                    lines.read_line(&mut arg).await?;
+                }
+                let raw = b64.decode(arg.trim()).unwrap_or_default();
+                let parts: Vec<String> = raw
+                    .split(|b| *b == 0)
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect();
+                let given = (
+                    parts.get(1).cloned().unwrap_or_default(),
+                    parts.get(2).cloned().unwrap_or_default(),
+                );
+                self.check_auth(given, &mut auth)
+            } else if upper.starts_with("AUTH LOGIN") {
+                let mut user = line[10..].trim().to_string();
+                if user.is_empty() {
+                    lines.get_mut().write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+                    lines.read_line(&mut user).await?;
+                }
+                lines.get_mut().write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+                let mut pass = String::new();
+                lines.read_line(&mut pass).await?;
+                let decode = |s: &str| {
+                    String::from_utf8_lossy(&b64.decode(s.trim()).unwrap_or_default()).into_owned()
+                };
+                self.check_auth((decode(&user), decode(&pass)), &mut auth)
+            } else if upper.starts_with("MAIL FROM:") {
+                if self.credentials.is_some() && auth.is_none() {
+                    "530 5.7.0 Authentication required\r\n".into()
+                } else {
+                    let refuse = {
+                        let mut n = self.fail_first.lock().unwrap();
+                        let refuse = *n > 0;
+                        *n = n.saturating_sub(1);
+                        refuse
+                    };
+                    if refuse {
+                        *self.refused.lock().unwrap() += 1;
+                        self.arrived.notify_waiters();
+                        "451 4.3.0 Try again later\r\n".into()
+                    } else {
+                        from = Some(address(&line[10..]));
+                        rcpt.clear();
+                        "250 OK\r\n".into()
+                    }
+                }
+            } else if upper.starts_with("RCPT TO:") {
+                if from.is_some() {
+                    rcpt.push(address(&line[8..]));
+                    "250 OK\r\n".into()
+                } else {
+                    "503 5.5.1 MAIL first\r\n".into()
+                }
+            } else if upper == "DATA" {
+                if from.is_none() || rcpt.is_empty() {
+                    "503 5.5.1 RCPT first\r\n".into()
+                } else {
+                    lines
+                        .get_mut()
+                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await?;
+                    let mut data = String::new();
+                    loop {
+                        let mut l = String::new();
+                        if lines.read_line(&mut l).await? == 0 {
+                            return Ok(None);
+                        }
+                        if l == ".\r\n" || l == ".\n" {
+                            break;
+                        }
+                        let l = l.strip_prefix('.').map_or(l.clone(), str::to_string);
+                        data.push_str(&l);
+                    }
+                    self.mails.lock().unwrap().push(Mail {
+                        from: from.take().unwrap_or_default(),
+                        rcpt: std::mem::take(&mut rcpt),
+                        auth: auth.clone(),
+                        data,
+                    });
+                    self.arrived.notify_waiters();
+                    "250 OK queued\r\n".into()
+                }
+            } else if upper == "RSET" {
+                from = None;
+                rcpt.clear();
+                "250 OK\r\n".into()
+            } else if upper == "NOOP" {
+                "250 OK\r\n".into()
+            } else if upper == "QUIT" {
+                lines.get_mut().write_all(b"221 Bye\r\n").await?;
+                return Ok(None);
+            } else {
+                "502 5.5.2 Command not recognised\r\n".into()
+            };
+            lines.get_mut().write_all(reply.as_bytes()).await?;
+        }
+    }
+
+    fn check_auth(&self, given: (String, String), auth: &mut Option<(String, String)>) -> String {
+        match &self.credentials {
+            Some(expected) if *expected != given => "535 5.7.8 Authentication failed\r\n".into(),
+            _ => {
+                *auth = Some(given);
+                "235 2.7.0 Authentication successful\r\n".into()
+            }
+        }
+    }
+}
+
+/// How a [`SmtpServer`] secures its connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTlsMode {
+    /// Plain text throughout.
+    Plain,
+    /// STARTTLS required before anything else.
+    StartTls,
+    /// TLS from the first byte.
+    Implicit,
+}
+
+/// A TLS acceptor with a certificate for `localhost` / `127.0.0.1` signed by a fresh CA, and
+/// that CA's PEM.
+fn test_tls() -> (tokio_rustls::TlsAcceptor, String) {
+    use tokio_rustls::rustls;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "parley test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf_params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        leaf_key.serialize_der(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![leaf.der().clone()], key)
+    .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca.pem())
+}
+
+/// The address inside `<...>` of a MAIL FROM / RCPT TO argument.
+fn address(arg: &str) -> String {
+    let arg = arg.trim();
+    match (arg.find('<'), arg.find('>')) {
+        (Some(a), Some(b)) if a < b => arg[a + 1..b].to_string(),
+        _ => arg.split_whitespace().next().unwrap_or("").to_string(),
     }
 }
