@@ -13,8 +13,12 @@ cd "$(dirname "$0")/.."
 feeds=${1:-2000}
 cycles=${2:-20}
 interval=${3:-10s}
-cargo build --release --locked --quiet
-bin=${CARGO_TARGET_DIR:-$PWD/target}/release/parley
+# PARLEY_BIN runs an already built binary instead (e.g. to try the script on a debug build;
+# the figures are only meaningful for release).
+if [ -z "${PARLEY_BIN:-}" ]; then
+    cargo build --release --locked --quiet
+fi
+bin=${PARLEY_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/parley}
 work=$(mktemp -d)
 server_pid=
 daemon_pid=
