@@ -32,7 +32,8 @@ def main():
     def feed(n, polls):
         out = ['<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
                f'<title>Load {n}</title><link>https://load.example/{n}</link><description>d</description>']
-        for k in range(polls, max(polls - args.items, -1), -1):
+        # Always ITEMS items, the newest numbered by this request: one new item per poll.
+        for k in range(polls + args.items - 1, polls - 1, -1):
             a = NAMES[(n + k) % len(NAMES)]
             b = NAMES[(n + k + 1) % len(NAMES)]
             date = format_datetime(base + timedelta(minutes=k))
