@@ -8,7 +8,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::api::client;
-use crate::cli::{AlertsAction, Cli, Command, FeedsAction, LogFormat, SilenceAction};
+use crate::cli::{
+    AlertsAction, Cli, ClusterAction, Command, FeedsAction, LogFormat, SilenceAction,
+};
 use crate::commands::{self, AlertFilter};
 use crate::config;
 use crate::daemon::{self, RunOptions};
@@ -82,7 +84,18 @@ async fn write<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Error> {
     match Store::open(&config.daemon.state_dir) {
         Ok(store) => {
+            // With the NATS backend the event goes to the stream, so every node sees it.
+            let mirror = match attach_cluster(config, &store).await {
+                Ok(m) => m,
+                Err(error) => {
+                    store.shutdown().await?;
+                    return Err(error);
+                }
+            };
             let result = local(&store).await;
+            if let Some(mirror) = mirror {
+                mirror.stop().await;
+            }
             store.shutdown().await?;
             result
         }
@@ -93,6 +106,59 @@ async fn write<T: serde::de::DeserializeOwned>(
             }
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// `replay` with the NATS backend: empties the local mirror and refills it from the stream
+/// (folding the projections as it goes). Never notifies: nothing here touches the outbox.
+async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u64, Error> {
+    let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
+    let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
+    store.reset_mirror().await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let tracker = tokio_util::task::TaskTracker::new();
+    cluster.attach(store, cancel.clone(), &tracker)?;
+    let caught_up = cluster.wait_caught_up(&cancel).await;
+    cancel.cancel();
+    tracker.close();
+    tracker.wait().await;
+    caught_up?;
+    Ok(store.last_seq()?)
+}
+
+/// With the NATS backend, makes `store` publish to the stream (and mirror it) for an
+/// operator verb that appends; `None` with sled.
+async fn attach_cluster(
+    config: &config::Config,
+    store: &Store,
+) -> Result<Option<CancelGuard>, Error> {
+    if config.log.backend != config::LogBackend::Nats {
+        return Ok(None);
+    }
+    let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
+    let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let tracker = tokio_util::task::TaskTracker::new();
+    cluster.attach(store, cancel.clone(), &tracker)?;
+    let guard = CancelGuard { cancel, tracker };
+    if let Err(error) = cluster.wait_caught_up(&guard.cancel).await {
+        guard.stop().await;
+        return Err(error.into());
+    }
+    Ok(Some(guard))
+}
+
+/// Stops the mirror an operator verb started.
+struct CancelGuard {
+    cancel: tokio_util::sync::CancellationToken,
+    tracker: tokio_util::task::TaskTracker,
+}
+
+impl CancelGuard {
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
     }
 }
 
@@ -353,10 +419,26 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             };
             crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
         }
+        Command::Cluster {
+            action: ClusterAction::Status { json },
+        } => {
+            let config = config::load(&cli.config)?;
+            let status = crate::cluster::status::read(&config).await?;
+            let text = if *json {
+                serde_json::to_string(&status).map_err(|e| Error::Input(e.to_string()))?
+            } else {
+                crate::cluster::status::render(&status)
+            };
+            say(&mut out, text.trim_end())
+        }
         Command::Replay => {
             let config = config::load(&cli.config)?;
             let store = Store::open(&config.daemon.state_dir)?;
-            let events = commands::replay(&store).await;
+            let events = if config.log.backend == config::LogBackend::Nats {
+                replay_from_stream(&config, &store).await
+            } else {
+                commands::replay(&store).await
+            };
             store.shutdown().await?;
             let events = events?;
             use std::io::Write;

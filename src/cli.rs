@@ -34,6 +34,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// `parley cluster ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterAction {
+    /// Nodes, their leases, their lag behind the stream, and the outbox depth.
+    Status {
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -100,8 +111,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rebuild every projection from the log. Never notifies.
+    /// Rebuild every projection from the log (with `[log] backend = "nats"`: from the
+    /// stream). Never notifies.
     Replay,
+    /// The NATS backend: nodes, leases, lag and outbox depth.
+    Cluster {
+        /// What to show.
+        #[command(subcommand)]
+        action: ClusterAction,
+    },
     /// Score extraction against an annotated gold set (precision, recall, F1).
     Eval {
         /// Gold file: JSON Lines of extract input plus `mentions` and `interactions`.

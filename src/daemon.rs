@@ -20,7 +20,9 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::api::{self, ApiState};
+use crate::cluster::{Cluster, Leases};
 use crate::config::FeedConfig;
+use crate::config::LogBackend;
 use crate::error::Error;
 use crate::events::{Alert, Event};
 use crate::feed::{self, FeedLocation, FetchOutcome};
@@ -28,6 +30,7 @@ use crate::metrics::{ConfigReloaded, Metrics};
 use crate::pipeline::{self, Prepared, Stats};
 use crate::service;
 use crate::signal::{self, Signal};
+use crate::store::FeedState;
 use crate::store::Store;
 
 /// How long a graceful stop may take before parley gives up waiting and exits: pollers,
@@ -82,12 +85,67 @@ pub struct Hooks {
 }
 
 impl Hooks {
-    fn new(stats: &Arc<Stats>) -> Hooks {
+    fn new(stats: &Arc<Stats>, cluster: Option<&ClusterRuntime>) -> Hooks {
+        let mut metrics = Metrics::new(stats.clone());
+        if let Some(c) = cluster {
+            metrics.cluster = c.cluster.gauges().clone();
+        }
         Hooks {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
-            metrics: Metrics::new(stats.clone()),
+            metrics,
             store_failed: CancellationToken::new(),
             wake_relay: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// The NATS backend's process-wide part: the connection, the stream mirror and the lease
+/// rounds. They outlive configuration generations (a reload keeps the node's leases and
+/// position) and stop after the last generation, before the store closes.
+#[derive(Clone)]
+struct ClusterRuntime {
+    cluster: Cluster,
+    leases: Arc<Leases>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl ClusterRuntime {
+    /// Connects, starts mirroring the stream into `store` and waits until the mirror has
+    /// caught up with the stream, then starts the lease rounds.
+    async fn start(prepared: &Prepared, store: &Store) -> Result<ClusterRuntime, Error> {
+        let log = &prepared.config.log;
+        let gauges = Arc::new(crate::metrics::ClusterGauges::default());
+        let cluster = Cluster::connect(log, gauges).await?;
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        cluster.attach(store, cancel.clone(), &tracker)?;
+        service::status("Catching up from the NATS stream");
+        let last = cluster.wait_caught_up(&cancel).await?;
+        info!(stream_seq = last, node = %log.node_id, "Caught up with the NATS stream.");
+        let leases = Leases::new(log.lease_ttl);
+        tracker.spawn(crate::cluster::lease::run(
+            cluster.clone(),
+            leases.clone(),
+            cancel.clone(),
+        ));
+        Ok(ClusterRuntime {
+            cluster,
+            leases,
+            cancel,
+            tracker,
+        })
+    }
+
+    /// Releases the leases and stops the mirror.
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(FLUSH_DEADLINE, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!("The NATS mirror and lease tasks did not stop in time.");
         }
     }
 }
@@ -103,6 +161,10 @@ struct Ctx {
     limit: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Arc<HostGate>>>>,
     hooks: Hooks,
+    /// Polls finished (any outcome): the watchdog's evidence that the scheduler moves.
+    polls_done: Arc<std::sync::atomic::AtomicU64>,
+    /// The NATS backend, if configured: feed leases and shared feed state.
+    cluster: Option<ClusterRuntime>,
 }
 
 impl Ctx {
@@ -112,6 +174,7 @@ impl Ctx {
         store: &Store,
         stats: &Arc<Stats>,
         hooks: &Hooks,
+        cluster: Option<&ClusterRuntime>,
     ) -> (Ctx, mpsc::Receiver<IngestRequest>) {
         let (ingest, rx) = mpsc::channel(64);
         let ctx = Ctx {
@@ -123,6 +186,8 @@ impl Ctx {
             ingest,
             hosts: Arc::new(Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
+            polls_done: Arc::default(),
+            cluster: cluster.cloned(),
         };
         (ctx, rx)
     }
@@ -160,6 +225,17 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
     let state_dir = prepared.config.daemon.state_dir.clone();
     service::status("Opening the store and catching projections up");
     let store = Store::open(&state_dir)?;
+    let cluster = if prepared.config.log.backend == LogBackend::Nats {
+        match ClusterRuntime::start(&prepared, &store).await {
+            Ok(c) => Some(c),
+            Err(error) => {
+                let _ = store.shutdown().await;
+                return Err(error);
+            }
+        }
+    } else {
+        None
+    };
     let stats = Arc::new(Stats::default());
     let mut signals = signal::listen().map_err(|source| Error::Io {
         path: "signal handlers".into(),
@@ -178,7 +254,14 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
                 }
             })
         };
-        let result = run_once(prepared, store.clone(), stats.clone(), cancel).await;
+        let result = run_once(
+            prepared,
+            store.clone(),
+            stats.clone(),
+            cancel,
+            cluster.as_ref(),
+        )
+        .await;
         watcher.abort();
         result
     } else {
@@ -188,9 +271,13 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
             store.clone(),
             stats.clone(),
             &mut signals,
+            cluster.as_ref(),
         )
         .await
     };
+    if let Some(cluster) = cluster {
+        cluster.stop().await;
+    }
     // The store flushes and closes after every task of the last generation has stopped
     // (or the stop deadline passed: then whatever was not appended is re-polled later).
     let closed = match tokio::time::timeout(FLUSH_DEADLINE, store.shutdown()).await {
@@ -292,8 +379,9 @@ async fn run_forever(
     store: Store,
     stats: Arc<Stats>,
     signals: &mut mpsc::UnboundedReceiver<Signal>,
+    cluster: Option<&ClusterRuntime>,
 ) -> Result<(), Error> {
-    let hooks = Hooks::new(&stats);
+    let hooks = Hooks::new(&stats, cluster);
     let server = ApiServer::start(&prepared, &store, &hooks).await?;
     let result = loop {
         let generation = Generation::start(
@@ -302,6 +390,7 @@ async fn run_forever(
             stats.clone(),
             hooks.clone(),
             false,
+            cluster,
         );
         // Store open, projections caught up, API bound, tasks running: ready.
         server.state.ready.store(true, Ordering::Release);
@@ -379,8 +468,10 @@ async fn run_once(
     store: Store,
     stats: Arc<Stats>,
     cancel: CancellationToken,
+    cluster: Option<&ClusterRuntime>,
 ) -> Result<(), Error> {
-    let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &Hooks::new(&stats));
+    let hooks = Hooks::new(&stats, cluster);
+    let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &hooks, cluster);
     let ingest = tokio::spawn(ingest_loop(ctx.clone(), ingest_rx, cancel.clone()));
     let progress = progress_bar(prepared.config.feeds.len() as u64, "feeds");
     let pollers = TaskTracker::new();
@@ -403,6 +494,27 @@ async fn run_once(
     match ingest.await {
         Ok(result) => result?,
         Err(join) => return Err(Error::Input(format!("ingest task failed: {join}"))),
+    }
+    if let Some(c) = cluster
+        && !cancel.is_cancelled()
+    {
+        // Deliver until the shared work queue is empty (retries included, as with sled).
+        let relay_cancel = cancel.child_token();
+        let relay = tokio::spawn(c.cluster.clone().relay(
+            prepared.clone(),
+            store.clone(),
+            stats.clone(),
+            relay_cancel.clone(),
+        ));
+        while !cancel.is_cancelled() && c.cluster.outbox_depth().await.map_err(Error::from)? > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        relay_cancel.cancel();
+        match relay.await {
+            Ok(result) => result?,
+            Err(join) => return Err(Error::Input(format!("relay task failed: {join}"))),
+        }
+        return Ok(());
     }
     if !cancel.is_cancelled() {
         pipeline::relay_loop(
@@ -433,10 +545,11 @@ impl Generation {
         stats: Arc<Stats>,
         hooks: Hooks,
         drain: bool,
+        cluster: Option<&ClusterRuntime>,
     ) -> Generation {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &hooks);
+        let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &hooks, cluster);
         let wake_relay = ctx.wake_relay.clone();
         for feed in prepared.config.feeds.iter().cloned() {
             tracker.spawn(poller(ctx.clone(), feed, cancel.clone()));
@@ -453,7 +566,33 @@ impl Generation {
                 }
             });
         }
-        {
+        if let Some(c) = cluster {
+            // The shared work queue replaces the local outbox relay: each notification goes
+            // to one node of the cluster.
+            let (cluster, cancel) = (c.cluster.clone(), cancel.clone());
+            tracker.spawn(async move {
+                let mut backoff = Duration::from_millis(200);
+                loop {
+                    let relay = cluster.clone().relay(
+                        prepared.clone(),
+                        store.clone(),
+                        stats.clone(),
+                        cancel.clone(),
+                    );
+                    match relay.await {
+                        Ok(()) => return,
+                        Err(error) => {
+                            warn!(%error, retry_in = ?backoff, "Cluster relay stopped; restarting.")
+                        }
+                    }
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            });
+        } else {
             let cancel = cancel.clone();
             tracker.spawn(async move {
                 if let Err(error) =
@@ -486,17 +625,28 @@ impl Generation {
     }
 }
 
-/// Pings systemd's watchdog only while the daemon really works: each round takes a poll
-/// slot from the scheduler's concurrency limit (the pollers are admitting work), sends a
-/// heartbeat through the ingest queue (the single ingest task is taking batches) and makes
-/// a no-op round trip through the store's appender (the single writer is flushing). If any
-/// of them stalls, the pings stop and systemd restarts the service.
+/// Pings systemd's watchdog only while the daemon really works. Each round checks that
+/// the poll scheduler admits work (a poll slot is free, or a poll finished since the last
+/// round: busy is fine, stuck is not), sends a heartbeat through the ingest queue (the
+/// single ingest task is taking batches) and makes a no-op round trip through the store's
+/// appender (the single writer is flushing). If any of them stalls, the pings stop and
+/// systemd restarts the service.
+///
+/// The scheduler is judged by progress rather than by queueing for a slot: behind a first
+/// cycle of hundreds of feeds a queued probe could wait longer than the watchdog period
+/// while every poll moves along, and systemd would kill a healthy daemon.
 async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
     let every = period / 2;
     info!(?period, "systemd watchdog enabled.");
+    let mut polls_seen = ctx.polls_done.load(Ordering::Relaxed);
     loop {
+        let polls = ctx.polls_done.load(Ordering::Relaxed);
+        let admitting = polls != polls_seen || ctx.limit.available_permits() > 0;
+        polls_seen = polls;
         let round = async {
-            let _slot = ctx.limit.acquire().await.ok()?;
+            if !admitting {
+                return None;
+            }
             let (done, answer) = oneshot::channel();
             ctx.ingest
                 .send(IngestRequest {
@@ -627,18 +777,40 @@ fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert
 
 /// One feed's life in the daemon: wait until due, poll, reschedule; stop when cancelled.
 async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
+    let key = feed.location.key();
+    let mut delay = first_delay(&ctx, &feed).await;
     // Logs show the URL without its query string, where API keys live.
     let shown = feed.location.redacted();
-    let mut delay = first_delay(&ctx, &feed);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(delay) => {}
         }
+        if let Some(c) = &ctx.cluster
+            && !c.leases.owns(&key)
+        {
+            // Another node polls it (or nobody yet): wait for this node's lease, then
+            // follow the schedule the feed's shared state says.
+            loop {
+                let changed = c.leases.changed.notified();
+                if c.leases.owns(&key) {
+                    break;
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = changed => {}
+                    () = tokio::time::sleep(c.cluster.config().lease_ttl) => {}
+                }
+            }
+            tracing::debug!(feed = %key, "Feed lease held; polling it here.");
+            delay = first_delay(&ctx, &feed).await;
+            continue;
+        }
         let outcome = tokio::select! {
             () = cancel.cancelled() => return,
             outcome = poll_feed(&ctx, &feed) => outcome,
         };
+        ctx.polls_done.fetch_add(1, Ordering::Relaxed);
         delay = match outcome {
             Some(Next::In(delay)) => delay,
             Some(Next::Never) => return,
@@ -648,13 +820,12 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
     }
 }
 
-fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
+async fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
     let jitter = Duration::from_millis(fastrand::u64(
         0..=feed.interval.as_millis().min(10_000) as u64,
     ));
-    let state = ctx
-        .store
-        .feed_state(&feed.location.key())
+    let state = load_feed_state(ctx, &feed.location.key())
+        .await
         .ok()
         .flatten()
         .unwrap_or_default();
@@ -670,6 +841,24 @@ fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
         }
         None => jitter,
     }
+}
+
+/// A feed's polling state: from the cluster's KV with the NATS backend (so it moves with
+/// the lease), else from the local store.
+async fn load_feed_state(ctx: &Ctx, key: &str) -> Result<Option<FeedState>, Error> {
+    match &ctx.cluster {
+        Some(c) => Ok(c.cluster.feed_state(key).await?),
+        None => Ok(ctx.store.feed_state(key)?),
+    }
+}
+
+/// Saves a feed's polling state where [`load_feed_state`] reads it; with the NATS backend
+/// also into the local store, so `parley feeds` on this node shows the feeds it polls.
+async fn save_feed_state(ctx: &Ctx, key: &str, state: &FeedState) -> Result<(), Error> {
+    if let Some(c) = &ctx.cluster {
+        c.cluster.put_feed_state(key, state).await?;
+    }
+    Ok(ctx.store.put_feed_state(key, state).await?)
 }
 
 /// The interval, spread by up to ±10% so that feeds configured alike do not poll in lockstep.
@@ -690,21 +879,35 @@ enum Next {
     Never,
 }
 
-/// Waits for the feed host's politeness gate: a per-host slot, then the per-host delay.
-async fn host_slot(
-    ctx: &Ctx,
-    feed: &FeedConfig,
-) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
-    let Some(gate) = ctx.host_gate(&feed.location) else {
-        return Some(None);
+/// The slots one poll holds while it runs: its host's, then the global one.
+struct Slots {
+    _host: Option<tokio::sync::OwnedSemaphorePermit>,
+    _global: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Waits for the right to poll `feed`: a slot of its host (`per_host_concurrency`), then a
+/// global slot (`concurrency`), then the host's `per_host_delay` since its last request.
+///
+/// The host slot comes first so that feeds queueing for a busy or slow host never sit on
+/// global slots: otherwise a publisher with many feeds and a `per_host_delay` would starve
+/// every other host (and the watchdog, which takes a global slot to prove the scheduler
+/// admits work). `None` if the generation's semaphores are closed.
+async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
+    let gate = ctx.host_gate(&feed.location);
+    let host = match &gate {
+        Some(gate) => Some(gate.permits.clone().acquire_owned().await.ok()?),
+        None => None,
     };
-    let permit = gate.permits.clone().acquire_owned().await.ok()?;
-    if let Some(delay) = ctx.prepared.config.daemon.per_host_delay {
+    let global = ctx.limit.clone().acquire_owned().await.ok()?;
+    if let (Some(gate), Some(delay)) = (&gate, ctx.prepared.config.daemon.per_host_delay) {
         let mut next = gate.next_start.lock().await;
         tokio::time::sleep_until(*next).await;
         *next = tokio::time::Instant::now() + delay;
     }
-    Some(Some(permit))
+    Some(Slots {
+        _host: host,
+        _global: global,
+    })
 }
 
 /// Polls one feed once: fetch, parse, ingest, then record the feed's state, including when
@@ -714,9 +917,8 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
     // Logs and metrics show the URL without its query string, where API keys live.
     let shown = feed.location.redacted();
-    let _permit = ctx.limit.acquire().await.ok()?;
-    let _host = host_slot(ctx, feed).await?;
-    let mut state = match ctx.store.feed_state(&key) {
+    let _slots = acquire_slots(ctx, feed).await?;
+    let mut state = match load_feed_state(ctx, &key).await {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
             error!(feed = %shown, %error, "Cannot read feed state.");
@@ -749,7 +951,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 now.format("%Y-%m-%d %H:%M UTC")
             ));
             state.next_poll = None;
-            if let Err(error) = ctx.store.put_feed_state(&key, &state) {
+            if let Err(error) = save_feed_state(ctx, &key, &state).await {
                 error!(feed = %shown, %error, "Cannot save feed state.");
                 return None;
             }
@@ -841,7 +1043,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     state.next_poll = chrono::Duration::from_std(delay)
         .ok()
         .map(|d| Utc::now() + d);
-    if let Err(error) = ctx.store.put_feed_state(&key, &state) {
+    if let Err(error) = save_feed_state(ctx, &key, &state).await {
         error!(feed = %shown, %error, "Cannot save feed state.");
         return None;
     }

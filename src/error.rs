@@ -32,6 +32,9 @@ pub enum Error {
     /// The event log failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The NATS JetStream backend failed (connection, streams, buckets).
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// The HTTP client could not be built.
     #[error("cannot set up HTTP: {0}")]
     Http(#[from] FetchError),

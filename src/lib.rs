@@ -5,6 +5,7 @@ pub mod alert;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod daemon;

@@ -63,6 +63,28 @@ pub struct Gauges {
     pub uptime_seconds: f64,
 }
 
+/// The NATS backend's figures (`parley cluster status` shows the same), kept up to date by
+/// the cluster tasks so a scrape never waits on NATS. All zero, and not rendered, with sled.
+#[derive(Debug, Default)]
+pub struct ClusterGauges {
+    /// Set once the NATS backend is in use: the `parley_cluster_*` metrics appear.
+    pub enabled: std::sync::atomic::AtomicBool,
+    /// 1 while the NATS connection is up; `/readyz` is 503 while it is down.
+    pub connected: std::sync::atomic::AtomicBool,
+    /// Last seq of the stream (at the last lease round).
+    pub stream_last_seq: AtomicU64,
+    /// Stream seq mirrored into the local projections.
+    pub applied_seq: AtomicU64,
+    /// Live nodes (presence keys in the lease bucket).
+    pub nodes: AtomicU64,
+    /// Feed shards this node holds a lease on.
+    pub shards_owned: AtomicU64,
+    /// Notifications waiting in the shared work queue.
+    pub outbox_depth: AtomicU64,
+    /// Times the NATS connection was lost.
+    pub disconnects: AtomicU64,
+}
+
 /// Everything `/metrics` shows.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -70,12 +92,15 @@ pub struct Metrics {
     pub stats: Arc<Stats>,
     /// The service's counters.
     pub service: Arc<ServiceCounters>,
+    /// The NATS backend's gauges (unused with sled).
+    pub cluster: Arc<ClusterGauges>,
 }
 
 #[derive(Debug)]
 struct Snapshot {
     stats: Arc<Stats>,
     service: Arc<ServiceCounters>,
+    cluster: Arc<ClusterGauges>,
     gauges: Gauges,
 }
 
@@ -253,6 +278,55 @@ impl Collector for Snapshot {
             "Seconds since the process started.",
             g.uptime_seconds,
         )?;
+        let c = &self.cluster;
+        if c.enabled.load(Ordering::Relaxed) {
+            let n = |v: &AtomicU64| v.load(Ordering::Relaxed) as i64;
+            gauge(
+                &mut e,
+                "cluster_connected",
+                "1 while the NATS connection is up.",
+                i64::from(c.connected.load(Ordering::Relaxed)),
+            )?;
+            gauge(
+                &mut e,
+                "cluster_stream_last_seq",
+                "Last sequence number of the JetStream log.",
+                n(&c.stream_last_seq),
+            )?;
+            gauge(
+                &mut e,
+                "cluster_applied_seq",
+                "Stream sequence mirrored into this node's projections.",
+                n(&c.applied_seq),
+            )?;
+            gauge(
+                &mut e,
+                "cluster_lag",
+                "Messages this node's projections are behind the stream.",
+                n(&c.stream_last_seq)
+                    .saturating_sub(n(&c.applied_seq))
+                    .max(0),
+            )?;
+            gauge(&mut e, "cluster_nodes", "Live nodes.", n(&c.nodes))?;
+            gauge(
+                &mut e,
+                "cluster_shards_owned",
+                "Feed shards this node holds a lease on.",
+                n(&c.shards_owned),
+            )?;
+            gauge(
+                &mut e,
+                "cluster_outbox_depth",
+                "Notifications waiting in the shared work queue.",
+                n(&c.outbox_depth),
+            )?;
+            counter(
+                &mut e,
+                "cluster_disconnects",
+                "Times the NATS connection was lost.",
+                &c.disconnects,
+            )?;
+        }
         Ok(())
     }
 }
@@ -263,6 +337,7 @@ impl Metrics {
         Metrics {
             stats,
             service: Arc::new(ServiceCounters::default()),
+            cluster: Arc::new(ClusterGauges::default()),
         }
     }
 
@@ -277,6 +352,7 @@ impl Metrics {
         registry.register_collector(Box::new(Snapshot {
             stats: self.stats.clone(),
             service: self.service.clone(),
+            cluster: self.cluster.clone(),
             gauges,
         }));
         let mut out = String::new();

@@ -399,10 +399,16 @@ fn entry_due(prepared: &Prepared, store: &Store, entry: &OutboxEntry) -> Result<
 /// as one message once the oldest has waited `group_wait` and `group_interval` has passed
 /// since its last delivery; a notifier with `repeat_interval` sends the alerts of a group it
 /// notified less than `repeat_interval` ago together, once that has passed.
+///
+/// Once `cancel` fires no new delivery starts (not even one waiting for its `rate_limit`
+/// turn), but deliveries already sent finish and have their outcome recorded: a graceful
+/// stop leaves every entry either delivered-and-recorded or untouched in the outbox, so a
+/// restart neither loses nor repeats one, and a long outbox cannot hold the stop up.
 pub async fn relay_once(
     prepared: &Prepared,
     store: &Store,
     stats: &Stats,
+    cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
     let pending = store.outbox_pending()?;
@@ -444,16 +450,20 @@ pub async fn relay_once(
         }
     }
     for ((id, group), entries) in batches {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
         if group.is_none() && !digest_ready.contains(&id) {
             continue;
         }
         let Some(notifier) = prepared.notifiers.get(&id) else {
             continue;
         };
-        deliver_digest(prepared, store, stats, notifier, entries).await?;
+        deliver_digest(prepared, store, stats, notifier, entries, cancel).await?;
     }
     let outcomes: Vec<Result<(), StoreError>> = futures_util::stream::iter(due)
-        .map(|entry| deliver_entry(prepared, store, stats, entry))
+        .take_until(cancel.cancelled())
+        .map(|entry| deliver_entry(prepared, store, stats, entry, cancel))
         .buffer_unordered(8)
         .collect()
         .await;
@@ -501,6 +511,7 @@ async fn deliver_digest(
     stats: &Stats,
     notifier: &Notifier,
     entries: Vec<OutboxEntry>,
+    cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let mut alerts = Vec::new();
     let mut kept = Vec::new();
@@ -511,13 +522,18 @@ async fn deliver_digest(
                 kept.push(entry);
             }
             // A broken entry is handled (and given up) by the single path.
-            _ => deliver_entry(prepared, store, stats, entry).await?,
+            _ => deliver_entry(prepared, store, stats, entry, cancel).await?,
         }
     }
     if alerts.is_empty() {
         return Ok(());
     }
-    notifier.wait_turn().await;
+    // Waiting for a rate-limit turn sends nothing yet, so a stop may end it.
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(()),
+        () = notifier.wait_turn() => {}
+    }
     let result = notifier.deliver_digest(&alerts).await;
     let mut events = Vec::new();
     let mut given_up = 0u64;
@@ -552,6 +568,7 @@ async fn deliver_entry(
     store: &Store,
     stats: &Stats,
     entry: OutboxEntry,
+    cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let attempt = entry.attempts + 1;
     let alert: Alert = match store.get(&entry.alert_id)? {
@@ -581,7 +598,12 @@ async fn deliver_entry(
         )
         .await;
     };
-    notifier.wait_turn().await;
+    // Waiting for a rate-limit turn sends nothing yet, so a stop may end it.
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(()),
+        () = notifier.wait_turn() => {}
+    }
     match notifier.deliver(&alert).await {
         Ok(()) => {
             store.append(vec![delivered_event(&entry, attempt)]).await?;
@@ -597,6 +619,29 @@ async fn deliver_entry(
     }
 }
 
+/// Records a successful delivery (`notification.delivered`), as the relay and the cluster
+/// relay both do.
+pub(crate) async fn record_delivered(
+    store: &Store,
+    stats: &Stats,
+    entry: &OutboxEntry,
+    attempt: u32,
+) -> Result<(), StoreError> {
+    let event = NewEvent {
+        event_id: stable_id("ntf", &[&entry.alert_id, &entry.notifier, "delivered"]),
+        occurred_at: Utc::now(),
+        event: Event::NotificationDelivered(NotificationDelivered {
+            alert_id: entry.alert_id.clone(),
+            notifier: entry.notifier.clone(),
+            attempt,
+        }),
+    };
+    store.append(vec![event]).await?;
+    Stats::add(&stats.delivered, 1);
+    Ok(())
+}
+
+/// The `notification.failed` event of one failed attempt.
 fn failure_event(
     entry: &OutboxEntry,
     attempt: u32,
@@ -625,7 +670,8 @@ fn failure_event(
     }
 }
 
-async fn record_failure(
+/// Records one failed attempt (`notification.failed`; final when `next_attempt_at` is None).
+pub(crate) async fn record_failure(
     store: &Store,
     stats: &Stats,
     entry: &OutboxEntry,
@@ -659,7 +705,10 @@ pub async fn relay_loop(
         notifier.seed_rate_limit(last).await;
     }
     loop {
-        relay_once(&prepared, &store, &stats).await?;
+        relay_once(&prepared, &store, &stats, &cancel).await?;
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
         let pending = store.outbox_pending()?;
         if drain && pending.is_empty() {
             return Ok(());

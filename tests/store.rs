@@ -306,7 +306,7 @@ async fn shutdown_closes_and_reopen_continues() {
             Err(StoreError::Closed)
         ));
         assert!(matches!(
-            store.put_feed_state("f", &FeedState::default()),
+            store.put_feed_state("f", &FeedState::default()).await,
             Err(StoreError::Closed)
         ));
         assert!(matches!(store.shutdown().await, Err(StoreError::Closed)));
@@ -504,6 +504,7 @@ async fn feed_state_round_trips_and_persists() {
         assert_eq!(store.feed_state("http://feed.test/rss").unwrap(), None);
         store
             .put_feed_state("http://feed.test/rss", &state)
+            .await
             .unwrap();
         assert_eq!(
             store.feed_state("http://feed.test/rss").unwrap(),
@@ -531,7 +532,7 @@ async fn feed_state_persists_after_plain_drop() {
     };
     {
         let store = Store::open(dir.path()).unwrap();
-        store.put_feed_state("k", &state).unwrap();
+        store.put_feed_state("k", &state).await.unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.feed_state("k").unwrap(), Some(state));

@@ -812,6 +812,7 @@ mod tests {
                 per_host_delay: None,
             },
             api: crate::config::ApiConfig::default(),
+            log: crate::config::LogConfig::default(),
             feeds: vec![],
             actors: ["a", "b", "c", "d"].into_iter().map(actor).collect(),
             groups: vec![],

@@ -167,7 +167,10 @@ async fn require_token(
 }
 
 async fn readyz(State(state): State<ApiState>) -> Response {
-    if state.ready.load(Ordering::Acquire) {
+    let cluster = &state.metrics.cluster;
+    let nats_down =
+        cluster.enabled.load(Ordering::Acquire) && !cluster.connected.load(Ordering::Acquire);
+    if state.ready.load(Ordering::Acquire) && !nats_down {
         (StatusCode::OK, "ready\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()

@@ -126,6 +126,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// `[api]`.
     pub api: ApiConfig,
+    /// `[log]`: the log of record (sled by default, or a NATS JetStream cluster).
+    pub log: LogConfig,
     /// `[[feed]]`, in file order.
     pub feeds: Vec<FeedConfig>,
     /// `[[actor]]`.
@@ -192,6 +194,70 @@ impl fmt::Debug for ApiConfig {
             .field("enabled", &self.enabled)
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Which engine holds the log of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogBackend {
+    /// The local sled store: one node (the default; nothing of NATS is used).
+    #[default]
+    Sled,
+    /// A NATS JetStream stream, shared by several nodes; sled keeps each node's projections.
+    Nats,
+}
+
+/// `[log]`: where the log of record lives. With `nats`, several nodes share one stream.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `sled` (default) or `nats`.
+    pub backend: LogBackend,
+    /// NATS server URL(s), comma-separated. Default [`DEFAULT_LOG_URL`]. May hold
+    /// credentials: `Debug` redacts it.
+    pub url: String,
+    /// JetStream stream name; also the prefix of the KV buckets and the outbox stream.
+    /// Default [`DEFAULT_LOG_STREAM`].
+    pub stream: String,
+    /// Stream and bucket replicas (1 for one server, 3 for a 3-server cluster). Default 1.
+    pub replicas: usize,
+    /// This node's id in leases and `cluster status`. Default: the host name.
+    pub node_id: String,
+    /// Feed lease lifetime: a dead node's feeds move to the others within about this long.
+    /// Default [`DEFAULT_LEASE_TTL`].
+    pub lease_ttl: Duration,
+}
+
+impl Default for LogConfig {
+    fn default() -> LogConfig {
+        LogConfig {
+            backend: LogBackend::Sled,
+            url: DEFAULT_LOG_URL.into(),
+            stream: DEFAULT_LOG_STREAM.into(),
+            replicas: DEFAULT_LOG_REPLICAS,
+            node_id: String::new(),
+            lease_ttl: DEFAULT_LEASE_TTL,
+        }
+    }
+}
+
+impl fmt::Debug for LogConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self
+            .url
+            .split(',')
+            .map(|u| {
+                Url::parse(u.trim()).map_or_else(|_| "<unparsable>".into(), |u| redact_url(&u))
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        f.debug_struct("LogConfig")
+            .field("backend", &self.backend)
+            .field("url", &url)
+            .field("stream", &self.stream)
+            .field("replicas", &self.replicas)
+            .field("node_id", &self.node_id)
+            .field("lease_ttl", &self.lease_ttl)
             .finish()
     }
 }
@@ -649,6 +715,19 @@ pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
 pub const DEFAULT_API_LISTEN: std::net::SocketAddr = std::net::SocketAddr::V4(
     std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 7878),
 );
+/// Default `log.url`: a NATS server on this machine, the usual sidecar deployment.
+pub const DEFAULT_LOG_URL: &str = "nats://127.0.0.1:4222";
+/// Default `log.stream`.
+pub const DEFAULT_LOG_STREAM: &str = "PARLEY";
+/// Default `log.replicas`: one server; a 3-server cluster sets 3.
+pub const DEFAULT_LOG_REPLICAS: usize = 1;
+/// Default `log.lease_ttl`: short enough that a dead node's feeds move within a fraction of
+/// a typical poll interval, long enough that a GC pause or a slow NATS round trip does not
+/// make leases flap.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(15);
+/// Shortest `log.lease_ttl`: renewals happen every third of it, and the KV bucket's expiry
+/// works in whole seconds.
+pub const MIN_LEASE_TTL: Duration = Duration::from_secs(1);
 /// Environment variable systemd sets from `ConfigurationDirectory=`; the default config
 /// folder when neither `--config` nor `PARLEY_CONFIG` is given.
 pub const CONFIGURATION_DIRECTORY_ENV: &str = "CONFIGURATION_DIRECTORY";
@@ -824,6 +903,7 @@ mod tests {
                 per_host_delay: None,
             },
             api: ApiConfig::default(),
+            log: LogConfig::default(),
             feeds: Vec::new(),
             actors: Vec::new(),
             groups: vec![GroupConfig {

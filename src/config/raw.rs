@@ -24,6 +24,7 @@ pub(crate) struct RawFile {
     pub include: Option<Spanned<Vec<Str>>>,
     pub daemon: Option<Spanned<RawDaemon>>,
     pub api: Option<Spanned<RawApi>>,
+    pub log: Option<Spanned<RawLog>>,
     #[serde(default)]
     pub feed: Vec<Spanned<RawFeed>>,
     #[serde(default)]
@@ -59,6 +60,18 @@ pub(crate) struct RawApi {
     pub listen: Option<Str>,
     pub token: Option<Str>,
     pub token_file: Option<Str>,
+}
+
+/// `[log]`: which log of record (sled, or a NATS JetStream cluster).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLog {
+    pub backend: Option<Str>,
+    pub url: Option<Str>,
+    pub stream: Option<Str>,
+    pub replicas: Option<Spanned<i64>>,
+    pub node_id: Option<Str>,
+    pub lease_ttl: Option<Str>,
 }
 
 /// `[[feed]]`.

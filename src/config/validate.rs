@@ -18,7 +18,8 @@ use url::Url;
 use super::expand::expand;
 use super::paths::{normalize, resolve};
 use super::raw::{
-    RawActor, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawNotifier, RawRule, SourceFile, Str,
+    RawActor, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawLog, RawNotifier, RawRule,
+    SourceFile, Str,
 };
 use super::*;
 use crate::events::Severity;
@@ -50,6 +51,8 @@ pub(crate) fn build(
     let daemon = b.daemon(main, main_raw.daemon.as_ref().unwrap_or(&default_daemon))?;
     let default_api = Spanned::new(0..0, RawApi::default());
     let api = b.api(main, main_raw.api.as_ref().unwrap_or(&default_api))?;
+    let default_log = Spanned::new(0..0, RawLog::default());
+    let log = b.log(main, main_raw.log.as_ref().unwrap_or(&default_log))?;
 
     let mut feeds = Vec::new();
     let mut seen_feeds: HashMap<FeedLocation, String> = HashMap::new();
@@ -100,6 +103,7 @@ pub(crate) fn build(
         source,
         daemon,
         api,
+        log,
         feeds,
         actors,
         groups,
@@ -127,6 +131,16 @@ fn is_valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The host name, when it is a valid node id: the default `log.node_id`, so each machine
+/// of a cluster names itself without per-host config.
+fn default_node_id() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())?;
+    let name = name.trim().to_string();
+    is_valid_id(&name).then_some(name)
 }
 
 /// Records `id` as defined at `here`, or reports the earlier definition.
@@ -407,6 +421,120 @@ impl Builder<'_> {
             enabled: a.enabled.unwrap_or(true),
             listen,
             token,
+        })
+    }
+
+    /// `[log]`: the backend and, for `nats`, where the cluster is and who this node is.
+    /// The NATS keys are checked even with `backend = "sled"` so a typo is caught before
+    /// the switch; they only take effect with `nats`.
+    fn log(&self, file: &SourceFile, raw: &Spanned<RawLog>) -> Result<LogConfig, ConfigError> {
+        let l = raw.get_ref();
+        let backend = match &l.backend {
+            None => LogBackend::Sled,
+            Some(s) => match self.nonempty(file, s, "log.backend")?.as_str() {
+                "sled" => LogBackend::Sled,
+                "nats" => LogBackend::Nats,
+                other => {
+                    return Err(file.err(
+                        &s.span(),
+                        format!("log.backend: {other:?} is not \"sled\" or \"nats\""),
+                    ));
+                }
+            },
+        };
+        let url = match &l.url {
+            Some(s) => {
+                // One server or a comma-separated list of a cluster's servers.
+                let text = self.nonempty(file, s, "log.url")?;
+                for one in text.split(',') {
+                    let parsed = Url::parse(one.trim()).map_err(|e| {
+                        file.err(
+                            &s.span(),
+                            format!(
+                                "log.url: not a URL ({e}); write e.g. \"nats://127.0.0.1:4222\""
+                            ),
+                        )
+                    })?;
+                    if !matches!(parsed.scheme(), "nats" | "tls") || parsed.host_str().is_none() {
+                        return Err(file.err(
+                            &s.span(),
+                            format!(
+                                "log.url: {} is not a nats:// or tls:// server address",
+                                redact_url(&parsed)
+                            ),
+                        ));
+                    }
+                }
+                text
+            }
+            None => DEFAULT_LOG_URL.to_string(),
+        };
+        let stream = match &l.stream {
+            Some(s) => {
+                let name = self.nonempty(file, s, "log.stream")?;
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                {
+                    return Err(file.err(
+                        &s.span(),
+                        format!(
+                            "log.stream: {name:?} is not a valid stream name: use letters, digits, `-` and `_` only"
+                        ),
+                    ));
+                }
+                name
+            }
+            None => DEFAULT_LOG_STREAM.to_string(),
+        };
+        let replicas = match &l.replicas {
+            Some(n) => self.int_in(file, n, "log.replicas", 1, 5)? as usize,
+            None => DEFAULT_LOG_REPLICAS,
+        };
+        let node_id = match &l.node_id {
+            Some(s) => {
+                let id = self.nonempty(file, s, "log.node_id")?;
+                if !is_valid_id(&id) {
+                    return Err(file.err(
+                        &s.span(),
+                        format!(
+                            "log.node_id {id:?} is not valid: use letters, digits, `-`, `_` and `.` only"
+                        ),
+                    ));
+                }
+                id
+            }
+            None => match default_node_id() {
+                Some(id) => id,
+                None if backend == LogBackend::Nats => {
+                    return Err(file.err(
+                        &raw.span(),
+                        "log.node_id: the host name is not usable as a node id; set log.node_id",
+                    ));
+                }
+                None => String::new(),
+            },
+        };
+        let lease_ttl = self.opt_duration(
+            file,
+            l.lease_ttl.as_ref(),
+            "log.lease_ttl",
+            DEFAULT_LEASE_TTL,
+        )?;
+        if lease_ttl < MIN_LEASE_TTL {
+            let span = l.lease_ttl.as_ref().map_or(raw.span(), |s| s.span());
+            return Err(file.err(
+                &span,
+                format!("log.lease_ttl: must be at least {MIN_LEASE_TTL:?}"),
+            ));
+        }
+        Ok(LogConfig {
+            backend,
+            url,
+            stream,
+            replicas,
+            node_id,
+            lease_ttl,
         })
     }
 
@@ -1420,6 +1548,41 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn log_table_defaults_and_rules() {
+        // sled stays the default; the NATS keys have named defaults and located errors.
+        let c = build_one("", &no_env).unwrap();
+        assert_eq!(c.log.backend, LogBackend::Sled);
+        assert_eq!(c.log.stream, DEFAULT_LOG_STREAM);
+        assert_eq!(c.log.replicas, DEFAULT_LOG_REPLICAS);
+        assert_eq!(c.log.lease_ttl, DEFAULT_LEASE_TTL);
+        let c = build_one(
+            "[log]\nbackend = \"nats\"\nurl = \"nats://u:secret@a:4222, nats://b:4222\"\nreplicas = 3\nnode_id = \"n1\"\nlease_ttl = \"3s\"\n",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.log.backend, LogBackend::Nats);
+        assert_eq!((c.log.replicas, c.log.node_id.as_str()), (3, "n1"));
+        assert_eq!(c.log.lease_ttl, Duration::from_secs(3));
+        assert!(!format!("{:?}", c.log).contains("secret"));
+        for (text, line, what) in [
+            ("[log]\nreplicas = 9\n", 2, "log.replicas"),
+            ("[log]\nstream = \"A.B\"\n", 2, "log.stream"),
+            ("[log]\nnode_id = \"a b\"\n", 2, "log.node_id"),
+            ("[log]\n\nlease_ttl = \"100ms\"\n", 3, "log.lease_ttl"),
+            ("[log]\nurl = \"nats://a:4222,http://b\"\n", 2, "log.url"),
+        ] {
+            let e = build_one(text, &no_env).unwrap_err();
+            assert_eq!(
+                e.location,
+                format!("p.toml:{line}"),
+                "{text}: {}",
+                e.message
+            );
+            assert!(e.message.contains(what), "{text}: {}", e.message);
+        }
     }
 
     #[test]

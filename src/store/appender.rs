@@ -44,13 +44,19 @@ pub(crate) enum Request {
     /// Append events in order.
     Append {
         events: Vec<NewEvent>,
+        /// The upstream stream seq these events come from (NATS mirror), stored with them.
+        cursor: Option<u64>,
         reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
+    },
+    /// Empty the mirror for a rebuild from the upstream stream.
+    Reset {
+        reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Store a feed's state (already encoded).
     PutFeed {
         key: Vec<u8>,
         value: Vec<u8>,
-        reply: std::sync::mpsc::SyncSender<Result<(), StoreError>>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Rebuild every projection from the log.
     Replay {
@@ -259,8 +265,12 @@ impl Appender {
                     continue;
                 }
                 match req {
-                    Request::Append { events, reply } => {
-                        let result = self.append_events(events);
+                    Request::Append {
+                        events,
+                        cursor,
+                        reply,
+                    } => {
+                        let result = self.append_events(events, cursor);
                         pending.push(Pending::Append(reply, result));
                     }
                     Request::PutFeed { key, value, reply } => {
@@ -270,6 +280,9 @@ impl Appender {
                             .map(|_| ())
                             .map_err(|e| db_err(&self.path, e));
                         let _ = reply.send(result);
+                    }
+                    Request::Reset { reply } => {
+                        let _ = reply.send(self.reset());
                     }
                     Request::Replay { reply } => {
                         let result = self.replay(&reply);
@@ -318,7 +331,11 @@ impl Appender {
     /// projection writes and the checkpoint. Either the whole request is applied or none of it
     /// (an error leaves the log as it was; a retry is safe because ids are idempotent). One
     /// batch per request rather than per event is what makes a feed's worth of articles cheap.
-    fn append_events(&mut self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+    fn append_events(
+        &mut self,
+        events: Vec<NewEvent>,
+        cursor: Option<u64>,
+    ) -> Result<Vec<Appended>, StoreError> {
         if self.checkpoint < self.last_seq() {
             // A failed replay left the projections behind; never fold on top of a gap.
             self.catch_up(&mut |_, _| {})?;
@@ -329,7 +346,15 @@ impl Appender {
         for event in events {
             out.push(Self::stage_one(&mut overlay, &mut next_seq, event)?);
         }
+        if let Some(cursor) = cursor {
+            overlay.put(keys::STREAM_CURSOR.to_vec(), cursor.to_be_bytes().to_vec());
+        }
         if next_seq == self.next_seq {
+            if cursor.is_some() {
+                self.db
+                    .apply_batch(overlay.into_batch())
+                    .map_err(|e| db_err(&self.path, e))?;
+            }
             return Ok(out);
         }
         let last = next_seq - 1;
@@ -386,6 +411,35 @@ impl Appender {
         overlay.put(id_key, seq.to_be_bytes().to_vec());
         *next_seq += 1;
         Ok(Appended::New(seq))
+    }
+
+    /// Removes every event, id entry, projection and the stream cursor (feed states stay),
+    /// for a mirror rebuilt from the upstream stream. The caller's group flush makes it durable.
+    fn reset(&mut self) -> Result<(), StoreError> {
+        self.clear_projections()?;
+        for prefix in [keys::EVENT, keys::ID] {
+            loop {
+                let mut batch = sled::Batch::default();
+                let mut n = 0;
+                for item in self.db.scan_prefix([prefix]).keys().take(CLEAR_CHUNK) {
+                    batch.remove(item.map_err(|e| db_err(&self.path, e))?);
+                    n += 1;
+                }
+                if n == 0 {
+                    break;
+                }
+                self.db
+                    .apply_batch(batch)
+                    .map_err(|e| db_err(&self.path, e))?;
+            }
+        }
+        self.db
+            .remove(keys::STREAM_CURSOR)
+            .map_err(|e| db_err(&self.path, e))?;
+        self.next_seq = 1;
+        self.checkpoint = 0;
+        self.durable.store(0, Ordering::Release);
+        Ok(())
     }
 
     /// Deletes every projection and refolds the log; the caller flushes.

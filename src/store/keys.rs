@@ -37,6 +37,8 @@ pub(crate) const NOTIFIER: u8 = b't';
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
 pub(crate) const PROJECTION_VERSION: &[u8] = b"mprojection_version";
+/// With the NATS backend: the stream seq of the last message mirrored into this log.
+pub(crate) const STREAM_CURSOR: &[u8] = b"mstream_cursor";
 
 /// Appends a length-prefixed string part.
 fn push_lp(key: &mut Vec<u8>, part: &str) {

@@ -24,6 +24,16 @@
 //! | `pt` lp(notifier)                    | NotifierState JSON              | digest/rate   |
 //! | `mcheckpoint`                        | seq                             | last folded   |
 //! | `mprojection_version`                | u32                             | fold version  |
+//! | `mstream_cursor`                     | u64                             | NATS mirror   |
+//!
+//! # The NATS backend
+//!
+//! With `[log] backend = "nats"` the JetStream stream is the log of record and this store
+//! is a node's local mirror of it: the cluster code (`crate::cluster`) installs an
+//! [`Upstream`], after which [`Store::append`] publishes there instead of writing here, and
+//! its consumer mirrors the stream back in order through [`Store::append_mirrored`], which
+//! records the stream seq (`mstream_cursor`) in the same atomic batch. Everything else
+//! (projections, reads, replay) works on the mirror exactly as on a single-node log.
 //!
 //! `p` keys are pure folds over the log (`projection.rs`), rebuilt by [`Store::replay`] and at
 //! open when the stored projection version differs or the checkpoint is behind the log.
@@ -90,6 +100,24 @@ pub enum StoreError {
     /// The appender has shut down.
     #[error("store is closed")]
     Closed,
+    /// The log of record elsewhere (NATS JetStream) refused or could not take the append.
+    #[error("log of record: {message}")]
+    Upstream {
+        /// What failed (never holds credentials).
+        message: String,
+    },
+}
+
+/// A log of record other than this store (NATS JetStream). While one is installed,
+/// [`Store::append`] hands events to it; it returns once they are durable there AND mirrored
+/// back into this store, so callers keep the "nothing acts before durable" rule and read
+/// their own writes.
+pub trait Upstream: Send + Sync + std::fmt::Debug {
+    /// Publishes `events` in order; the result per event says whether it was new.
+    fn publish(
+        &self,
+        events: Vec<NewEvent>,
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<Appended>, StoreError>>;
 }
 
 /// Result of appending one event.
@@ -227,6 +255,8 @@ struct Inner {
     thread: Option<std::thread::JoinHandle<()>>,
     /// Highest seq whose flush has completed.
     durable: Arc<AtomicU64>,
+    /// The log of record when it is not this store (NATS backend); set once at start.
+    upstream: std::sync::OnceLock<Arc<dyn Upstream>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -323,6 +353,7 @@ impl Store {
             tx: Some(tx),
             thread: Some(thread),
             durable,
+            upstream: std::sync::OnceLock::new(),
         };
         // On failure, dropping `inner` joins the (finished) thread before returning.
         started?;
@@ -348,17 +379,78 @@ impl Store {
     }
 
     /// Appends events in order, each in one atomic batch with its index and projection
-    /// writes, and returns only after the store has been flushed to disk.
+    /// writes, and returns only after the store has been flushed to disk. With an
+    /// [`Upstream`] installed, the events go there instead (and come back through the mirror).
     pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        if let Some(upstream) = self.inner.upstream.get() {
+            return upstream.publish(events).await;
+        }
+        self.append_local(events, None).await
+    }
+
+    /// Installs the log of record that [`Store::append`] publishes to from now on (once).
+    pub fn set_upstream(&self, upstream: Arc<dyn Upstream>) {
+        let _ = self.inner.upstream.set(upstream);
+    }
+
+    /// Is an [`Upstream`] (the NATS backend) installed?
+    pub fn has_upstream(&self) -> bool {
+        self.inner.upstream.get().is_some()
+    }
+
+    /// Mirrors events read from the upstream stream into this log, recording `cursor` (the
+    /// stream seq of the last of them) in the same atomic batch, so a restart resumes right
+    /// after what is durable here. Ids already present are skipped as usual.
+    pub async fn append_mirrored(
+        &self,
+        events: Vec<NewEvent>,
+        cursor: u64,
+    ) -> Result<Vec<Appended>, StoreError> {
+        self.append_local(events, Some(cursor)).await
+    }
+
+    async fn append_local(
+        &self,
+        events: Vec<NewEvent>,
+        cursor: Option<u64>,
+    ) -> Result<Vec<Appended>, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Request::Append { events, reply })?;
+        self.send(Request::Append {
+            events,
+            cursor,
+            reply,
+        })?;
+        answer.await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// The stream seq of the last upstream message mirrored here (0: none).
+    pub fn stream_cursor(&self) -> Result<u64, StoreError> {
+        match self
+            .inner
+            .db
+            .get(keys::STREAM_CURSOR)
+            .map_err(|e| self.db_err(e))?
+        {
+            Some(v) => keys::be_u64(&v).ok_or_else(|| StoreError::Corrupt {
+                key: keys::printable(keys::STREAM_CURSOR),
+                message: "stream cursor is not a u64".into(),
+            }),
+            None => Ok(0),
+        }
+    }
+
+    /// Empties the mirror (events, ids, projections, cursor; feed states stay) so it can be
+    /// rebuilt from the upstream stream: `replay` with the NATS backend.
+    pub async fn reset_mirror(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Reset { reply })?;
         answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
     /// A no-op round trip through the appender (an empty append, so one group flush): proves
     /// the single writer is alive and not stuck. The systemd watchdog pings only after it.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.append(Vec::new()).await.map(|_| ())
+        self.append_local(Vec::new(), None).await.map(|_| ())
     }
 
     /// Drains queued appends, flushes, and stops the appender. Later appends fail with `Closed`.
@@ -575,17 +667,23 @@ impl Store {
 
     /// Saves a feed's polling state (durable once the next append or shutdown has flushed).
     ///
-    /// The write goes through the appender (the only writer); this blocks until it is applied,
+    /// The write goes through the appender (the only writer); this returns once it is applied,
     /// so a following `feed_state` sees it. That wait is at most one in-progress group flush.
-    pub fn put_feed_state(&self, feed_key: &str, state: &FeedState) -> Result<(), StoreError> {
+    /// It is async so that a slow or stuck appender parks the poller, never a runtime thread
+    /// (a blocked worker would stall the API, signal handling and the watchdog with it).
+    pub async fn put_feed_state(
+        &self,
+        feed_key: &str,
+        state: &FeedState,
+    ) -> Result<(), StoreError> {
         let key = keys::feed(feed_key);
         let value = serde_json::to_vec(state).map_err(|e| StoreError::Corrupt {
             key: keys::printable(&key),
             message: e.to_string(),
         })?;
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        let (reply, answer) = oneshot::channel();
         self.send(Request::PutFeed { key, value, reply })?;
-        answer.recv().unwrap_or(Err(StoreError::Closed))
+        answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
     /// Rebuilds every projection from the log. `progress(done, total)` is called as it goes.

@@ -2,6 +2,8 @@
 //! webhook receiver), temporary config folders, and the real `parley` binary.
 #![allow(dead_code)]
 
+pub mod nats;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -46,3 +46,21 @@ impl NotifySocket {
         }
     }
 }
+
+impl NotifySocket {
+    /// Every line received so far, without waiting for more.
+    pub fn drain(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        self.socket.set_nonblocking(true).unwrap();
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            seen.extend(
+                String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        self.socket.set_nonblocking(false).unwrap();
+        seen
+    }
+}

@@ -1,0 +1,267 @@
+//! Feed sharding by lease. Feeds hash into [`SHARDS`] shards; each shard is leased to one
+//! node through a key `shard.N` in the `<stream>_leases` KV bucket, whose entries expire a
+//! lease TTL after their last write (the bucket's max age). A lease is claimed with a KV
+//! create and renewed with a compare-and-set update on its revision, every third of a TTL.
+//!
+//! Who should hold a shard is decided by rendezvous hashing over the live nodes (presence
+//! keys `node.ID` in the same bucket, renewed like leases): every node computes the same
+//! answer from the same key list. A node releases (deletes, on its revision) the shards that
+//! now belong to another live node and claims the free ones that belong to it, so when a node
+//! dies its presence and its leases expire within one TTL and its shards go to the others at
+//! their next round. A node only polls a feed while it holds a fresh lease on its shard, so no
+//! feed is polled by two nodes at once; feed state lives in KV, so the schedule moves along.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::kv;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::{Cluster, ClusterError, js_err};
+
+/// Feed shards: the unit of leasing. Enough to spread 20,000 feeds evenly over a handful of
+/// nodes, few enough that renewing every lease costs a few dozen KV writes per round.
+pub const SHARDS: u32 = 64;
+
+/// What a node's presence key says (shown by `cluster status`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NodeInfo {
+    /// The node id.
+    pub node: String,
+    /// Stream seq mirrored into its projections.
+    pub applied_seq: u64,
+    /// Shards it holds.
+    pub shards: u64,
+    /// When it last renewed its presence.
+    pub at: DateTime<Utc>,
+}
+
+/// The shard of a feed (by its key, so every node agrees).
+pub fn shard_of(feed_key: &str) -> u32 {
+    let digest = Sha256::digest(feed_key.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SHARDS
+}
+
+/// Rendezvous (highest random weight) choice of a shard's node among `nodes`.
+pub fn owner_of(shard: u32, nodes: &BTreeSet<String>) -> Option<&str> {
+    nodes
+        .iter()
+        .max_by_key(|n| {
+            let mut h = Sha256::new();
+            h.update(shard.to_be_bytes());
+            h.update(n.as_bytes());
+            let d = h.finalize();
+            u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+        })
+        .map(String::as_str)
+}
+
+fn shard_key(shard: u32) -> String {
+    format!("shard.{shard}")
+}
+
+fn node_key(node: &str) -> String {
+    format!("node.{node}")
+}
+
+/// The leases this node holds, as the pollers see them.
+#[derive(Debug)]
+pub struct Leases {
+    ttl: Duration,
+    /// shard → (KV revision, when last renewed).
+    held: Mutex<BTreeMap<u32, (u64, Instant)>>,
+    /// Woken whenever the held set changes.
+    pub changed: Notify,
+}
+
+impl Leases {
+    /// No leases yet.
+    pub fn new(ttl: Duration) -> Arc<Leases> {
+        Arc::new(Leases {
+            ttl,
+            held: Mutex::new(BTreeMap::new()),
+            changed: Notify::new(),
+        })
+    }
+
+    /// May this node poll the feed now? Only under a lease renewed within one TTL.
+    pub fn owns(&self, feed_key: &str) -> bool {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.get(&shard_of(feed_key))
+            .is_some_and(|(_, renewed)| renewed.elapsed() < self.ttl)
+    }
+
+    /// Shards held.
+    pub fn count(&self) -> u64 {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).len() as u64
+    }
+
+    fn snapshot(&self) -> BTreeMap<u32, (u64, Instant)> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, shard: u32, entry: Option<(u64, Instant)>) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = match entry {
+            Some(e) => held.insert(shard, e).is_none(),
+            None => held.remove(&shard).is_some(),
+        };
+        drop(held);
+        if changed {
+            self.changed.notify_waiters();
+        }
+    }
+}
+
+/// Runs lease rounds every third of a TTL until cancelled, then releases every lease and
+/// the presence key so the other nodes take over at once.
+pub async fn run(cluster: Cluster, leases: Arc<Leases>, cancel: CancellationToken) {
+    let every = cluster.config().lease_ttl / 3;
+    loop {
+        if let Err(error) = round(&cluster, &leases).await {
+            warn!(%error, "Lease round failed; retrying.");
+            // Leases not renewed in time stop counting by themselves (`owns`).
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+    let bucket = cluster.leases_bucket();
+    for (shard, (revision, _)) in leases.snapshot() {
+        let _ = bucket
+            .delete_expect_revision(shard_key(shard), Some(revision))
+            .await;
+        leases.set(shard, None);
+    }
+    let _ = bucket.delete(node_key(&cluster.config().node_id)).await;
+    info!("Feed leases released.");
+}
+
+/// The live nodes and the holder of each shard, as the bucket says now.
+pub(crate) async fn read_bucket(
+    bucket: &kv::Store,
+) -> Result<(BTreeMap<String, NodeInfo>, BTreeMap<u32, String>), ClusterError> {
+    let mut listing = bucket.keys().await.map_err(|e| js_err("list leases", e))?;
+    let mut keys = Vec::new();
+    while let Some(key) = listing.next().await {
+        keys.push(key.map_err(|e| js_err("list leases", e))?);
+    }
+    // All reads at once: with replicated buckets each round trip is slow, and a round must
+    // stay well inside a lease TTL.
+    let values = futures_util::future::join_all(keys.iter().map(|k| bucket.get(k))).await;
+    let mut nodes = BTreeMap::new();
+    let mut shards = BTreeMap::new();
+    for (key, value) in keys.into_iter().zip(values) {
+        let Some(value) = value.map_err(|e| js_err("read a lease", e))? else {
+            continue;
+        };
+        if let Some(node) = key.strip_prefix("node.") {
+            if let Ok(info) = serde_json::from_slice::<NodeInfo>(&value) {
+                nodes.insert(node.to_string(), info);
+            }
+        } else if let Some(shard) = key.strip_prefix("shard.").and_then(|s| s.parse().ok()) {
+            shards.insert(shard, String::from_utf8_lossy(&value).into_owned());
+        }
+    }
+    Ok((nodes, shards))
+}
+
+async fn round(cluster: &Cluster, leases: &Leases) -> Result<(), ClusterError> {
+    let me = cluster.config().node_id.clone();
+    let bucket = cluster.leases_bucket();
+    let info = NodeInfo {
+        node: me.clone(),
+        applied_seq: cluster.applied(),
+        shards: leases.count(),
+        at: Utc::now(),
+    };
+    let value = serde_json::to_vec(&info).map_err(|e| js_err("encode presence", e))?;
+    bucket
+        .put(node_key(&me), value.into())
+        .await
+        .map_err(|e| js_err("renew presence", e))?;
+    let (nodes, _) = read_bucket(bucket).await?;
+    let mut live: BTreeSet<String> = nodes.into_keys().collect();
+    live.insert(me.clone());
+    let held = leases.snapshot();
+    // Every shard's claim, renewal or release at once (see `read_bucket`).
+    let work = (0..SHARDS).map(|shard| {
+        let mine = owner_of(shard, &live) == Some(me.as_str());
+        let held = held.get(&shard).map(|(revision, _)| *revision);
+        let me = me.clone();
+        async move {
+            match held {
+                Some(revision) if !mine => {
+                    // It belongs to another live node now: hand it over.
+                    leases.set(shard, None);
+                    let _ = bucket
+                        .delete_expect_revision(shard_key(shard), Some(revision))
+                        .await;
+                    debug!(shard, "Lease released to its new owner.");
+                }
+                Some(revision) => {
+                    match bucket.update(shard_key(shard), me.into(), revision).await {
+                        Ok(rev) => leases.set_renewed(shard, rev),
+                        Err(error) => {
+                            warn!(shard, %error, "Lease lost.");
+                            leases.set(shard, None);
+                        }
+                    }
+                }
+                None if mine => {
+                    if let Ok(rev) = bucket.create(shard_key(shard), me.into()).await {
+                        debug!(shard, "Lease claimed.");
+                        leases.set(shard, Some((rev, Instant::now())));
+                    }
+                }
+                None => {}
+            }
+        }
+    });
+    futures_util::future::join_all(work).await;
+    let gauges = cluster.gauges();
+    gauges.nodes.store(live.len() as u64, Ordering::Relaxed);
+    gauges.shards_owned.store(leases.count(), Ordering::Relaxed);
+    let _ = cluster.stream_last_seq().await;
+    let _ = cluster.outbox_depth().await;
+    Ok(())
+}
+
+impl Leases {
+    fn set_renewed(&self, shard: u32, revision: u64) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.insert(shard, (revision, Instant::now()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendezvous_moves_only_the_dead_nodes_shards() {
+        // A node's death must move its shards only, so the others keep polling theirs.
+        let three: BTreeSet<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let two: BTreeSet<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let mut per_node = BTreeMap::new();
+        for shard in 0..SHARDS {
+            let before = owner_of(shard, &three).unwrap();
+            *per_node.entry(before).or_insert(0) += 1;
+            let after = owner_of(shard, &two).unwrap();
+            if before != "c" {
+                assert_eq!(before, after, "shard {shard}");
+            }
+        }
+        assert_eq!(per_node.len(), 3, "{per_node:?}");
+        assert!(shard_of("http://x/feed") < SHARDS);
+    }
+}

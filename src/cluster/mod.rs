@@ -1,0 +1,927 @@
+//! The NATS JetStream backend (`[log] backend = "nats"`): several nodes share one log.
+//!
+//! - **Log of record**: the stream `<stream>` (subject `<stream>.events`). Every event is
+//!   published with `Nats-Msg-Id = event_id` (deduplicated within the stream's window), and
+//!   [`Store::append`] returns only after the publish ack AND after this node's mirror has
+//!   applied it, so nothing downstream acts before the log of record has it.
+//! - **Permanent idempotency**: articles and alerts are published only by the node whose KV
+//!   create of their id (bucket `<stream>_ids`) succeeds. A claim left by a node that died
+//!   between claiming and publishing is taken over once it is older than a lease TTL.
+//! - **Mirror**: each node consumes the stream in order (an ordered consumer) and appends to
+//!   its local sled store, which keeps the projections; `mstream_cursor` says where to resume.
+//! - **Outbox**: the winner of an alert's claim enqueues one work item per notifier on the
+//!   work-queue stream `<stream>_OUTBOX`, consumed by ONE shared durable consumer (`relay`):
+//!   acked after a successful delivery, redelivered (nak with the retry delay, or after the
+//!   ack wait when the node died) otherwise. Replay only folds, so it never notifies.
+//! - **Feed leases**: see [`lease`].
+//!
+//! Only `store` touches sled; this module talks to the local log through [`Store`].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer, kv, stream};
+use async_nats::{HeaderMap, HeaderValue};
+use chrono::{DateTime, Utc};
+use futures_util::{FutureExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+use crate::config::{LogConfig, redact_url};
+use crate::events::{Event, NewEvent, stable_id};
+use crate::metrics::ClusterGauges;
+use crate::pipeline::{self, Prepared, Stats};
+use crate::store::{Appended, FeedState, OutboxEntry, Store, StoreError, Upstream};
+
+pub mod lease;
+pub mod status;
+
+pub use lease::Leases;
+
+/// How long an append waits for its own events to come back through the mirror before it
+/// reports the mirror as stuck.
+const MIRROR_WAIT: Duration = Duration::from_secs(30);
+/// Set-up attempts (streams, buckets) before start-up fails: about half a minute.
+const SETUP_TRIES: u32 = 12;
+/// Messages mirrored per local atomic batch.
+const MIRROR_BATCH: usize = 512;
+/// How long a node may hold a notification before JetStream gives it to another node: above
+/// the longest delivery (a notifier's timeout, 10 s by default; the relay also sends a
+/// progress ack after waiting for its rate limit), short enough that a dead node's
+/// in-flight notification moves on soon.
+const RELAY_ACK_WAIT: Duration = Duration::from_secs(30);
+/// The shared durable consumer of the outbox work queue.
+pub const RELAY_CONSUMER: &str = "relay";
+
+/// Errors of the NATS backend.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// Connecting to the NATS server(s) failed.
+    #[error("NATS at {url}: {message}")]
+    Connect {
+        /// The server URL(s), redacted.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// A JetStream or KV operation failed.
+    #[error("NATS JetStream: {0}")]
+    JetStream(String),
+    /// The local store (the mirror) failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ClusterError> for StoreError {
+    fn from(e: ClusterError) -> StoreError {
+        match e {
+            ClusterError::Store(s) => s,
+            other => StoreError::Upstream {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn js_err(what: &str, e: impl std::fmt::Display) -> ClusterError {
+    ClusterError::JetStream(format!("{what}: {e}"))
+}
+
+/// The wire form of an event in the stream: a [`NewEvent`] (the envelope's seq and
+/// recorded_at are the mirror's business).
+#[derive(Debug, Serialize, Deserialize)]
+struct Wire {
+    event_id: String,
+    occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    event: Event,
+}
+
+/// One notification to deliver, as queued on the outbox work queue.
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkItem {
+    alert_id: String,
+    notifier: String,
+}
+
+/// The value of an idempotency claim in the `_ids` bucket.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claim {
+    node: String,
+    at: DateTime<Utc>,
+    /// Set once the event (and, for an alert, its work items) is in the stream.
+    done: bool,
+}
+
+/// The redacted server list, for logs and errors.
+fn redacted(urls: &str) -> String {
+    urls.split(',')
+        .map(|u| {
+            url::Url::parse(u.trim()).map_or_else(|_| "<unparsable>".into(), |u| redact_url(&u))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A connection to the cluster: the streams, the buckets and this node's mirror position.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: LogConfig,
+    js: jetstream::Context,
+    ids: kv::Store,
+    leases: kv::Store,
+    feeds: kv::Store,
+    /// Stream seq mirrored into the local store.
+    applied: watch::Sender<u64>,
+    /// Woken each time the connection comes back.
+    reconnected: Arc<tokio::sync::Notify>,
+    gauges: Arc<ClusterGauges>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("config", &self.inner.config)
+            .field("applied", &*self.inner.applied.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// Connects, and creates the streams and buckets if they do not exist yet (every node
+    /// does this at start; creating an identical stream twice is a no-op in JetStream).
+    /// The client reconnects by itself with backoff; losing and regaining the connection is
+    /// logged and reflected in `gauges.connected` (and so in `/readyz`).
+    pub async fn connect(
+        config: &LogConfig,
+        gauges: Arc<ClusterGauges>,
+    ) -> Result<Cluster, ClusterError> {
+        let url = redacted(&config.url);
+        gauges.enabled.store(true, Ordering::Release);
+        let events_gauges = gauges.clone();
+        let reconnected = Arc::new(tokio::sync::Notify::new());
+        let events_reconnected = reconnected.clone();
+        let options = async_nats::ConnectOptions::new()
+            .name(format!("parley-{}", config.node_id))
+            .connection_timeout(Duration::from_secs(5))
+            .event_callback(move |event| {
+                let gauges = events_gauges.clone();
+                let reconnected = events_reconnected.clone();
+                async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            gauges.connected.store(true, Ordering::Release);
+                            // Ephemeral consumers may be gone (a restarted server): the
+                            // mirror and the relay re-create theirs from where they are.
+                            reconnected.notify_waiters();
+                            info!("NATS connection established.");
+                        }
+                        async_nats::Event::Disconnected => {
+                            gauges.connected.store(false, Ordering::Release);
+                            gauges.disconnects.fetch_add(1, Ordering::Relaxed);
+                            warn!("NATS connection lost; reconnecting with backoff.");
+                        }
+                        other => warn!(event = %other, "NATS client event."),
+                    }
+                }
+            });
+        let servers: Vec<async_nats::ServerAddr> = config
+            .url
+            .split(',')
+            .map(|u| u.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| ClusterError::Connect {
+                url: url.clone(),
+                message: format!("bad server address: {e}"),
+            })?;
+        let client = options
+            .connect(servers)
+            .await
+            .map_err(|e| ClusterError::Connect {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        gauges.connected.store(true, Ordering::Release);
+        let js = jetstream::new(client);
+        // A JetStream cluster that is still electing its leaders answers "temporarily
+        // unavailable": retry the set-up with backoff for a while before giving up.
+        let mut backoff = Duration::from_millis(200);
+        let mut tries = 0;
+        let (ids, leases, feeds) = loop {
+            match setup(&js, config).await {
+                Ok(buckets) => break buckets,
+                Err(error) if tries < SETUP_TRIES => {
+                    tries += 1;
+                    warn!(%error, retry_in = ?backoff, "JetStream not ready; retrying.");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(3));
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let replicas = config.replicas;
+        info!(url = %url, stream = %config.stream, node = %config.node_id, replicas, "Connected to the NATS log.");
+        Ok(Cluster {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                js,
+                ids,
+                leases,
+                feeds,
+                applied: watch::channel(0).0,
+                reconnected,
+                gauges,
+            }),
+        })
+    }
+
+    /// The `[log]` config this connection was made with.
+    pub fn config(&self) -> &LogConfig {
+        &self.inner.config
+    }
+
+    /// The gauges this connection keeps current.
+    pub fn gauges(&self) -> &Arc<ClusterGauges> {
+        &self.inner.gauges
+    }
+
+    /// The lease bucket (for [`lease`] and `cluster status`).
+    pub(crate) fn leases_bucket(&self) -> &kv::Store {
+        &self.inner.leases
+    }
+
+    /// Last seq of the log stream.
+    pub async fn stream_last_seq(&self) -> Result<u64, ClusterError> {
+        let mut s = self
+            .inner
+            .js
+            .get_stream(&self.inner.config.stream)
+            .await
+            .map_err(|e| js_err("stream info", e))?;
+        let info = s.info().await.map_err(|e| js_err("stream info", e))?;
+        let last = info.state.last_sequence;
+        self.inner
+            .gauges
+            .stream_last_seq
+            .store(last, Ordering::Relaxed);
+        Ok(last)
+    }
+
+    /// Notifications waiting in the work queue (not yet acked).
+    pub async fn outbox_depth(&self) -> Result<u64, ClusterError> {
+        let mut s = self
+            .inner
+            .js
+            .get_stream(outbox_stream(&self.inner.config))
+            .await
+            .map_err(|e| js_err("outbox info", e))?;
+        let info = s.info().await.map_err(|e| js_err("outbox info", e))?;
+        let depth = info.state.messages;
+        self.inner
+            .gauges
+            .outbox_depth
+            .store(depth, Ordering::Relaxed);
+        Ok(depth)
+    }
+
+    /// Stream seq mirrored locally.
+    pub fn applied(&self) -> u64 {
+        *self.inner.applied.borrow()
+    }
+
+    /// Waits until the mirror has applied `seq`.
+    async fn wait_applied(&self, seq: u64) -> Result<(), ClusterError> {
+        let mut rx = self.inner.applied.subscribe();
+        match tokio::time::timeout(MIRROR_WAIT, rx.wait_for(|s| *s >= seq)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(ClusterError::JetStream("the mirror stopped".into())),
+            Err(_) => Err(ClusterError::JetStream(format!(
+                "the local mirror did not reach stream seq {seq} within {MIRROR_WAIT:?}"
+            ))),
+        }
+    }
+
+    /// Waits until the mirror has everything the stream held when this was called (start-up
+    /// catch-up, `replay`). No time limit: a long stream takes as long as it takes.
+    pub async fn wait_caught_up(&self, cancel: &CancellationToken) -> Result<u64, ClusterError> {
+        let last = self.stream_last_seq().await?;
+        let mut rx = self.inner.applied.subscribe();
+        tokio::select! {
+            () = cancel.cancelled() => Err(ClusterError::JetStream("cancelled while catching up".into())),
+            r = rx.wait_for(|s| *s >= last) => r.map(|_| last).map_err(|_| ClusterError::JetStream("the mirror stopped".into())),
+        }
+    }
+
+    /// Installs this cluster as the store's log of record and starts the mirror on
+    /// `tracker`. From here on, `store.append` publishes to the stream.
+    pub fn attach(
+        &self,
+        store: &Store,
+        cancel: CancellationToken,
+        tracker: &tokio_util::task::TaskTracker,
+    ) -> Result<(), ClusterError> {
+        let cursor = store.stream_cursor()?;
+        self.inner.applied.send_replace(cursor);
+        self.inner
+            .gauges
+            .applied_seq
+            .store(cursor, Ordering::Relaxed);
+        store.set_upstream(Arc::new(self.clone()));
+        let (me, store) = (self.clone(), store.clone());
+        tracker.spawn(async move {
+            me.mirror(store, cancel).await;
+        });
+        Ok(())
+    }
+
+    /// Consumes the stream in order into the local store until cancelled; on errors it
+    /// reconnects the consumer (from the durable cursor) with backoff.
+    async fn mirror(self, store: Store, cancel: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.mirror_once(&store, &cancel).await {
+                Ok(()) => return,
+                Err(error) => {
+                    warn!(%error, retry_in = ?backoff, "Stream mirror interrupted; resuming.");
+                }
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn mirror_once(
+        &self,
+        store: &Store,
+        cancel: &CancellationToken,
+    ) -> Result<(), ClusterError> {
+        let start = store.stream_cursor()? + 1;
+        let stream = self
+            .inner
+            .js
+            .get_stream(&self.inner.config.stream)
+            .await
+            .map_err(|e| js_err("open the log stream", e))?;
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: events_subject(&self.inner.config),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: start,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| js_err("create the mirror consumer", e))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| js_err("read the log stream", e))?;
+        debug!(from = start, "Mirroring the log stream.");
+        loop {
+            let first = tokio::select! {
+                () = cancel.cancelled() => return Ok(()),
+                () = self.inner.reconnected.notified() => {
+                    return Err(ClusterError::JetStream("reconnected; re-creating the mirror consumer".into()));
+                }
+                m = messages.next() => m,
+            };
+            let Some(first) = first else {
+                return Err(ClusterError::JetStream("the mirror consumer ended".into()));
+            };
+            let mut batch = vec![first.map_err(|e| js_err("read the log stream", e))?];
+            while batch.len() < MIRROR_BATCH {
+                match messages.next().now_or_never() {
+                    Some(Some(Ok(m))) => batch.push(m),
+                    Some(Some(Err(e))) => {
+                        warn!(error = %e, "Mirror read error; applying what was read.");
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+            let mut events = Vec::with_capacity(batch.len());
+            let mut last = 0;
+            for m in &batch {
+                let seq = m
+                    .info()
+                    .map_err(|e| js_err("message info", e))?
+                    .stream_sequence;
+                last = last.max(seq);
+                match serde_json::from_slice::<Wire>(&m.payload) {
+                    Ok(w) => events.push(NewEvent {
+                        event_id: w.event_id,
+                        occurred_at: w.occurred_at,
+                        event: w.event,
+                    }),
+                    // Every node skips the same message, so their projections stay equal.
+                    Err(error) => {
+                        error!(seq, %error, "Undecodable message in the log stream; skipped.")
+                    }
+                }
+            }
+            store.append_mirrored(events, last).await?;
+            self.inner.applied.send_replace(last);
+            self.inner.gauges.applied_seq.store(last, Ordering::Relaxed);
+        }
+    }
+
+    /// Claims an id for good: `true` if this node may publish it. A claim is taken over
+    /// when it is unfinished and older than a lease TTL (its node died in between).
+    async fn claim(&self, id: &str) -> Result<Option<u64>, ClusterError> {
+        let key = kv_key(id);
+        let value = claim_value(&self.inner.config.node_id, false);
+        match self.inner.ids.create(&key, value.clone()).await {
+            Ok(rev) => return Ok(Some(rev)),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+            Err(e) => return Err(js_err("claim an id", e)),
+        }
+        let Some(entry) = self
+            .inner
+            .ids
+            .entry(&key)
+            .await
+            .map_err(|e| js_err("read a claim", e))?
+        else {
+            return Ok(None);
+        };
+        let stale = match serde_json::from_slice::<Claim>(&entry.value) {
+            Ok(c) => {
+                !c.done
+                    && Utc::now() - c.at
+                        > chrono::Duration::from_std(self.inner.config.lease_ttl)
+                            .unwrap_or_default()
+            }
+            Err(_) => false,
+        };
+        if !stale {
+            return Ok(None);
+        }
+        match self.inner.ids.update(&key, value, entry.revision).await {
+            Ok(rev) => {
+                warn!(id, "Took over an unfinished claim of a dead node.");
+                Ok(Some(rev))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    async fn finish_claim(&self, id: &str, revision: u64) {
+        let value = claim_value(&self.inner.config.node_id, true);
+        if let Err(error) = self.inner.ids.update(kv_key(id), value, revision).await {
+            warn!(id, %error, "Cannot mark a claim done (harmless: the event is in the stream).");
+        }
+    }
+
+    async fn publish_raw(
+        &self,
+        subject: String,
+        msg_id: &str,
+        payload: Vec<u8>,
+    ) -> Result<jetstream::context::PublishAckFuture, ClusterError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", HeaderValue::from(msg_id));
+        self.inner
+            .js
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .map_err(|e| js_err("publish", e))
+    }
+
+    async fn publish_event(
+        &self,
+        event: &NewEvent,
+    ) -> Result<jetstream::context::PublishAckFuture, ClusterError> {
+        let wire = serde_json::json!({
+            "event_id": event.event_id,
+            "occurred_at": event.occurred_at,
+            "kind": event.event.kind(),
+            "payload": match serde_json::to_value(&event.event) {
+                Ok(v) => v.get("payload").cloned().unwrap_or_default(),
+                Err(e) => return Err(js_err("encode an event", e)),
+            },
+        });
+        let payload = serde_json::to_vec(&wire).map_err(|e| js_err("encode an event", e))?;
+        self.publish_raw(events_subject(&self.inner.config), &event.event_id, payload)
+            .await
+    }
+
+    /// Enqueues one delivery on the work queue and waits for its ack.
+    async fn enqueue(
+        &self,
+        alert_id: &str,
+        notifier: &str,
+        msg_id: &str,
+    ) -> Result<(), ClusterError> {
+        let item = WorkItem {
+            alert_id: alert_id.into(),
+            notifier: notifier.into(),
+        };
+        let payload = serde_json::to_vec(&item).map_err(|e| js_err("encode a work item", e))?;
+        self.publish_raw(outbox_subject(&self.inner.config), msg_id, payload)
+            .await?
+            .await
+            .map_err(|e| js_err("enqueue a notification", e))?;
+        Ok(())
+    }
+
+    async fn publish_all(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>, ClusterError> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut acks = Vec::new();
+        let mut max_seq = 0;
+        for event in events {
+            let gated = matches!(
+                event.event,
+                Event::ArticleIngested(_) | Event::AlertRaised(_)
+            );
+            if gated {
+                let Some(revision) = self.claim(&event.event_id).await? else {
+                    out.push(Appended::Duplicate(0));
+                    continue;
+                };
+                let ack = self
+                    .publish_event(&event)
+                    .await?
+                    .await
+                    .map_err(|e| js_err("publish", e))?;
+                max_seq = max_seq.max(ack.sequence);
+                if let Event::AlertRaised(alert) = &event.event {
+                    for notifier in &alert.notify {
+                        let msg_id = format!("{}.{notifier}", event.event_id);
+                        self.enqueue(&event.event_id, notifier, &msg_id).await?;
+                    }
+                }
+                self.finish_claim(&event.event_id, revision).await;
+                out.push(if ack.duplicate {
+                    Appended::Duplicate(ack.sequence)
+                } else {
+                    Appended::New(ack.sequence)
+                });
+            } else if let Event::NotificationRetried(retried) = &event.event {
+                let ack = self
+                    .publish_event(&event)
+                    .await?
+                    .await
+                    .map_err(|e| js_err("publish", e))?;
+                max_seq = max_seq.max(ack.sequence);
+                if !ack.duplicate {
+                    let msg_id = format!("{}.retry", event.event_id);
+                    self.enqueue(&retried.alert_id, &retried.notifier, &msg_id)
+                        .await?;
+                }
+                out.push(if ack.duplicate {
+                    Appended::Duplicate(ack.sequence)
+                } else {
+                    Appended::New(ack.sequence)
+                });
+            } else {
+                acks.push((out.len(), self.publish_event(&event).await?));
+                out.push(Appended::Duplicate(0));
+            }
+        }
+        for (i, ack) in acks {
+            let ack = ack.await.map_err(|e| js_err("publish", e))?;
+            max_seq = max_seq.max(ack.sequence);
+            out[i] = if ack.duplicate {
+                Appended::Duplicate(ack.sequence)
+            } else {
+                Appended::New(ack.sequence)
+            };
+        }
+        if max_seq > 0 {
+            self.wait_applied(max_seq).await?;
+        }
+        Ok(out)
+    }
+
+    /// A feed's polling state, shared by the cluster so it moves with the lease.
+    pub async fn feed_state(&self, feed_key: &str) -> Result<Option<FeedState>, ClusterError> {
+        let key = stable_id("feed", &[feed_key]);
+        match self
+            .inner
+            .feeds
+            .get(&key)
+            .await
+            .map_err(|e| js_err("read a feed state", e))?
+        {
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| js_err(&format!("feed state of {feed_key}"), e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves a feed's polling state in the cluster.
+    pub async fn put_feed_state(
+        &self,
+        feed_key: &str,
+        state: &FeedState,
+    ) -> Result<(), ClusterError> {
+        let key = stable_id("feed", &[feed_key]);
+        let value = serde_json::to_vec(state).map_err(|e| js_err("encode a feed state", e))?;
+        self.inner
+            .feeds
+            .put(&key, value.into())
+            .await
+            .map_err(|e| js_err("save a feed state", e))?;
+        Ok(())
+    }
+
+    /// Delivers notifications from the shared work queue until cancelled. Each item goes to
+    /// exactly one node; it is acked after its delivery is recorded, nak'ed with the retry
+    /// delay after a failure, and redelivered after the ack wait if this node dies.
+    pub async fn relay(
+        self,
+        prepared: Prepared,
+        store: Store,
+        stats: Arc<Stats>,
+        cancel: CancellationToken,
+    ) -> Result<(), ClusterError> {
+        let stream = self
+            .inner
+            .js
+            .get_stream(outbox_stream(&self.inner.config))
+            .await
+            .map_err(|e| js_err("open the outbox", e))?;
+        let consumer = stream
+            .get_or_create_consumer(
+                RELAY_CONSUMER,
+                consumer::pull::Config {
+                    durable_name: Some(RELAY_CONSUMER.into()),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    ack_wait: RELAY_ACK_WAIT,
+                    filter_subject: outbox_subject(&self.inner.config),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| js_err("open the relay consumer", e))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| js_err("read the outbox", e))?;
+        loop {
+            let next = tokio::select! {
+                () = cancel.cancelled() => return Ok(()),
+                () = self.inner.reconnected.notified() => {
+                    return Err(ClusterError::JetStream("reconnected; re-opening the relay consumer".into()));
+                }
+                m = messages.next() => m,
+            };
+            let msg = match next {
+                Some(Ok(m)) => m,
+                Some(Err(error)) => {
+                    warn!(%error, "Outbox read error.");
+                    continue;
+                }
+                None => return Err(ClusterError::JetStream("the outbox consumer ended".into())),
+            };
+            if let Err(error) = self.deliver(&prepared, &store, &stats, &msg).await {
+                warn!(%error, "Notification not settled; it will be redelivered.");
+            }
+        }
+    }
+
+    async fn deliver(
+        &self,
+        prepared: &Prepared,
+        store: &Store,
+        stats: &Stats,
+        msg: &jetstream::Message,
+    ) -> Result<(), ClusterError> {
+        let ack =
+            |kind: AckKind| async move { msg.ack_with(kind).await.map_err(|e| js_err("ack", e)) };
+        let Ok(item) = serde_json::from_slice::<WorkItem>(&msg.payload) else {
+            error!("Undecodable outbox item; dropped.");
+            return ack(AckKind::Term).await;
+        };
+        let attempt = msg
+            .info()
+            .map_err(|e| js_err("message info", e))?
+            .delivered
+            .max(1) as u32;
+        let delivered_id = stable_id("ntf", &[&item.alert_id, &item.notifier, "delivered"]);
+        if store.contains(&delivered_id)? {
+            // Delivered before, but the ack was lost: settle it without sending again.
+            return ack(AckKind::Ack).await;
+        }
+        let mut alert = store.get(&item.alert_id)?;
+        if alert.is_none() {
+            // The work item can overtake the mirror; catch up once, then look again.
+            let _ = tokio::time::timeout(
+                Duration::from_secs(10),
+                self.wait_caught_up(&CancellationToken::new()),
+            )
+            .await;
+            alert = store.get(&item.alert_id)?;
+        }
+        let alert = match alert.map(|e| e.event) {
+            Some(Event::AlertRaised(alert)) => alert,
+            Some(_) => {
+                warn!(alert = %item.alert_id, "Work item does not point at an alert; giving up.");
+                let entry = entry_of(&item, attempt, Utc::now());
+                pipeline::record_failure(
+                    store,
+                    stats,
+                    &entry,
+                    attempt,
+                    "not an alert".into(),
+                    None,
+                )
+                .await?;
+                return ack(AckKind::Term).await;
+            }
+            None => {
+                // Items are enqueued only after their alert's publish ack, so the alert is in
+                // the stream and this node's mirror is behind (e.g. after a reconnect): let
+                // the item come back later, here or on another node.
+                debug!(alert = %item.alert_id, "Alert not mirrored here yet; delivery deferred.");
+                return ack(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            }
+        };
+        let entry = entry_of(&item, attempt, alert.raised_at);
+        let Some(notifier) = prepared.notifiers.get(&item.notifier) else {
+            warn!(alert = %item.alert_id, notifier = %item.notifier, "Notifier is no longer configured; giving up.");
+            pipeline::record_failure(
+                store,
+                stats,
+                &entry,
+                attempt,
+                "notifier no longer configured".into(),
+                None,
+            )
+            .await?;
+            return ack(AckKind::Term).await;
+        };
+        notifier.wait_turn().await;
+        ack(AckKind::Progress).await?;
+        match notifier.deliver(&alert).await {
+            Ok(()) => {
+                pipeline::record_delivered(store, stats, &entry, attempt).await?;
+                debug!(alert = %item.alert_id, notifier = %item.notifier, attempt, "Notification delivered.");
+                ack(AckKind::Ack).await
+            }
+            Err(error) => {
+                let next = notifier.next_attempt_for(attempt, Utc::now(), alert.raised_at);
+                warn!(alert = %item.alert_id, notifier = %item.notifier, attempt, %error, "Notification failed.");
+                pipeline::record_failure(store, stats, &entry, attempt, error.to_string(), next)
+                    .await?;
+                match next {
+                    Some(at) => {
+                        let delay = (at - Utc::now()).to_std().unwrap_or_default();
+                        ack(AckKind::Nak(Some(delay))).await
+                    }
+                    None => ack(AckKind::Term).await,
+                }
+            }
+        }
+    }
+}
+
+impl Upstream for Cluster {
+    fn publish(
+        &self,
+        events: Vec<NewEvent>,
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<Appended>, StoreError>> {
+        Box::pin(async move { self.publish_all(events).await.map_err(StoreError::from) })
+    }
+}
+
+fn entry_of(item: &WorkItem, attempt: u32, queued_at: DateTime<Utc>) -> OutboxEntry {
+    OutboxEntry {
+        alert_id: item.alert_id.clone(),
+        notifier: item.notifier.clone(),
+        attempts: attempt.saturating_sub(1),
+        next_attempt_at: queued_at,
+        queued_at,
+        // repeat_interval grouping is a single-node relay feature (not applied here).
+        group: None,
+    }
+}
+
+fn claim_value(node: &str, done: bool) -> bytes::Bytes {
+    serde_json::to_vec(&Claim {
+        node: node.into(),
+        at: Utc::now(),
+        done,
+    })
+    .unwrap_or_default()
+    .into()
+}
+
+/// A KV key for an event id (ids are `prefix-hex`, already valid KV keys; anything else is
+/// hashed so a feed-made id can never be an invalid key).
+fn kv_key(id: &str) -> String {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        id.to_string()
+    } else {
+        stable_id("id", &[id])
+    }
+}
+
+/// Creates (or finds) the log and outbox streams and the three KV buckets.
+async fn setup(
+    js: &jetstream::Context,
+    config: &LogConfig,
+) -> Result<(kv::Store, kv::Store, kv::Store), ClusterError> {
+    let replicas = config.replicas;
+    js.get_or_create_stream(stream::Config {
+        name: config.stream.clone(),
+        subjects: vec![events_subject(config)],
+        num_replicas: replicas,
+        duplicate_window: Duration::from_secs(120),
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| js_err("create the log stream", e))?;
+    js.get_or_create_stream(stream::Config {
+        name: outbox_stream(config),
+        subjects: vec![outbox_subject(config)],
+        retention: stream::RetentionPolicy::WorkQueue,
+        num_replicas: replicas,
+        duplicate_window: Duration::from_secs(120),
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| js_err("create the outbox stream", e))?;
+    let bucket = |suffix: &str, max_age: Duration| kv::Config {
+        bucket: format!("{}_{suffix}", config.stream),
+        history: 1,
+        max_age,
+        num_replicas: replicas,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    };
+    let ids = open_bucket(js, bucket("ids", Duration::ZERO)).await?;
+    let leases = open_bucket(js, bucket("leases", config.lease_ttl)).await?;
+    let feeds = open_bucket(js, bucket("feeds", Duration::ZERO)).await?;
+    Ok((ids, leases, feeds))
+}
+
+async fn open_bucket(
+    js: &jetstream::Context,
+    config: kv::Config,
+) -> Result<kv::Store, ClusterError> {
+    if let Ok(store) = js.get_key_value(&config.bucket).await {
+        return Ok(store);
+    }
+    // The bucket's stream is created by hand, with the KV conventions async-nats uses:
+    // its `create_key_value` first asks for account info, whose answer from the 2.9 server
+    // Debian ships does not parse. Creating an identical stream twice is a no-op, so nodes
+    // starting together do not race.
+    let name = config.bucket.clone();
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{name}"),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: config.history.max(1),
+        max_age: config.max_age,
+        storage: config.storage,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        num_replicas: config.num_replicas.max(1),
+        discard: stream::DiscardPolicy::New,
+        duplicate_window: if config.max_age.is_zero() {
+            Duration::from_secs(120)
+        } else {
+            config.max_age.min(Duration::from_secs(120))
+        },
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| js_err(&format!("create bucket {name}"), e))?;
+    js.get_key_value(&name)
+        .await
+        .map_err(|e| js_err(&format!("open bucket {name}"), e))
+}
+
+/// Subject of the log stream.
+pub fn events_subject(config: &LogConfig) -> String {
+    format!("{}.events", config.stream)
+}
+
+/// Name of the outbox work-queue stream.
+pub fn outbox_stream(config: &LogConfig) -> String {
+    format!("{}_OUTBOX", config.stream)
+}
+
+/// Subject of the outbox work queue.
+pub fn outbox_subject(config: &LogConfig) -> String {
+    format!("{}.outbox", config.stream)
+}

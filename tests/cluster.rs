@@ -1,0 +1,491 @@
+//! The NATS JetStream backend end to end: real `nats-server` processes on loopback ports,
+//! several real `parley run` daemons sharing one stream, a feed server and a webhook receiver.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::nats::NatsServer;
+use common::*;
+
+const ACTORS_AND_RULES: &str = r#"
+[[actor]]
+id = "kellner"
+name = "Maria Kellner"
+aliases = ["Maria Kellner", "Kellner"]
+
+[[actor]]
+id = "odum"
+name = "James Odum"
+aliases = ["James Odum", "Odum"]
+
+[[actor]]
+id = "gruber"
+name = "Paul Gruber"
+aliases = ["Paul Gruber", "Gruber"]
+
+[[rule]]
+id = "kellner-odum"
+actors = ["kellner", "odum"]
+notify = ["hook"]
+
+[[rule]]
+id = "gruber-odum"
+actors = ["gruber", "odum"]
+notify = ["hook"]
+"#;
+
+/// Feed paths served in every test.
+const FEEDS: [&str; 6] = ["f0.xml", "f1.xml", "f2.xml", "f3.xml", "f4.xml", "f5.xml"];
+
+/// A config for one node: the feeds, the rules, a webhook, and `log` (empty for sled).
+fn config(feeds: &FeedServer, hook: &Receiver, interval: &str, log: &str) -> String {
+    let mut out = format!(
+        "[daemon]\nstate_dir = \"state\"\npoll_interval = {interval:?}\nrequest_timeout = \"5s\"\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n{log}\n"
+    );
+    for path in FEEDS {
+        out.push_str(&format!(
+            "[[feed]]\nurl = {:?}\nname = {path:?}\n\n",
+            feeds.url(path)
+        ));
+    }
+    out.push_str(ACTORS_AND_RULES);
+    out.push_str(&format!(
+        "\n[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {:?}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n",
+        hook.url()
+    ));
+    out
+}
+
+/// The `[log]` table of one node on the test's server, with a short lease TTL so takeovers
+/// happen within the test's patience.
+fn nats_log(url: &str, node: &str) -> String {
+    format!(
+        "[log]\nbackend = \"nats\"\nurl = {url:?}\nstream = \"PARLEY\"\nreplicas = 1\nnode_id = {node:?}\nlease_ttl = \"2s\"\n"
+    )
+}
+
+/// Serves rounds 1..=`round` of every feed: two stories per feed and round, each raising
+/// one alert.
+fn serve_round(feeds: &FeedServer, round: u32) {
+    for (i, path) in FEEDS.iter().enumerate() {
+        let date = chrono::Utc::now().to_rfc2822();
+        let mut all: Vec<(String, String)> = Vec::new();
+        for r in 1..=round {
+            for (g, t) in [
+                (
+                    format!("r{r}-f{i}-a"),
+                    format!("Kellner met Odum in Vienna to discuss round {r} of talks, item {i}."),
+                ),
+                (
+                    format!("r{r}-f{i}-b"),
+                    format!("Gruber called Odum about the round {r} ceasefire, item {i}."),
+                ),
+            ] {
+                all.push((g, t));
+            }
+        }
+        let entries: Vec<Item<'_>> = all
+            .iter()
+            .map(|(g, t)| Item {
+                guid: g,
+                title: t,
+                body: t,
+                date: &date,
+            })
+            .collect();
+        feeds.set(
+            path,
+            Route::Feed {
+                body: rss("Desk", &entries),
+                etag: format!("\"round-{round}\""),
+            },
+        );
+    }
+}
+
+/// A running `parley run`, SIGKILLed if still running when dropped.
+struct Node {
+    child: Option<Child>,
+    cfg: TestConfig,
+}
+
+impl Node {
+    fn start(cfg: TestConfig) -> Node {
+        let log = std::fs::File::create(cfg.dir.path().join("daemon.log")).unwrap();
+        let child = parley_cmd(&cfg.path(), &["run"])
+            .env("RUST_LOG", "info,parley=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Node {
+            child: Some(child),
+            cfg,
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        if let Some(child) = &self.child {
+            let status = std::process::Command::new("kill")
+                .args([&format!("-{sig}"), &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    async fn stop(&mut self) {
+        self.signal("TERM");
+        if let Some(mut child) = self.child.take() {
+            let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+                .await
+                .unwrap();
+            assert!(status.success(), "{status:?}\n{}", self.log());
+        }
+    }
+
+    /// SIGKILL, no clean-up at all.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.cfg.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log
+                .lines()
+                .rev()
+                .filter(|l| !l.contains("DEBUG"))
+                .take(60)
+                .collect();
+            eprintln!(
+                "--- daemon log tail (newest first) ---\n{}",
+                tail.join("\n")
+            );
+        }
+    }
+}
+
+/// `parley cluster status --json` through `cfg`.
+async fn status(cfg: &TestConfig) -> serde_json::Value {
+    let out = cfg.parley_async(&["cluster", "status", "--json"]).await;
+    assert_ok(&out);
+    serde_json::from_str(stdout(&out).trim()).unwrap()
+}
+
+/// Polls `cond` on the cluster status until it holds. The 60 s bound is a failure guard
+/// for a hung cluster, not a timing assertion.
+async fn until_status(cfg: &TestConfig, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = status(cfg).await;
+        if cond(&s) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; last status: {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Accepted deliveries per Idempotency-Key (= alert id).
+fn per_key(hook: &Receiver) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for h in hook.accepted() {
+        *out.entry(h.idempotency_key.unwrap_or_default())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+/// What one sled node raises for the feeds as served now.
+async fn sled_baseline(feeds: &FeedServer) -> BTreeSet<String> {
+    let hook = Receiver::start(0).await;
+    let cfg = TestConfig::new(&config(feeds, &hook, "1m", ""));
+    assert_ok(&cfg.parley_async(&["run", "--once"]).await);
+    let keys: BTreeSet<String> = per_key(&hook).into_keys().collect();
+    assert!(!keys.is_empty(), "the baseline must raise alerts");
+    keys
+}
+
+fn node_cfg(
+    feeds: &FeedServer,
+    hook: &Receiver,
+    url: &str,
+    node: &str,
+    interval: &str,
+) -> TestConfig {
+    TestConfig::new(&config(feeds, hook, interval, &nats_log(url, node)))
+}
+
+fn lag_zero(s: &serde_json::Value, nodes: usize) -> bool {
+    let list = s["nodes"].as_array().unwrap();
+    list.len() == nodes
+        && list
+            .iter()
+            .all(|n| n["lag"] == 0 && n["applied_seq"] == s["stream_last_seq"])
+        && s["outbox_depth"] == 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_raise_what_one_sled_node_raises_each_delivered_once() {
+    // The cluster must not lose or multiply alerts: same set as sled, one delivery per id.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let expected = sled_baseline(&feeds).await;
+
+    let hook = Receiver::start(0).await;
+    let mut nodes: Vec<Node> = ["n1", "n2", "n3"]
+        .iter()
+        .map(|n| Node::start(node_cfg(&feeds, &hook, &nats.url(), n, "1m")))
+        .collect();
+    wait_for(
+        &hook.arrived,
+        "every baseline alert from the cluster",
+        || per_key(&hook).keys().cloned().collect::<BTreeSet<_>>() == expected,
+    )
+    .await;
+    until_status(
+        &nodes[0].cfg,
+        "all three nodes caught up, outbox empty",
+        |s| lag_zero(s, 3),
+    )
+    .await;
+    let s = status(&nodes[0].cfg).await;
+    let feeds_total: u64 = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["feeds"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        feeds_total,
+        FEEDS.len() as u64,
+        "each feed leased once: {s}"
+    );
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    let counts = per_key(&hook);
+    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    // Every node mirrored every alert exactly once.
+    for node in &nodes {
+        let out = node.cfg.parley_async(&["alerts", "--json"]).await;
+        assert_ok(&out);
+        let ids: Vec<String> = json_lines(&out)
+            .iter()
+            .map(|a| a["alert_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), expected.len());
+        assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_moves_feeds_to_the_others_and_loses_or_repeats_nothing() {
+    // A dead node's feeds must be taken over by the live ones, without gaps or duplicates.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let mut nodes: Vec<Node> = ["k1", "k2", "k3"]
+        .iter()
+        .map(|n| Node::start(node_cfg(&feeds, &hook, &nats.url(), n, "1s")))
+        .collect();
+    wait_for(&hook.arrived, "the first round's alerts", || {
+        per_key(&hook).len() == 2 * FEEDS.len()
+    })
+    .await;
+    until_status(&nodes[0].cfg, "three nodes holding every shard", |s| {
+        s["nodes"].as_array().unwrap().len() == 3 && s["unleased_shards"] == 0
+    })
+    .await;
+    // Kill the node that polls the most feeds, while every node keeps polling each second.
+    let s = status(&nodes[0].cfg).await;
+    let victim = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|n| n["feeds"].as_u64().unwrap())
+        .map(|n| n["node"].as_str().unwrap().to_string())
+        .unwrap();
+    let v = ["k1", "k2", "k3"]
+        .iter()
+        .position(|n| *n == victim)
+        .unwrap();
+    nodes[v].kill();
+    let survivor = (v + 1) % 3;
+    serve_round(&feeds, 2);
+    until_status(
+        &nodes[survivor].cfg,
+        "the victim's shards taken over",
+        |s| {
+            let list = s["nodes"].as_array().unwrap();
+            list.len() == 2
+                && list.iter().all(|n| n["node"] != victim.as_str())
+                && s["unleased_shards"] == 0
+                && list
+                    .iter()
+                    .map(|n| n["feeds"].as_u64().unwrap())
+                    .sum::<u64>()
+                    == FEEDS.len() as u64
+        },
+    )
+    .await;
+    wait_for(&hook.arrived, "the second round's alerts", || {
+        per_key(&hook).len() == 4 * FEEDS.len()
+    })
+    .await;
+    until_status(
+        &nodes[survivor].cfg,
+        "survivors caught up, outbox empty",
+        |s| lag_zero(s, 2),
+    )
+    .await;
+    for (i, node) in nodes.iter_mut().enumerate() {
+        if i != v {
+            node.stop().await;
+        }
+    }
+    let counts = per_key(&hook);
+    assert_eq!(counts.len(), 4 * FEEDS.len());
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+/// `events --json` without the local `recorded_at`, which each mirror stamps itself.
+async fn events_of(cfg: &TestConfig) -> Vec<serde_json::Value> {
+    let out = cfg.parley_async(&["events", "--json"]).await;
+    assert_ok(&out);
+    let mut events = json_lines(&out);
+    for e in &mut events {
+        e.as_object_mut().unwrap().remove("recorded_at");
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_node_catches_up_to_what_a_replay_rebuilds() {
+    // A node that lost its disk must rebuild the same projections as any replay of the stream.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let mut first = Node::start(node_cfg(&feeds, &hook, &nats.url(), "c1", "1m"));
+    wait_for(&hook.arrived, "the alerts", || {
+        per_key(&hook).len() == 2 * FEEDS.len()
+    })
+    .await;
+    until_status(&first.cfg, "caught up", |s| lag_zero(s, 1)).await;
+    first.stop().await;
+    let live = events_of(&first.cfg).await;
+    let alerts_live = first.cfg.parley_async(&["alerts", "--json"]).await;
+    assert!(live.len() > 2 * FEEDS.len());
+
+    // A new node with an empty state dir catches up from the stream on start.
+    let mut fresh = Node::start(node_cfg(&feeds, &hook, &nats.url(), "c2", "1m"));
+    until_status(&fresh.cfg, "the fresh node caught up", |s| {
+        s["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["node"] == "c2" && n["lag"] == 0)
+    })
+    .await;
+    fresh.stop().await;
+    assert_eq!(events_of(&fresh.cfg).await, live);
+
+    // `replay` on the first node rebuilds it from the stream: the same again.
+    let out = first.cfg.parley_async(&["replay"]).await;
+    assert_ok(&out);
+    assert_eq!(events_of(&first.cfg).await, live);
+    let alerts_fresh = fresh.cfg.parley_async(&["alerts", "--json"]).await;
+    assert_eq!(stdout(&alerts_fresh), stdout(&alerts_live));
+    // Nothing was delivered twice by the catch-up or the replay.
+    assert!(per_key(&hook).values().all(|n| *n == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_log_backend_is_a_config_error_with_its_line() {
+    // `[log]` is validated like every other table: exit 78 naming file:line.
+    let cfg = TestConfig::new("[daemon]\nstate_dir = \"state\"\n\n[log]\nbackend = \"kafka\"\n");
+    let out = cfg.parley(&["check"]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("parley.toml:5"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("log.backend"), "{}", stderr(&out));
+    let cfg = TestConfig::new("[log]\nbackend = \"nats\"\nurl = \"http://x\"\n");
+    let out = cfg.parley(&["check"]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("log.url"), "{}", stderr(&out));
+}
+
+/// `GET /readyz` of a running node: its status code (None while it cannot be reached).
+async fn readyz(cfg: &TestConfig) -> Option<u16> {
+    let addr = std::fs::read_to_string(cfg.state().join("api.addr")).ok()?;
+    let url = format!("http://{}/readyz", addr.trim());
+    Some(reqwest::get(&url).await.ok()?.status().as_u16())
+}
+
+/// Polls `/readyz` until it answers `code`. The bound is a failure guard, not a timing check.
+async fn until_readyz(node: &Node, code: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while readyz(&node.cfg).await != Some(code) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz never answered {code}\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_nats_shows_in_readyz_and_nothing_is_lost_when_it_returns() {
+    // An outage of the log must be visible to probes, and heal without loss or repeats.
+    let mut nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let mut node = Node::start(node_cfg(&feeds, &hook, &nats.url(), "r1", "1s"));
+    wait_for(&hook.arrived, "the first round's alerts", || {
+        per_key(&hook).len() == 2 * FEEDS.len()
+    })
+    .await;
+    until_readyz(&node, 200).await;
+    nats.kill();
+    until_readyz(&node, 503).await;
+    serve_round(&feeds, 2);
+    nats.restart();
+    until_readyz(&node, 200).await;
+    wait_for(&hook.arrived, "the second round's alerts", || {
+        per_key(&hook).len() == 4 * FEEDS.len()
+    })
+    .await;
+    until_status(&node.cfg, "caught up, outbox empty", |s| lag_zero(s, 1)).await;
+    node.stop().await;
+    assert!(
+        node.log().contains("NATS connection lost"),
+        "{}",
+        node.log()
+    );
+    let counts = per_key(&hook);
+    assert_eq!(counts.len(), 4 * FEEDS.len());
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
