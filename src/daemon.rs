@@ -802,7 +802,7 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
                     () = tokio::time::sleep(c.cluster.config().lease_ttl) => {}
                 }
             }
-            tracing::debug!(feed = %key, "Feed lease held; polling it here.");
+            tracing::debug!(feed = %shown, "Feed lease held; polling it here.");
             delay = first_delay(&ctx, &feed).await;
             continue;
         }
