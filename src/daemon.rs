@@ -744,7 +744,7 @@ async fn ingest_loop(
         )
         .await;
         if let Err(error) = &result {
-            error!(feed = %feed.location.redacted(), %error, "Ingest failed.");
+            error!(feed = %log_name(&feed.location), %error, "Ingest failed.");
             if matches!(error, crate::store::StoreError::Db { .. }) {
                 error!(%error, "The store cannot write (is the disk full?); nothing more is appended. Stopping so that a restart resumes from the log once it can.");
                 hooks.store_failed.cancel();
@@ -775,12 +775,21 @@ fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert
     }
 }
 
+/// How logs name a feed: its key (as before), except that an HTTP URL loses its query string,
+/// where API keys live.
+fn log_name(location: &FeedLocation) -> String {
+    match location {
+        FeedLocation::Http(_) => location.redacted(),
+        FeedLocation::File(_) => location.key(),
+    }
+}
+
 /// One feed's life in the daemon: wait until due, poll, reschedule; stop when cancelled.
 async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
     let key = feed.location.key();
     let mut delay = first_delay(&ctx, &feed).await;
     // Logs show the URL without its query string, where API keys live.
-    let shown = feed.location.redacted();
+    let shown = log_name(&feed.location);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -916,7 +925,7 @@ async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
     // Logs and metrics show the URL without its query string, where API keys live.
-    let shown = feed.location.redacted();
+    let shown = log_name(&feed.location);
     let _slots = acquire_slots(ctx, feed).await?;
     let mut state = match load_feed_state(ctx, &key).await {
         Ok(state) => state.unwrap_or_default(),
