@@ -67,7 +67,11 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> 
     })?;
     let d =
         chrono::Duration::from_std(d).map_err(|e| Error::Usage(format!("--since {s:?}: {e}")))?;
-    Ok(now - d)
+    now.checked_sub_signed(d).ok_or_else(|| {
+        Error::Usage(format!(
+            "--since {s:?}: reaches before the earliest representable date"
+        ))
+    })
 }
 
 /// One input line of `parley extract`.
@@ -117,14 +121,14 @@ pub fn extract(
     };
     let name = input.map_or_else(|| "<stdin>".to_string(), |p| p.display().to_string());
     if text_mode {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         let mut reader = reader;
-        reader
-            .read_to_string(&mut text)
-            .map_err(|source| Error::Io {
-                path: name.clone().into(),
-                source,
-            })?;
+        reader.read_to_end(&mut bytes).map_err(|source| Error::Io {
+            path: name.clone().into(),
+            source,
+        })?;
+        // Plain text of unknown provenance: invalid UTF-8 becomes U+FFFD rather than an abort.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let date = match published {
             Some(p) => Some(parse_time(p).ok_or_else(|| {
                 Error::Usage(format!(
@@ -143,16 +147,38 @@ pub fn extract(
         return write_extraction(&extractor, &item, serde_json::Value::from(1), out);
     }
     let mut bad = 0usize;
-    for (index, line) in reader.lines().enumerate() {
-        let lineno = index + 1;
-        let line = line.map_err(|source| Error::Io {
-            path: name.clone().into(),
-            source,
-        })?;
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    let mut lineno = 0usize;
+    loop {
+        let too_long = match read_line_capped(&mut *reader, &mut buf, MAX_LINE_BYTES) {
+            Ok(Some(too_long)) => too_long,
+            Ok(None) => break,
+            Err(source) => {
+                return Err(Error::Io {
+                    path: name.clone().into(),
+                    source,
+                });
+            }
+        };
+        lineno += 1;
+        if too_long {
+            bad += 1;
+            tracing::error!(input = %name, line = lineno, max_bytes = MAX_LINE_BYTES, "Skipping an input line longer than the limit.");
+            continue;
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(line) => line,
+            Err(error) => {
+                bad += 1;
+                tracing::error!(input = %name, line = lineno, %error, "Skipping an input line that is not UTF-8.");
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<ExtractInput>(&line) {
+        match serde_json::from_str::<ExtractInput>(line) {
             Ok(item) => {
                 let id = item
                     .id
@@ -172,6 +198,53 @@ pub fn extract(
         )));
     }
     Ok(())
+}
+
+/// Longest `extract` input line: articles are at most a few MB, and a longer line (a file
+/// without newlines, a dump fed by mistake) is skipped without ever being held in memory.
+const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Reads one `\n`-terminated line (without the `\n` and a trailing `\r`) into `buf`, holding
+/// at most `max` bytes of it. `None` at end of input; `Some(true)` when the line was longer
+/// than `max` (then consumed and discarded), `Some(false)` otherwise.
+fn read_line_capped(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(too_long));
+        }
+        any = true;
+        let (used, part_len, end) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, i, true),
+            None => (available.len(), available.len(), false),
+        };
+        if !too_long {
+            if buf.len() + part_len > max {
+                too_long = true;
+                *buf = Vec::new();
+            } else {
+                buf.extend_from_slice(&available[..part_len]);
+            }
+        }
+        reader.consume(used);
+        if end {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Some(too_long));
+        }
+    }
 }
 
 fn write_extraction(
@@ -259,8 +332,9 @@ pub fn parse_kind(kind: &str) -> Result<String, Error> {
 /// The events matching `filter`, in log order. Uses the per-actor index when it can.
 pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>, Error> {
     let mut kept: VecDeque<Envelope> = VecDeque::new();
-    let mut keep = |env: Envelope| {
+    let mut keep = |mut env: Envelope| {
         if filter.matches(&env) {
+            redact_for_display(&mut env);
             kept.push_back(env);
             if filter.limit.is_some_and(|n| kept.len() > n) {
                 kept.pop_front();
@@ -336,6 +410,18 @@ pub fn write_clusters(
         writeln!(out, "{line}").map_err(stdout_err)?;
     }
     Ok(())
+}
+
+/// Hides what a query must not show: an article's `feed_url` is the feed's key exactly as
+/// configured (article ids depend on it), so it may carry an API key from `${VAR}` in its
+/// query string; the CLI and the API show it without query, fragment or credentials.
+fn redact_for_display(env: &mut Envelope) {
+    if let Event::ArticleIngested(article) = &mut env.event
+        && let Ok(url) = url::Url::parse(&article.feed_url)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        article.feed_url = crate::feed::FeedLocation::Http(url).redacted();
+    }
 }
 
 /// A one-line human rendering of an event.
@@ -551,16 +637,24 @@ pub fn feed_reports(config: &config::Config, store: &Store) -> Result<Vec<FeedRe
     for feed in &config.feeds {
         let key = feed.location.key();
         let state = store.feed_state(&key)?.unwrap_or_default();
+        // Shown to users and over the API: a key in the query string must not be.
+        let effective_url = state.effective_url.map(|u| match url::Url::parse(&u) {
+            Ok(url) => crate::feed::FeedLocation::Http(url).redacted(),
+            Err(_) => u,
+        });
         out.push(FeedReport {
             name: feed.name.clone(),
-            effective_url: state.effective_url,
+            effective_url,
             last_success: state.last_success,
             last_error: state.last_error,
             consecutive_failures: state.consecutive_failures,
             next_poll: state.next_poll,
             items_seen: state.items_seen,
             disabled: state.disabled,
-            url: key,
+            url: match &feed.location {
+                crate::feed::FeedLocation::Http(_) => feed.location.redacted(),
+                crate::feed::FeedLocation::File(_) => key,
+            },
         });
     }
     Ok(out)
@@ -957,9 +1051,10 @@ pub async fn silence_add(
     let span = humantime::parse_duration(duration)
         .map_err(|e| Error::Usage(format!("--for {duration:?}: {e}")))?;
     let now = Utc::now();
-    let until = now
-        + chrono::Duration::from_std(span)
-            .map_err(|_| Error::Usage(format!("--for {duration:?} is too long")))?;
+    let until = chrono::Duration::from_std(span)
+        .ok()
+        .and_then(|span| now.checked_add_signed(span))
+        .ok_or_else(|| Error::Usage(format!("--for {duration:?} is too long")))?;
     let silence_id = stable_id(
         "silence",
         &[rule, &actors.join(","), &until.to_rfc3339(), reason],

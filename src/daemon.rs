@@ -75,6 +75,11 @@ pub struct Hooks {
     pub alerts: broadcast::Sender<Alert>,
     /// Service counters and the pipeline's stats.
     pub metrics: Metrics,
+    /// Cancelled when the store failed to write (a full disk, an I/O error). sled keeps such
+    /// an error for the life of the open database, so every later append would fail too: the
+    /// daemon stops and exits 1, and the service manager's restart (`Restart=on-failure`)
+    /// reopens the store and resumes from the log once the disk can take writes again.
+    pub store_failed: CancellationToken,
     /// Wakes the outbox relay of whichever generation runs; shared with the API, whose
     /// write verbs (`alerts retry`) put entries back into the outbox.
     pub wake_relay: Arc<Notify>,
@@ -89,6 +94,7 @@ impl Hooks {
         Hooks {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
             metrics,
+            store_failed: CancellationToken::new(),
             wake_relay: Arc::new(Notify::new()),
         }
     }
@@ -399,7 +405,11 @@ async fn run_forever(
             "Parley is running."
         );
         let next = loop {
-            match signals.recv().await {
+            let received = tokio::select! {
+                signal = signals.recv() => signal,
+                () = hooks.store_failed.cancelled() => None,
+            };
+            match received {
                 Some(Signal::Reload) => {
                     service::reloading();
                     match Prepared::load(config_path) {
@@ -448,6 +458,12 @@ async fn run_forever(
         }
     };
     server.stop().await;
+    if hooks.store_failed.is_cancelled() {
+        return Err(Error::Store(crate::store::StoreError::Db {
+            path: prepared.config.daemon.state_dir.display().to_string(),
+            message: "a write failed (see the log above); stopped".into(),
+        }));
+    }
     result
 }
 
@@ -732,7 +748,11 @@ async fn ingest_loop(
         )
         .await;
         if let Err(error) = &result {
-            error!(feed = %feed.location.key(), %error, "Ingest failed.");
+            error!(feed = %log_name(&feed.location), %error, "Ingest failed.");
+            if matches!(error, crate::store::StoreError::Db { .. }) {
+                error!(%error, "The store cannot write (is the disk full?); nothing more is appended. Stopping so that a restart resumes from the log once it can.");
+                hooks.store_failed.cancel();
+            }
         }
         if let Some(before) = before {
             broadcast_alerts(&store, before, &hooks.alerts);
@@ -759,10 +779,21 @@ fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert
     }
 }
 
+/// How logs name a feed: its key (as before), except that an HTTP URL loses its query string,
+/// where API keys live.
+fn log_name(location: &FeedLocation) -> String {
+    match location {
+        FeedLocation::Http(_) => location.redacted(),
+        FeedLocation::File(_) => location.key(),
+    }
+}
+
 /// One feed's life in the daemon: wait until due, poll, reschedule; stop when cancelled.
 async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
     let key = feed.location.key();
     let mut delay = first_delay(&ctx, &feed).await;
+    // Logs show the URL without its query string, where API keys live.
+    let shown = log_name(&feed.location);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -784,7 +815,7 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
                     () = tokio::time::sleep(c.cluster.config().lease_ttl) => {}
                 }
             }
-            tracing::debug!(feed = %key, "Feed lease held; polling it here.");
+            tracing::debug!(feed = %shown, "Feed lease held; polling it here.");
             delay = first_delay(&ctx, &feed).await;
             continue;
         }
@@ -798,7 +829,7 @@ async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
             Some(Next::Never) => return,
             None => jittered(feed.interval),
         };
-        tracing::debug!(feed = %key, next_in = ?delay, "Next poll scheduled.");
+        tracing::debug!(feed = %shown, next_in = ?delay, "Next poll scheduled.");
     }
 }
 
@@ -920,16 +951,18 @@ async fn host_slot(
 /// be read or saved, or ingest did not finish.
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
     let key = feed.location.key();
+    // Logs and metrics show the URL without its query string, where API keys live.
+    let shown = log_name(&feed.location);
     let mut slots = acquire_slots(ctx, feed).await?;
     let mut state = match load_feed_state(ctx, &key).await {
         Ok(state) => state.unwrap_or_default(),
         Err(error) => {
-            error!(feed = %key, %error, "Cannot read feed state.");
+            error!(feed = %shown, %error, "Cannot read feed state.");
             return None;
         }
     };
     if let Some(why) = &state.disabled {
-        info!(feed = %key, reason = %why, "Feed is disabled; not polling it.");
+        info!(feed = %shown, reason = %why, "Feed is disabled; not polling it.");
         return Some(Next::Never);
     }
     let now = Utc::now();
@@ -948,14 +981,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         .await
     {
         Ok(FetchOutcome::Gone) => {
-            crate::metrics::FeedGone { feed: &key }.emit(&ctx.hooks.metrics.service);
+            crate::metrics::FeedGone { feed: &shown }.emit(&ctx.hooks.metrics.service);
             state.disabled = Some(format!(
                 "the server answered 410 Gone on {}",
                 now.format("%Y-%m-%d %H:%M UTC")
             ));
             state.next_poll = None;
             if let Err(error) = save_feed_state(ctx, &key, &state).await {
-                error!(feed = %key, %error, "Cannot save feed state.");
+                error!(feed = %shown, %error, "Cannot save feed state.");
                 return None;
             }
             return Some(Next::Never);
@@ -1015,14 +1048,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 ctx.stats
                     .feeds_ok
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                info!(feed = %key, items = count, "Feed polled.");
+                info!(feed = %shown, items = count, "Feed polled.");
             }
             state.last_success = Some(now);
             state.last_error = None;
             state.consecutive_failures = 0;
             if let Some(to) = moved_to {
                 crate::metrics::FeedRedirected {
-                    feed: &key,
+                    feed: &shown,
                     to: &FeedLocation::Http(to.clone()).redacted(),
                 }
                 .emit(&ctx.hooks.metrics.service);
@@ -1035,7 +1068,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 .feeds_failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             state.consecutive_failures += 1;
-            warn!(feed = %key, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
+            warn!(feed = %shown, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
             state.last_error = Some(message);
         }
     }
@@ -1053,7 +1086,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         .ok()
         .map(|d| Utc::now() + d);
     if let Err(error) = save_feed_state(ctx, &key, &state).await {
-        error!(feed = %key, %error, "Cannot save feed state.");
+        error!(feed = %shown, %error, "Cannot save feed state.");
         return None;
     }
     Some(Next::In(delay))

@@ -369,7 +369,7 @@ impl Metrics {
 /// A feed moved permanently (301/308): logged and counted together.
 #[derive(Debug)]
 pub struct FeedRedirected<'a> {
-    /// The configured feed key.
+    /// The configured feed, as [`crate::feed::FeedLocation::redacted`] shows it.
     pub feed: &'a str,
     /// Where it is polled from now on.
     pub to: &'a str,
@@ -386,7 +386,7 @@ impl FeedRedirected<'_> {
 /// A feed answered 410 Gone and is disabled: logged and counted together.
 #[derive(Debug)]
 pub struct FeedGone<'a> {
-    /// The configured feed key.
+    /// The configured feed, as [`crate::feed::FeedLocation::redacted`] shows it.
     pub feed: &'a str,
 }
 

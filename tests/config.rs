@@ -545,6 +545,79 @@ fn unset_env_var_is_an_error_naming_it() {
     assert_at(&e, &path, 5, &["PARLEY_TEST_SURELY_UNSET_VAR_7Q"]);
 }
 
+#[test]
+fn wrong_types_name_the_key() {
+    // "expected i64" alone does not say which setting is wrong; the key must be in the error.
+    let t = Tree::new();
+    let e = t.fail("[daemon]\nstate_dir = \"state\"\nconcurrency = \"four\"\n");
+    assert_at(
+        &e,
+        &t.path("parley.toml"),
+        3,
+        &["daemon.concurrency", "i64"],
+    );
+
+    let e = t.fail("[[feed]]\nurl = 42\n");
+    assert_at(&e, &t.path("parley.toml"), 2, &["feed.url"]);
+
+    let e = t.fail(
+        "[[actor]]\nid = \"a\"\nname = \"A\"\nroles = [{ title = 7, from = \"2020-01-01\" }]\n",
+    );
+    assert_at(&e, &t.path("parley.toml"), 4, &["title"]);
+}
+
+#[test]
+fn a_group_cannot_include_itself() {
+    // Groups are flat sets of actors; a self-reference is a mistake worth naming as such.
+    let t = Tree::new();
+    let e = t.fail(&format!(
+        "{ACTORS}\n[[group]]\nid = \"g\"\nmembers = [\"a\", \"group:g\"]\n"
+    ));
+    assert_at(
+        &e,
+        &t.path("parley.toml"),
+        13,
+        &["\"g\"", "includes itself", "members"],
+    );
+}
+
+#[test]
+fn empty_watchlists_are_errors() {
+    // A group or rule with nobody in it would never match; it is refused where it is written.
+    let t = Tree::new();
+    let e = t.fail(&format!("{ACTORS}\n[[group]]\nid = \"g\"\nmembers = []\n"));
+    assert_at(&e, &t.path("parley.toml"), 13, &["\"g\"", "no members"]);
+
+    let e = t.fail(&format!("{ACTORS}\n[[rule]]\nid = \"r\"\nactors = []\n"));
+    assert_at(&e, &t.path("parley.toml"), 13, &["\"r\"", "no actors"]);
+}
+
+#[test]
+fn an_unreadable_include_names_the_file_and_the_include_line() {
+    // A dangling symlink (the usual broken deploy) must be reported, not skipped.
+    let t = Tree::new();
+    let main = t.write(
+        "parley.toml",
+        "\ninclude = [\"w/*.toml\"]\n[daemon]\nstate_dir = \"s\"\n",
+    );
+    std::fs::create_dir_all(t.path("w")).unwrap();
+    std::os::unix::fs::symlink(t.path("gone/actors.toml"), t.path("w/actors.toml")).unwrap();
+    let e = t.load("parley.toml").unwrap_err();
+    assert!(e.location.ends_with("actors.toml"), "{e}");
+    assert!(e.message.contains("cannot read"), "{e}");
+    assert!(e.message.contains(&format!("{}:2", main.display())), "{e}");
+}
+
+#[test]
+fn absurd_durations_are_refused_before_they_overflow_a_timestamp() {
+    // max_age = "500000y" used to reach `now + span` and panic inside chrono.
+    let t = Tree::new();
+    let e = t.fail(
+        "[[notifier]]\nid = \"desk\"\ntype = \"webhook\"\nurl = \"https://example.org/h\"\nmax_age = \"500000y\"\n",
+    );
+    assert_at(&e, &t.path("parley.toml"), 5, &["max_age", "too long"]);
+}
+
 // ----- the shipped config -----------------------------------------------------------------
 
 fn repo() -> PathBuf {

@@ -230,10 +230,49 @@ impl SourceFile {
                 Some(span) => self.at(&span),
                 None => self.display.clone(),
             };
-            ConfigError {
-                location,
-                message: e.message().trim().to_string(),
-            }
+            let message = e.message().trim().to_string();
+            // Type errors point at the value; name the key too, so "expected i64" says which.
+            let message = match e.span().and_then(|span| self.key_before(span.start)) {
+                Some(key) if !message.contains(&key) => format!("{key}: {message}"),
+                _ => message,
+            };
+            ConfigError { location, message }
+        })
+    }
+
+    /// The dotted key whose value starts at `pos` (`daemon.concurrency`, `feed.url`, `title`
+    /// inside an inline table), read from the text: the word before the last `=` on the line,
+    /// prefixed by the nearest `[table]` header when the key is not inside an inline table.
+    fn key_before(&self, pos: usize) -> Option<String> {
+        let text = self.text.get(..pos.min(self.text.len()))?;
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[..line_start];
+        let line = &text[line_start..];
+        let eq = line.rfind('=')?;
+        let lhs = line[..eq].trim_end();
+        let key: String = lhs
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let key = key.trim_matches('"').to_string();
+        if key.is_empty() {
+            return None;
+        }
+        if lhs.contains('{') {
+            return Some(key);
+        }
+        let table = before.lines().rev().find_map(|l| {
+            let l = l.trim();
+            l.starts_with('[')
+                .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        });
+        Some(match table {
+            Some(t) if !t.is_empty() => format!("{t}.{key}"),
+            _ => key,
         })
     }
 }

@@ -27,6 +27,10 @@ use crate::extract::{ActorSpec, RoleSpec};
 use crate::feed::FeedLocation;
 use crate::plover::PloverType;
 
+/// Longest duration any setting accepts (100 years): parley adds these spans to the current
+/// time, which must stay inside chrono's calendar.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Looks up an environment variable (the real environment, or a map in tests).
 pub(crate) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -217,6 +221,14 @@ impl Builder<'_> {
         })?;
         if d.is_zero() && !allow_zero {
             return Err(file.err(&s.span(), format!("{what}: must be greater than zero")));
+        }
+        if d > MAX_DURATION {
+            // Timestamps are computed as now ± these spans; past the calendar's range that
+            // arithmetic would overflow, and no real setting needs a century.
+            return Err(file.err(
+                &s.span(),
+                format!("{what}: {text:?} is too long (at most 100 years)"),
+            ));
         }
         Ok(d)
     }
@@ -689,6 +701,19 @@ impl Builder<'_> {
         let mut members: Vec<String> = Vec::new();
         for m in g.members.get_ref() {
             let member = self.text(file, m)?.trim().to_string();
+            if let Some(nested) = member.strip_prefix("group:") {
+                let what = if nested == id {
+                    "the group includes itself".to_string()
+                } else {
+                    format!("it includes group {nested:?}")
+                };
+                return Err(file.err(
+                    &m.span(),
+                    format!(
+                        "group {id:?}: members: {what}; groups hold actor ids only and cannot nest"
+                    ),
+                ));
+            }
             if !actors.contains_key(&member) {
                 return Err(file.err(
                     &m.span(),

@@ -62,7 +62,11 @@ fn guarded<T>(
                 .map(|s| (*s).to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            warn!(feed = %feed_key, panic = %what, "Feed parser panicked; skipping this body.");
+            let shown = match url::Url::parse(feed_key) {
+                Ok(url) if url.scheme().starts_with("http") => super::location::redact_url(&url),
+                _ => feed_key.to_string(),
+            };
+            warn!(feed = %shown, panic = %what, "Feed parser panicked; skipping this body.");
             Err(ParseError(format!(
                 "the feed parser crashed on this body ({what})"
             )))

@@ -168,6 +168,10 @@ impl FeedServer {
 #[derive(Clone, Debug)]
 pub struct Hook {
     pub idempotency_key: Option<String>,
+    /// The `Authorization` header, if any (tests check secrets are sent, not logged).
+    pub authorization: Option<String>,
+    /// The `X-Parley-Signature` header, if any.
+    pub signature: Option<String>,
     pub body: serde_json::Value,
     pub status: u16,
 }
@@ -186,6 +190,14 @@ async fn receive(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) ->
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let authorization = header("authorization");
+    let signature = header("x-parley-signature");
     let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let status = {
         let mut fail = rx.fail_first.lock().unwrap();
@@ -198,6 +210,8 @@ async fn receive(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) ->
     };
     rx.hooks.lock().unwrap().push(Hook {
         idempotency_key: key,
+        authorization,
+        signature,
         body,
         status: status.as_u16(),
     });
