@@ -258,16 +258,29 @@ impl Cluster {
         &self.inner.leases
     }
 
-    /// Last seq of the log stream.
-    pub async fn stream_last_seq(&self) -> Result<u64, ClusterError> {
+    /// The current state (counts, sequences) of one of this cluster's streams; `what` names
+    /// the request in the error.
+    async fn stream_state(
+        &self,
+        name: &str,
+        what: &str,
+    ) -> Result<async_nats::jetstream::stream::State, ClusterError> {
         let mut s = self
             .inner
             .js
-            .get_stream(&self.inner.config.stream)
+            .get_stream(name)
             .await
-            .map_err(|e| js_err("stream info", e))?;
-        let info = s.info().await.map_err(|e| js_err("stream info", e))?;
-        let last = info.state.last_sequence;
+            .map_err(|e| js_err(what, e))?;
+        let info = s.info().await.map_err(|e| js_err(what, e))?;
+        Ok(info.state.clone())
+    }
+
+    /// Last seq of the log stream.
+    pub async fn stream_last_seq(&self) -> Result<u64, ClusterError> {
+        let last = self
+            .stream_state(&self.inner.config.stream, "stream info")
+            .await?
+            .last_sequence;
         self.inner
             .gauges
             .stream_last_seq
@@ -277,14 +290,10 @@ impl Cluster {
 
     /// Notifications waiting in the work queue (not yet acked).
     pub async fn outbox_depth(&self) -> Result<u64, ClusterError> {
-        let mut s = self
-            .inner
-            .js
-            .get_stream(outbox_stream(&self.inner.config))
-            .await
-            .map_err(|e| js_err("outbox info", e))?;
-        let info = s.info().await.map_err(|e| js_err("outbox info", e))?;
-        let depth = info.state.messages;
+        let depth = self
+            .stream_state(&outbox_stream(&self.inner.config), "outbox info")
+            .await?
+            .messages;
         self.inner
             .gauges
             .outbox_depth
