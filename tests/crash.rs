@@ -48,16 +48,7 @@ fn feed(items: usize) -> String {
             )
         })
         .collect();
-    let items: Vec<Item<'_>> = bodies
-        .iter()
-        .map(|(g, t, b)| Item {
-            guid: g,
-            title: t,
-            body: b,
-            date: "Tue, 14 Nov 2023 10:00:00 +0000",
-        })
-        .collect();
-    rss("Crash desk", &items)
+    rss_generated("Crash desk", &bodies, "Tue, 14 Nov 2023 10:00:00 +0000")
 }
 
 fn config(feed_url: &str, hook: &str) -> String {

@@ -62,16 +62,7 @@ fn feed() -> String {
             )
         })
         .collect();
-    let items: Vec<Item<'_>> = bodies
-        .iter()
-        .map(|(g, t, b)| Item {
-            guid: g,
-            title: t,
-            body: b,
-            date: "Tue, 14 Nov 2023 10:00:00 +0000",
-        })
-        .collect();
-    rss("Disk desk", &items)
+    rss_generated("Disk desk", &bodies, "Tue, 14 Nov 2023 10:00:00 +0000")
 }
 
 /// Reads the whole log: it must decode, be gap-free and free of duplicate ids. Returns the

@@ -47,16 +47,11 @@ fn feed(feed: usize) -> String {
             (guid(feed, i), format!("Report {feed}/{i}"), body)
         })
         .collect();
-    let items: Vec<Item<'_>> = items
-        .iter()
-        .map(|(g, t, b)| Item {
-            guid: g,
-            title: t,
-            body: b,
-            date: "Tue, 14 Nov 2023 10:00:00 +0000",
-        })
-        .collect();
-    rss(&format!("Desk {feed}"), &items)
+    rss_generated(
+        &format!("Desk {feed}"),
+        &items,
+        "Tue, 14 Nov 2023 10:00:00 +0000",
+    )
 }
 
 fn config(feeds: &FeedServer, hook: &str) -> String {

@@ -297,6 +297,21 @@ pub fn rss(title: &str, items: &[Item<'_>]) -> String {
     out
 }
 
+/// An RSS document from generated (guid, title, body) triples, all published at `date`: the
+/// bulk feeds of the crash, shutdown and full-disk tests.
+pub fn rss_generated(title: &str, items: &[(String, String, String)], date: &str) -> String {
+    let items: Vec<Item<'_>> = items
+        .iter()
+        .map(|(guid, title, body)| Item {
+            guid,
+            title,
+            body,
+            date,
+        })
+        .collect();
+    rss(title, &items)
+}
+
 /// A temporary config folder with a `parley.toml`; the store lives inside it.
 pub struct TestConfig {
     pub dir: tempfile::TempDir,
