@@ -1403,7 +1403,7 @@ impl Builder<'_> {
         })
     }
 
-    /// The URL and timeout of an HTTP notifier other than `webhook` (chat services, ntfy).
+    /// The URL and timeout of an HTTP notifier (webhook, chat services, ntfy).
     /// Messages never include the URL: its path is often the token.
     fn http_target(
         &self,
@@ -1450,31 +1450,7 @@ impl Builder<'_> {
         id: &str,
     ) -> Result<NotifierKind, ConfigError> {
         let n = raw.get_ref();
-        let Some(url_raw) = &n.url else {
-            return Err(file.err(
-                &raw.span(),
-                format!("notifier {id:?}: type \"webhook\" needs a `url`"),
-            ));
-        };
-        let url_text = self.text(file, url_raw)?;
-        let url = Url::parse(url_text.trim()).map_err(|e| {
-            file.err(
-                &url_raw.span(),
-                format!("notifier {id:?}: invalid webhook url ({e})"),
-            )
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(file.err(
-                &url_raw.span(),
-                format!("notifier {id:?}: webhook url must be http:// or https://"),
-            ));
-        }
-        let timeout = self.opt_duration(
-            file,
-            n.timeout.as_ref(),
-            &format!("notifier {id:?}: timeout"),
-            DEFAULT_WEBHOOK_TIMEOUT,
-        )?;
+        let (url, timeout) = self.http_target(file, raw, id, "webhook")?;
         let mut headers = Vec::new();
         let mut names = HashSet::new();
         for (name, value) in n
