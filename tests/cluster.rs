@@ -137,6 +137,23 @@ impl Node {
         }
     }
 
+    /// Starts the node again on its config and state (after [`Node::kill`] or a stop).
+    fn restart(&mut self) {
+        self.kill();
+        let log = std::fs::File::options()
+            .append(true)
+            .open(self.cfg.dir.path().join("daemon.log"))
+            .unwrap();
+        self.child = Some(
+            parley_cmd(&self.cfg.path(), &["run"])
+                .env("RUST_LOG", "info,parley=debug")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+    }
+
     fn signal(&self, sig: &str) {
         if let Some(child) = &self.child {
             let status = std::process::Command::new("kill")
@@ -620,6 +637,65 @@ async fn rate_limit_is_one_budget_for_the_whole_cluster() {
         // one request's latency early; half the limit leaves room for that on a loaded box.
         assert!(gap >= Duration::from_millis(350), "{gap:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_digest_outlives_every_node_that_held_it() {
+    // Holding is state in the shared log, not in a node's memory or hands: with every node
+    // that saw the alerts SIGKILLed while group_wait held them, the restarted nodes send
+    // them as ONE digest once due, none lost and none twice.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let digest = webhook(&hook, "group_wait = \"1h\"\n");
+    let mut nodes: Vec<Node> = ["h1", "h2", "h3"]
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                "1m",
+                &nats_log(&nats.url(), n),
+                &digest,
+            )))
+        })
+        .collect();
+    // Up and holding their stores, so the CLI below queries them through their API.
+    for node in &nodes {
+        until_readyz(node, 200).await;
+    }
+    let raised = until_alerts(&nodes[0].cfg, 2 * FEEDS.len()).await;
+    // Every work item handed over to the log's schedule (acked), every node caught up.
+    until_status(&nodes[0].cfg, "all caught up, work queue empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.kill();
+    }
+    assert!(hook.all().is_empty(), "held by group_wait");
+    // The wait ends (shortened in every node's config) and the nodes come back.
+    for node in &mut nodes {
+        edit(&node.cfg, "group_wait = \"1h\"", "group_wait = \"200ms\"");
+        node.restart();
+    }
+    wait_for(&hook.arrived, "the held digest", || {
+        !hook.accepted().is_empty()
+    })
+    .await;
+    until_status(&nodes[0].cfg, "all caught up, work queue empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    let got = hook.all();
+    assert_eq!(got.len(), 1, "one digest for the cluster");
+    assert_eq!(got[0].body["digest"], true);
+    let ids = delivered_ids(&hook);
+    assert_eq!(ids.len(), raised.len(), "{ids:?}");
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), raised);
 }
 
 /// The `parley_cluster_*` figures and the outbox (`parley_outbox_pending`) of a running
