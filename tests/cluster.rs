@@ -698,6 +698,68 @@ async fn a_held_digest_outlives_every_node_that_held_it() {
     assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), raised);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeat_interval_set_through_one_node_holds_on_another() {
+    // repeat_interval state belongs to the cluster: groups notified through node A are
+    // held when node B raises new alerts for them, and B sends each group's held alerts as
+    // one repeat once the interval has passed (all through `run --once` on NATS nodes).
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    let hook = Receiver::start(0).await;
+    let repeat = webhook(&hook, "repeat_interval = \"1h\"\n");
+    let node = |id: &str| {
+        TestConfig::new(&config_with(
+            &feeds,
+            "1m",
+            &nats_log(&nats.url(), id),
+            &repeat,
+        ))
+    };
+    let (a, b) = (node("ra"), node("rb"));
+    serve_round(&feeds, 1);
+    run_once(&a).await;
+    // Two groups (one per rule and actor set), each notified once.
+    assert_eq!(hook.all().len(), 2);
+    let first = delivered_ids(&hook);
+    assert_eq!(first.len(), 2 * FEEDS.len());
+
+    serve_round(&feeds, 2);
+    let summary = run_once(&b).await;
+    let held = 2 * FEEDS.len();
+    assert!(
+        summary.contains(&format!("{held} held for grouping")),
+        "{summary}"
+    );
+    assert_eq!(
+        hook.all().len(),
+        2,
+        "held through the other node: {summary}"
+    );
+
+    edit(
+        &b,
+        "repeat_interval = \"1h\"",
+        "repeat_interval = \"100ms\"",
+    );
+    run_once(&b).await;
+    let got = hook.all();
+    assert_eq!(got.len(), 4, "one repeat per group");
+    let rules: BTreeSet<&str> = got[2..]
+        .iter()
+        .map(|h| h.body["alerts"][0]["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2, "{got:?}");
+    run_once(&a).await;
+    assert_eq!(hook.all().len(), 4, "nothing repeats");
+    let ids = delivered_ids(&hook);
+    assert_eq!(ids.len(), 4 * FEEDS.len());
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        4 * FEEDS.len(),
+        "each alert once"
+    );
+}
+
 /// The `parley_cluster_*` figures and the outbox (`parley_outbox_pending`) of a running
 /// node's `/metrics` (None while unreachable).
 async fn cluster_metrics(cfg: &TestConfig) -> Option<BTreeMap<String, i64>> {
