@@ -14,8 +14,9 @@
 //! Two things start a pass:
 //! - **a work item** from the shared durable consumer of `<stream>_OUTBOX`: if its entry is
 //!   due, this node runs the pass; it acks the item once its entry is settled (delivered or
-//!   given up) or scheduled in the log for later (held by grouping, waiting for a retry). A
-//!   node that dies before that has the item redelivered to another node after the ack wait;
+//!   given up) or left to the log's schedule (held by grouping, waiting for a retry, or due
+//!   while another pass has the notifier: the sweep takes it then). A node that dies
+//!   before that has the item redelivered to another node after the ack wait;
 //! - **the sweep**, on every node: it sleeps until the log's next due entry (at most a lock
 //!   TTL, so a dead node's held digests and retries are picked up), then passes each notifier
 //!   with something due. It also delivers entries whose work item never made it to the queue
@@ -45,8 +46,8 @@ use crate::store::{OutboxEntry, Store};
 
 /// Work items handled at once by one node (the sled relay also has 8 deliveries in flight).
 const IN_FLIGHT: usize = 8;
-/// When a notifier is busy (another node, or another task here, runs its pass): try again
-/// after this long. The busy pass delivers what is due, so the retry usually finds it done.
+/// When a notifier is busy (another node, or another task here, runs its pass), the sweep
+/// tries again after this long. The busy pass delivers what was due when it started.
 const BUSY_RETRY: Duration = Duration::from_secs(1);
 /// Least pause between two sweeps, so an entry that stays due cannot spin the sweep.
 const SWEEP_MIN: Duration = Duration::from_millis(100);
@@ -290,8 +291,12 @@ impl Relay {
         let due = pipeline::entry_due(&self.prepared, &self.store, &entry)?;
         if due.at <= Utc::now() {
             if !self.pass(&item.notifier, Some(msg)).await? {
-                // Another pass is sending this notifier's due entries, this one included.
-                return ack(AckKind::Nak(Some(BUSY_RETRY))).await;
+                // Another pass (here or on another node) has the notifier, possibly for a
+                // long rate-limited while. The entry is due in the log, so this node's
+                // sweep takes it over: one retry per node, not one redelivery per item.
+                debug!(alert = %item.alert_id, notifier = %item.notifier, "Notifier busy; the sweep takes the notification.");
+                self.wake.notify_one();
+                return ack(AckKind::Ack).await;
             }
             if !matches!(self.item_state(&item)?, ItemState::Pending(_)) {
                 return ack(AckKind::Ack).await;
