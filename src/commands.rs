@@ -332,7 +332,11 @@ pub fn parse_kind(kind: &str) -> Result<String, Error> {
 /// The events matching `filter`, in log order. Uses the per-actor index when it can.
 pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>, Error> {
     let mut kept: VecDeque<Envelope> = VecDeque::new();
-    let mut keep = |mut env: Envelope| {
+    let mut keep = |mut env: Envelope| -> Result<(), Error> {
+        // A record a re-extraction replaced is history, not a current finding.
+        if matches!(env.event, Event::EventExtracted(_)) && store.is_superseded(&env.event_id)? {
+            return Ok(());
+        }
         if filter.matches(&env) {
             redact_for_display(&mut env);
             kept.push_back(env);
@@ -340,19 +344,20 @@ pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>
                 kept.pop_front();
             }
         }
+        Ok(())
     };
     let extracted_only = filter.kind.as_deref() == Some("event.extracted");
     match &filter.actor {
         Some(actor) if extracted_only => {
             for seq in store.actor_event_seqs(actor)? {
                 if let Some(env) = store.get_seq(seq)? {
-                    keep(env);
+                    keep(env)?;
                 }
             }
         }
         _ => {
             for env in store.iter_from(1) {
-                keep(env?);
+                keep(env?)?;
             }
         }
     }
@@ -462,6 +467,9 @@ pub fn describe(env: &Envelope) -> String {
         Event::SilenceExpired(si) => si.silence_id.clone(),
         Event::AlertAcked(a) => a.alert_id.clone(),
         Event::RuleChanged(r) => format!("{} {}", r.rule, r.hash),
+        Event::ExtractionSuperseded(s) => {
+            format!("{}: {} records replaced", s.article_id, s.event_ids.len())
+        }
     };
     format!(
         "{:>7}  {}  {:<22}  {}",
@@ -720,24 +728,34 @@ fn extraction_fingerprint(e: &EventExtracted) -> String {
 
 /// `parley replay --reextract`: runs the current watchlists and extractor over every stored
 /// article (its feed text and its stored page text: no network) and appends an
-/// `event.extracted` for each sentence whose result the log does not hold yet; the
-/// projections (actor index, clusters) fold them as usual. The log stays append-only: earlier
-/// records remain as what was known then. Alerts are not evaluated (replay never notifies).
-/// Returns (articles read, records appended).
-pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64), Error> {
-    let mut known = std::collections::HashSet::new();
+/// `event.extracted` for each sentence whose result the log does not hold yet. The log stays
+/// append-only: an article's earlier records that the new extraction no longer produces are
+/// not deleted but named in one `extraction.superseded` event, which the projections fold
+/// (they leave the actor index, `events` hides them), so the projections show only the
+/// latest extraction of each article. Running it twice appends nothing the second time.
+/// Alerts are not evaluated (replay never notifies).
+/// Returns (articles read, records appended, records superseded).
+pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, u64), Error> {
+    // The live (not yet superseded) records of each article: (event id, fingerprint).
+    let mut live: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
     let mut articles = Vec::new();
     for env in store.iter_from(1) {
         let env = env?;
         match env.event {
             Event::EventExtracted(e) => {
-                known.insert(extraction_fingerprint(&e));
+                if !store.is_superseded(&env.event_id)? {
+                    let fingerprint = extraction_fingerprint(&e);
+                    live.entry(e.article_id.clone())
+                        .or_default()
+                        .push((env.event_id, fingerprint));
+                }
             }
             Event::ArticleIngested(a) => articles.push((env.occurred_at, a)),
             _ => {}
         }
     }
     let mut new = Vec::new();
+    let mut superseded_total = 0u64;
     for (at, a) in &articles {
         let text = crate::pipeline::stored_text(store, a)?;
         let extraction = prepared.extractor.extract(&Document {
@@ -745,6 +763,8 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64),
             text: &text,
             date: Some(at.date_naive()),
         });
+        let current = live.remove(&a.article_id).unwrap_or_default();
+        let mut produced = std::collections::HashSet::new();
         for e in &extraction.events {
             let logged = EventExtracted {
                 article_id: a.article_id.clone(),
@@ -756,29 +776,63 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64),
                 ..crate::pipeline::extracted_sides(e)
             };
             let fingerprint = extraction_fingerprint(&logged);
-            if !known.insert(fingerprint.clone()) {
+            if !produced.insert(fingerprint.clone())
+                || current.iter().any(|(_, f)| *f == fingerprint)
+            {
                 continue;
             }
+            let mut event_id = stable_id(
+                "evt",
+                &[&a.article_id, &e.sentence_index.to_string(), &fingerprint],
+            );
+            // A result an earlier re-extraction superseded comes back: a new record, since
+            // the old id is taken (and marked superseded).
+            if store.contains(&event_id)? {
+                event_id = stable_id("evt", &[&event_id, &current.len().to_string()]);
+            }
             new.push(NewEvent {
-                event_id: stable_id(
-                    "evt",
-                    &[&a.article_id, &e.sentence_index.to_string(), &fingerprint],
-                ),
+                event_id,
                 occurred_at: *at,
                 event: Event::EventExtracted(logged),
+            });
+        }
+        let gone: Vec<String> = current
+            .into_iter()
+            .filter(|(_, f)| !produced.contains(f))
+            .map(|(id, _)| id)
+            .collect();
+        if !gone.is_empty() {
+            superseded_total += gone.len() as u64;
+            let refs: Vec<&str> = std::iter::once(a.article_id.as_str())
+                .chain(gone.iter().map(String::as_str))
+                .collect();
+            new.push(NewEvent {
+                event_id: stable_id("sup", &refs),
+                occurred_at: *at,
+                event: Event::ExtractionSuperseded(crate::events::ExtractionSuperseded {
+                    article_id: a.article_id.clone(),
+                    event_ids: gone,
+                }),
             });
         }
     }
     let mut appended = 0u64;
     while !new.is_empty() {
         let rest = new.split_off(new.len().min(512));
-        let results = store.append(std::mem::replace(&mut new, rest)).await?;
+        let batch = std::mem::replace(&mut new, rest);
+        // Count the event records; the superseding events are not records.
+        let records: Vec<bool> = batch
+            .iter()
+            .map(|n| matches!(n.event, Event::EventExtracted(_)))
+            .collect();
+        let results = store.append(batch).await?;
         appended += results
             .iter()
-            .filter(|r| matches!(r, crate::store::Appended::New(_)))
+            .zip(records)
+            .filter(|(r, record)| *record && matches!(r, crate::store::Appended::New(_)))
             .count() as u64;
     }
-    Ok((articles.len() as u64, appended))
+    Ok((articles.len() as u64, appended, superseded_total))
 }
 
 /// `parley replay`: rebuilds the projections, with a progress bar on a terminal.

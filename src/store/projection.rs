@@ -19,7 +19,8 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 2 added silences, dead letters, acknowledgements and rule definitions.
 /// Version 3 added alert groups on outbox entries, per-group and per-notifier delivery times.
 /// Version 4 added event clusters (`pp`, `ph`, `pc`, `pe`).
-pub(crate) const VERSION: u32 = 4;
+/// Version 5 added superseded extractions (`px`), which leave the actor index.
+pub(crate) const VERSION: u32 = 5;
 
 /// Read access to the current projection state, as the fold needs it.
 pub(crate) trait ProjectionRead {
@@ -209,6 +210,32 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             let key = keys::ack(&acked.alert_id);
             let value = encode(&key, &env.occurred_at)?;
             ops.push(Op::Put(key, value));
+        }
+        Event::ExtractionSuperseded(sup) => {
+            // The replaced records leave the actor index and are marked, so `events` hides
+            // them. The fold reads them back from the log, which is immutable, so a replay
+            // does the same.
+            for id in &sup.event_ids {
+                let id_key = keys::id(id);
+                let Some(seq) = state.get(&id_key)?.as_deref().and_then(keys::be_u64) else {
+                    continue;
+                };
+                let ekey = keys::event(seq);
+                let Some(raw) = state.get(&ekey)? else {
+                    continue;
+                };
+                let old: Envelope = decode(&ekey, &raw)?;
+                let Event::EventExtracted(e) = old.event else {
+                    continue;
+                };
+                if e.article_id != sup.article_id {
+                    continue;
+                }
+                for actor in &e.actors {
+                    ops.push(Op::Delete(keys::actor(actor, seq)));
+                }
+                ops.push(Op::Put(keys::superseded(id), Vec::new()));
+            }
         }
         Event::RuleChanged(changed) => {
             let key = keys::rule(&changed.rule);
