@@ -742,13 +742,11 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
     for env in store.iter_from(1) {
         let env = env?;
         match env.event {
-            Event::EventExtracted(e) => {
-                if !store.is_superseded(&env.event_id)? {
-                    let fingerprint = extraction_fingerprint(&e);
-                    live.entry(e.article_id.clone())
-                        .or_default()
-                        .push((env.event_id, fingerprint));
-                }
+            Event::EventExtracted(e) if !store.is_superseded(&env.event_id)? => {
+                let fingerprint = extraction_fingerprint(&e);
+                live.entry(e.article_id.clone())
+                    .or_default()
+                    .push((env.event_id, fingerprint));
             }
             Event::ArticleIngested(a) => articles.push((env.occurred_at, a)),
             _ => {}

@@ -641,12 +641,12 @@ impl<'t, 'a> View<'t, 'a> {
                     let members = gap.len() <= 6
                         && (p.t1..m.t0).any(|i| opens_member_list(toks, i))
                         && !gap.iter().any(|t| breaks_group(t.w));
-                    !verb_between && gap.iter().all(|t| is_joiner(t.w))
-                        || (!verb_between && members)
-                        || (!verb_between
-                            && gap.len() <= 4
-                            && !gap.iter().any(|t| breaks_group(t.w))
-                            && (same || gap.iter().any(|t| t.w == "," || t.w == "and")))
+                    !verb_between
+                        && (gap.iter().all(|t| is_joiner(t.w))
+                            || members
+                            || (gap.len() <= 4
+                                && !gap.iter().any(|t| breaks_group(t.w))
+                                && (same || gap.iter().any(|t| t.w == "," || t.w == "and"))))
                 }
             };
             match groups.last_mut() {

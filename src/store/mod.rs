@@ -491,11 +491,10 @@ impl Store {
 
     /// Was this `event.extracted` replaced by a re-extraction (`extraction.superseded`)?
     pub fn is_superseded(&self, event_id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .inner
+        self.inner
             .db
             .contains_key(keys::superseded(event_id))
-            .map_err(|e| self.db_err(e))?)
+            .map_err(|e| self.db_err(e))
     }
 
     /// Is this event id in the log?
