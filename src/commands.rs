@@ -763,6 +763,7 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
         });
         let current = live.remove(&a.article_id).unwrap_or_default();
         let mut produced = std::collections::HashSet::new();
+        let mut records = Vec::new();
         for e in &extraction.events {
             let logged = EventExtracted {
                 article_id: a.article_id.clone(),
@@ -788,7 +789,7 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
             if store.contains(&event_id)? {
                 event_id = stable_id("evt", &[&event_id, &current.len().to_string()]);
             }
-            new.push(NewEvent {
+            records.push(NewEvent {
                 event_id,
                 occurred_at: *at,
                 event: Event::EventExtracted(logged),
@@ -813,6 +814,9 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
                 }),
             });
         }
+        // After the superseding event, so that a new record of a cluster the article left
+        // joins it again.
+        new.extend(records);
     }
     let mut appended = 0u64;
     while !new.is_empty() {

@@ -113,6 +113,15 @@ async fn reextract_supersedes_records_the_new_extractor_no_longer_produces() {
         "{:#?}",
         extracted(&[])
     );
+    let clustered = || -> Vec<String> {
+        let out = cfg.parley(&["events", "--clustered", "--json"]);
+        assert_ok(&out);
+        json_lines(&out)
+            .iter()
+            .map(|c| c["actors"].to_string())
+            .collect()
+    };
+    assert_eq!(clustered(), [r#"["alpha","bravo"]"#]);
 
     // The watchlist changes: Bruna Vell is no longer tracked, Carla Dunn is.
     std::fs::write(
@@ -135,6 +144,8 @@ async fn reextract_supersedes_records_the_new_extractor_no_longer_produces() {
     );
     assert!(extracted(&["--actor", "bravo"]).is_empty());
     assert_eq!(extracted(&["--actor", "alpha"]).len(), 2);
+    // The meeting with a no longer tracked actor is no longer a clustered event.
+    assert!(clustered().is_empty(), "{:?}", clustered());
     let sup = json_lines(&cfg.parley(&["events", "--kind", "extraction.superseded", "--json"]));
     assert_eq!(sup.len(), 1, "{sup:#?}");
     assert_eq!(sup[0]["payload"]["event_ids"].as_array().unwrap().len(), 2);
@@ -150,4 +161,5 @@ async fn reextract_supersedes_records_the_new_extractor_no_longer_produces() {
     assert_ok(&cfg.parley_async(&["replay"]).await);
     assert_eq!(actor_sets(&extracted(&[])), actor_sets(&now));
     assert!(extracted(&["--actor", "bravo"]).is_empty());
+    assert!(clustered().is_empty());
 }

@@ -235,6 +235,10 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                     ops.push(Op::Delete(keys::actor(actor, seq)));
                 }
                 ops.push(Op::Put(keys::superseded(id), Vec::new()));
+                // Each record's cluster writes read the state before this envelope, so
+                // records of one event in the same cluster are applied one at a time.
+                let cluster_ops = super::cluster::on_superseded(&Applied(state, &ops), id, &e)?;
+                ops.extend(cluster_ops);
             }
         }
         Event::RuleChanged(changed) => {
@@ -249,6 +253,22 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
         }
     }
     Ok(ops)
+}
+
+/// The state with this fold pass's earlier ops applied on top (later ops win).
+struct Applied<'a, S: ProjectionRead>(&'a S, &'a [Op]);
+
+impl<S: ProjectionRead> ProjectionRead for Applied<'_, S> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        for op in self.1.iter().rev() {
+            match op {
+                Op::Put(k, v) if k == key => return Ok(Some(v.clone())),
+                Op::Delete(k) if k == key => return Ok(None),
+                _ => {}
+            }
+        }
+        self.0.get(key)
+    }
 }
 
 /// Records an attempt (and, when `delivered`, a delivery) of `notifier` at `at`. Times only
