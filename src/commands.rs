@@ -727,12 +727,12 @@ fn extraction_fingerprint(e: &EventExtracted) -> String {
 }
 
 /// `parley replay --reextract`: runs the current watchlists and extractor over every stored
-/// article (its feed text and its stored page text: no network) and appends an
-/// `event.extracted` for each sentence whose result the log does not hold yet. The log stays
-/// append-only: an article's earlier records that the new extraction no longer produces are
-/// not deleted but named in one `extraction.superseded` event, which the projections fold
-/// (they leave the actor index, `events` hides them), so the projections show only the
-/// latest extraction of each article. Running it twice appends nothing the second time.
+/// article (its feed text and its stored page text: no network) and logs the
+/// `event.extracted` records of each article whose results differ from its live records.
+/// The log stays append-only: the article's earlier records are not deleted but named in one
+/// `extraction.superseded` event, which the projections fold (they leave the actor index and
+/// the event clusters, `events` hides them), so the projections show exactly the latest
+/// extraction of each article. Running it twice appends nothing the second time.
 /// Alerts are not evaluated (replay never notifies).
 /// Returns (articles read, records appended, records superseded).
 pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, u64), Error> {
@@ -762,8 +762,8 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
             date: Some(at.date_naive()),
         });
         let current = live.remove(&a.article_id).unwrap_or_default();
-        let mut produced = std::collections::HashSet::new();
-        let mut records = Vec::new();
+        let mut fingerprints = std::collections::HashSet::new();
+        let mut produced = Vec::new();
         for e in &extraction.events {
             let logged = EventExtracted {
                 article_id: a.article_id.clone(),
@@ -775,48 +775,52 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
                 ..crate::pipeline::extracted_sides(e)
             };
             let fingerprint = extraction_fingerprint(&logged);
-            if !produced.insert(fingerprint.clone())
-                || current.iter().any(|(_, f)| *f == fingerprint)
-            {
-                continue;
+            if fingerprints.insert(fingerprint.clone()) {
+                produced.push((fingerprint, e.sentence_index, logged));
             }
-            let mut event_id = stable_id(
-                "evt",
-                &[&a.article_id, &e.sentence_index.to_string(), &fingerprint],
-            );
-            // A result an earlier re-extraction superseded comes back: a new record, since
-            // the old id is taken (and marked superseded).
+        }
+        // Unchanged (the same results as the live records): nothing to log.
+        let same = produced.len() == current.len()
+            && produced
+                .iter()
+                .all(|(f, _, _)| current.iter().any(|(_, c)| c == f));
+        if same {
+            continue;
+        }
+        // Changed: the whole earlier set is superseded and the whole new set logged, so
+        // the projections hold exactly the latest extraction of the article (a record that
+        // did not change still counts once, and its clusters are rebuilt with the rest).
+        let mut salt = String::new();
+        if !current.is_empty() {
+            superseded_total += current.len() as u64;
+            let refs: Vec<&str> = std::iter::once(a.article_id.as_str())
+                .chain(current.iter().map(|(id, _)| id.as_str()))
+                .collect();
+            salt = stable_id("sup", &refs);
+            new.push(NewEvent {
+                event_id: salt.clone(),
+                occurred_at: *at,
+                event: Event::ExtractionSuperseded(crate::events::ExtractionSuperseded {
+                    article_id: a.article_id.clone(),
+                    event_ids: current.into_iter().map(|(id, _)| id).collect(),
+                }),
+            });
+        }
+        // After the superseding event, so that the new records rebuild the clusters the
+        // article left.
+        for (fingerprint, index, logged) in produced {
+            let mut event_id = stable_id("evt", &[&a.article_id, &index.to_string(), &fingerprint]);
+            // A result logged before (and now superseded) comes back: a new record, since
+            // the old id is taken; the superseding event's id keeps it unique per run.
             if store.contains(&event_id)? {
-                event_id = stable_id("evt", &[&event_id, &current.len().to_string()]);
+                event_id = stable_id("evt", &[&event_id, &salt]);
             }
-            records.push(NewEvent {
+            new.push(NewEvent {
                 event_id,
                 occurred_at: *at,
                 event: Event::EventExtracted(logged),
             });
         }
-        let gone: Vec<String> = current
-            .into_iter()
-            .filter(|(_, f)| !produced.contains(f))
-            .map(|(id, _)| id)
-            .collect();
-        if !gone.is_empty() {
-            superseded_total += gone.len() as u64;
-            let refs: Vec<&str> = std::iter::once(a.article_id.as_str())
-                .chain(gone.iter().map(String::as_str))
-                .collect();
-            new.push(NewEvent {
-                event_id: stable_id("sup", &refs),
-                occurred_at: *at,
-                event: Event::ExtractionSuperseded(crate::events::ExtractionSuperseded {
-                    article_id: a.article_id.clone(),
-                    event_ids: gone,
-                }),
-            });
-        }
-        // After the superseding event, so that a new record of a cluster the article left
-        // joins it again.
-        new.extend(records);
     }
     let mut appended = 0u64;
     while !new.is_empty() {
