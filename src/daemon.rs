@@ -208,6 +208,9 @@ impl Ctx {
         );
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let per_host = self.prepared.config.daemon.per_host_concurrency.max(1);
+        if !hosts.contains_key(&host) {
+            prune_gates(&mut hosts, tokio::time::Instant::now());
+        }
         Some(
             hosts
                 .entry(host)
@@ -220,6 +223,18 @@ impl Ctx {
                 .clone(),
         )
     }
+}
+
+/// Drops the politeness gates that nothing uses: no task holds the gate, no request holds one
+/// of its permits, and its per-host delay has passed. A fresh gate for that host behaves the
+/// same (all permits free, may start now). Without this the map keeps every host an article
+/// page was ever fetched from, until the next reload.
+fn prune_gates(hosts: &mut HashMap<String, Arc<HostGate>>, now: tokio::time::Instant) {
+    hosts.retain(|_, gate| {
+        Arc::strong_count(gate) > 1
+            || Arc::strong_count(&gate.permits) > 1
+            || gate.next_start.try_lock().map_or(true, |next| *next > now)
+    });
 }
 
 /// Runs the daemon (or one pass with `--once`). Returns the counters for the summary.
@@ -708,6 +723,7 @@ async fn ingest_loop(
         ..
     } = ctx;
     drop(ingest);
+    let mut trimmed = Instant::now();
     loop {
         let request = tokio::select! {
             () = cancel.cancelled() => return Ok(()),
@@ -748,8 +764,17 @@ async fn ingest_loop(
             broadcast_alerts(&store, before, &hooks.alerts);
         }
         let _ = request.done.send(result);
+        // The queue drained: a burst of polls is over. Give its freed memory back (see
+        // `memory`), at most every TRIM_EVERY since a trim walks every arena.
+        if rx.is_empty() && trimmed.elapsed() >= TRIM_EVERY {
+            let _ = tokio::task::spawn_blocking(crate::memory::release_free).await;
+            trimmed = Instant::now();
+        }
     }
 }
+
+/// The shortest time between two trims of the heap by the ingest loop.
+const TRIM_EVERY: Duration = Duration::from_secs(10);
 
 /// Sends the `alert.raised` events appended after `before` to the stream's subscribers.
 /// Ingest is the only task appending alerts, so the range holds exactly this batch's.
@@ -1088,6 +1113,13 @@ type RobotsCache = HashMap<String, (Instant, Arc<Robots>)>;
 /// How long a host's robots.txt rules are trusted before they are fetched again.
 const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
 
+/// Drops the robots.txt rules older than [`ROBOTS_TTL`]: they would be fetched again before
+/// use anyway, and without this the cache keeps every origin an article page was ever fetched
+/// from, until the next reload.
+fn prune_robots(cache: &mut RobotsCache, now: Instant) {
+    cache.retain(|_, (at, _)| now.saturating_duration_since(*at) < ROBOTS_TTL);
+}
+
 /// For a `fetch_article` feed: fetches the page of each new item whose feed text is thin and
 /// adds its main text (`Article::full_text`), keeping it content-addressed in the store. A
 /// URL fetched before is served from the store; robots.txt and the per-host limits are
@@ -1207,6 +1239,59 @@ async fn robots_allow(ctx: &Ctx, url: &url::Url) -> bool {
         }
     };
     let allowed = robots.allowed(url.as_str());
-    cache.insert(origin, (Instant::now(), Arc::new(robots)));
+    let now = Instant::now();
+    prune_robots(&mut cache, now);
+    cache.insert(origin, (now, Arc::new(robots)));
     allowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(per_host: usize, next_start: tokio::time::Instant) -> Arc<HostGate> {
+        Arc::new(HostGate {
+            permits: Arc::new(Semaphore::new(per_host)),
+            next_start: tokio::sync::Mutex::new(next_start),
+        })
+    }
+
+    // The gate map must not keep idle hosts forever, yet never forget a gate still limiting
+    // a request (a held gate, a held permit, or a per-host delay not yet over).
+    #[test]
+    fn idle_politeness_gates_leave_the_map_and_busy_ones_stay() {
+        let now = tokio::time::Instant::now();
+        let mut hosts = HashMap::new();
+        hosts.insert("idle:80".to_string(), gate(2, now));
+        let held = gate(2, now);
+        hosts.insert("held:80".to_string(), held.clone());
+        let in_flight = gate(2, now);
+        let permit = in_flight.permits.clone().try_acquire_owned();
+        assert!(permit.is_ok());
+        hosts.insert("in-flight:80".to_string(), in_flight);
+        hosts.insert(
+            "delayed:80".to_string(),
+            gate(2, now + Duration::from_secs(5)),
+        );
+        prune_gates(&mut hosts, now);
+        let mut left: Vec<&str> = hosts.keys().map(String::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["delayed:80", "held:80", "in-flight:80"]);
+        drop((held, permit));
+        prune_gates(&mut hosts, now + Duration::from_secs(6));
+        assert!(hosts.is_empty(), "left: {:?}", hosts.keys());
+    }
+
+    // robots.txt rules past their TTL are useless (they are fetched again before use), so
+    // they must leave the cache; fresh ones must stay.
+    #[test]
+    fn robots_rules_past_their_ttl_leave_the_cache() {
+        let old = Instant::now();
+        let now = old + ROBOTS_TTL + Duration::from_secs(1);
+        let mut cache = RobotsCache::new();
+        cache.insert("http://old".to_string(), (old, Arc::new(Robots::AllowAll)));
+        cache.insert("http://new".to_string(), (now, Arc::new(Robots::AllowAll)));
+        prune_robots(&mut cache, now);
+        assert_eq!(cache.keys().collect::<Vec<_>>(), ["http://new"]);
+    }
 }

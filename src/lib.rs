@@ -14,6 +14,7 @@ pub mod eval;
 pub mod events;
 pub mod extract;
 pub mod feed;
+pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod opml;
