@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::nats::NatsServer;
+use common::nats::{NatsCluster, NatsServer};
 use common::*;
 
 const ACTORS_AND_RULES: &str = r#"
@@ -116,7 +116,10 @@ impl Node {
     fn start(cfg: TestConfig) -> Node {
         let log = std::fs::File::create(cfg.dir.path().join("daemon.log")).unwrap();
         let child = parley_cmd(&cfg.path(), &["run"])
-            .env("RUST_LOG", "info,parley=debug")
+            .env(
+                "RUST_LOG",
+                std::env::var("X7A_LOG").unwrap_or("info,parley=debug".into()),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -157,13 +160,29 @@ impl Node {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.cfg.dir.path().join("daemon.log")).unwrap_or_default()
+        std::fs::read(self.cfg.dir.path().join("daemon.log"))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
+        if let Ok(dir) = std::env::var("X7A_KEEP") {
+            let name = self
+                .cfg
+                .dir
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let _ = std::fs::copy(
+                self.cfg.dir.path().join("daemon.log"),
+                format!("{dir}/{name}.log"),
+            );
+        }
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log
@@ -187,10 +206,29 @@ async fn status(cfg: &TestConfig) -> serde_json::Value {
     serde_json::from_str(stdout(&out).trim()).unwrap()
 }
 
-/// Polls `cond` on the cluster status until it holds. The 60 s bound is a failure guard
-/// for a hung cluster, not a timing assertion.
+/// How long a cluster may take to settle before a test gives up: a failure guard for a hung
+/// cluster on a loaded machine (leader elections, several daemons), not a timing assertion.
+const PATIENCE: Duration = Duration::from_secs(180);
+
+/// Like the harness's `wait_for`, with the cluster's longer patience.
+async fn wait_long(notify: &tokio::sync::Notify, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if cond() {
+            return;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            panic!("timed out waiting for {what}");
+        }
+    }
+}
+
+/// Polls `cond` on the cluster status until it holds (bounded by [`PATIENCE`]).
 async fn until_status(cfg: &TestConfig, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let s = status(cfg).await;
         if cond(&s) {
@@ -488,4 +526,85 @@ async fn losing_nats_shows_in_readyz_and_nothing_is_lost_when_it_returns() {
     let counts = per_key(&hook);
     assert_eq!(counts.len(), 4 * FEEDS.len());
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+/// The `[log]` table of one node on a 3-server cluster: every server's URL, three replicas.
+fn nats_log_r3(urls: &str, node: &str) -> String {
+    format!(
+        "[log]\nbackend = \"nats\"\nurl = {urls:?}\nstream = \"PARLEY\"\nreplicas = 3\nnode_id = {node:?}\nlease_ttl = \"4s\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_one_nats_server_of_three_loses_and_repeats_nothing() {
+    // A replicated log must survive the loss of one server: no alert lost or repeated, no
+    // article twice in the stream.
+    let cluster = NatsCluster::start();
+    let mut cluster = cluster;
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let names = ["s1", "s2", "s3"];
+    let mut nodes: Vec<Node> = names
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config(
+                &feeds,
+                &hook,
+                "1s",
+                &nats_log_r3(&cluster.urls(), n),
+            )))
+        })
+        .collect();
+    wait_long(&hook.arrived, "the first round's alerts", || {
+        per_key(&hook).len() == 2 * FEEDS.len()
+    })
+    .await;
+    until_status(&nodes[0].cfg, "three nodes holding every shard", |s| {
+        s["nodes"].as_array().unwrap().len() == 3 && s["unleased_shards"] == 0
+    })
+    .await;
+    // Kill the server leading the log stream while the second round is being ingested and
+    // delivered.
+    serve_round(&feeds, 2);
+    wait_long(&hook.arrived, "a first alert of the second round", || {
+        per_key(&hook).len() > 2 * FEEDS.len()
+    })
+    .await;
+    let victim = cluster.leader_of("PARLEY");
+    cluster.servers[victim].kill();
+    wait_long(&hook.arrived, "the second round's alerts", || {
+        per_key(&hook).len() == 4 * FEEDS.len()
+    })
+    .await;
+    until_status(&nodes[0].cfg, "all nodes caught up, outbox empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    let last_seq = status(&nodes[0].cfg).await["stream_last_seq"]
+        .as_u64()
+        .unwrap();
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    let counts = per_key(&hook);
+    assert_eq!(counts.len(), 4 * FEEDS.len());
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    // Every node holds the same log; each article is in it once, and the stream holds no
+    // message twice (the mirror would drop a repeated id, so compare with the stream's count).
+    let first = events_of(&nodes[0].cfg).await;
+    assert_eq!(first.len() as u64, last_seq, "the stream holds repeats");
+    let mut articles = BTreeMap::new();
+    for e in &first {
+        if e["kind"] == "article.ingested" {
+            *articles
+                .entry(e["event_id"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    assert_eq!(articles.len(), 4 * FEEDS.len(), "{articles:?}");
+    assert!(articles.values().all(|n| *n == 1), "{articles:?}");
+    for node in &nodes[1..] {
+        assert_eq!(events_of(&node.cfg).await, first);
+    }
 }
