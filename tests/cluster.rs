@@ -42,6 +42,19 @@ const FEEDS: [&str; 6] = ["f0.xml", "f1.xml", "f2.xml", "f3.xml", "f4.xml", "f5.
 
 /// A config for one node: the feeds, the rules, a webhook, and `log` (empty for sled).
 fn config(feeds: &FeedServer, hook: &Receiver, interval: &str, log: &str) -> String {
+    let notifier = format!(
+        "[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {:?}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n",
+        hook.url()
+    );
+    config_with(feeds, &notifier, interval, log)
+}
+
+/// The notifier `hook` as a stdout notifier printing one alert id per line.
+const STDOUT_HOOK: &str =
+    "[[notifier]]\nid = \"hook\"\ntype = \"stdout\"\ntemplate = \"{{ alert_id }}\"\n";
+
+/// A config for one node with `notifier` (a `[[notifier]]` table with id `hook`).
+fn config_with(feeds: &FeedServer, notifier: &str, interval: &str, log: &str) -> String {
     let mut out = format!(
         "[daemon]\nstate_dir = \"state\"\npoll_interval = {interval:?}\nrequest_timeout = \"5s\"\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n{log}\n"
     );
@@ -52,10 +65,8 @@ fn config(feeds: &FeedServer, hook: &Receiver, interval: &str, log: &str) -> Str
         ));
     }
     out.push_str(ACTORS_AND_RULES);
-    out.push_str(&format!(
-        "\n[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {:?}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n",
-        hook.url()
-    ));
+    out.push('\n');
+    out.push_str(notifier);
     out
 }
 
@@ -115,12 +126,13 @@ struct Node {
 impl Node {
     fn start(cfg: TestConfig) -> Node {
         let log = std::fs::File::create(cfg.dir.path().join("daemon.log")).unwrap();
+        let out = std::fs::File::create(cfg.dir.path().join("stdout.txt")).unwrap();
         let child = parley_cmd(&cfg.path(), &["run"])
             .env(
                 "RUST_LOG",
                 std::env::var("X7A_LOG").unwrap_or("info,parley=debug".into()),
             )
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(log)
             .spawn()
             .unwrap();
@@ -157,6 +169,15 @@ impl Node {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+    }
+
+    /// What the daemon printed on stdout so far, by line.
+    fn printed(&self) -> Vec<String> {
+        std::fs::read_to_string(self.cfg.dir.path().join("stdout.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     fn log(&self) -> String {
@@ -294,7 +315,7 @@ async fn three_nodes_raise_what_one_sled_node_raises_each_delivered_once() {
         .iter()
         .map(|n| Node::start(node_cfg(&feeds, &hook, &nats.url(), n, "1m")))
         .collect();
-    wait_for(
+    wait_long(
         &hook.arrived,
         "every baseline alert from the cluster",
         || per_key(&hook).keys().cloned().collect::<BTreeSet<_>>() == expected,
@@ -335,6 +356,13 @@ async fn three_nodes_raise_what_one_sled_node_raises_each_delivered_once() {
         assert_eq!(ids.len(), expected.len());
         assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
     }
+    // Two nodes never both published a story: each article once in the stream.
+    log_once(
+        &nodes[0].cfg,
+        s["stream_last_seq"].as_u64().unwrap(),
+        2 * FEEDS.len(),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -348,7 +376,7 @@ async fn sigkill_moves_feeds_to_the_others_and_loses_or_repeats_nothing() {
         .iter()
         .map(|n| Node::start(node_cfg(&feeds, &hook, &nats.url(), n, "1s")))
         .collect();
-    wait_for(&hook.arrived, "the first round's alerts", || {
+    wait_long(&hook.arrived, "the first round's alerts", || {
         per_key(&hook).len() == 2 * FEEDS.len()
     })
     .await;
@@ -388,7 +416,7 @@ async fn sigkill_moves_feeds_to_the_others_and_loses_or_repeats_nothing() {
         },
     )
     .await;
-    wait_for(&hook.arrived, "the second round's alerts", || {
+    wait_long(&hook.arrived, "the second round's alerts", || {
         per_key(&hook).len() == 4 * FEEDS.len()
     })
     .await;
@@ -398,6 +426,9 @@ async fn sigkill_moves_feeds_to_the_others_and_loses_or_repeats_nothing() {
         |s| lag_zero(s, 2),
     )
     .await;
+    let last_seq = status(&nodes[survivor].cfg).await["stream_last_seq"]
+        .as_u64()
+        .unwrap();
     for (i, node) in nodes.iter_mut().enumerate() {
         if i != v {
             node.stop().await;
@@ -406,6 +437,28 @@ async fn sigkill_moves_feeds_to_the_others_and_loses_or_repeats_nothing() {
     let counts = per_key(&hook);
     assert_eq!(counts.len(), 4 * FEEDS.len());
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    // No article re-ingested by the node that took a feed over.
+    log_once(&nodes[survivor].cfg, last_seq, 4 * FEEDS.len()).await;
+}
+
+/// Checks that a stopped node's log holds every stream message once: as many events as the
+/// stream's last seq (the mirror drops a repeated event id silently, so a repeat in the
+/// stream shows as a shortfall here) and `articles` distinct articles, each once. Returns
+/// the events.
+async fn log_once(cfg: &TestConfig, last_seq: u64, articles: usize) -> Vec<serde_json::Value> {
+    let events = events_of(cfg).await;
+    assert_eq!(events.len() as u64, last_seq, "the stream holds repeats");
+    let mut seen = BTreeMap::new();
+    for e in &events {
+        if e["kind"] == "article.ingested" {
+            *seen
+                .entry(e["event_id"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    assert_eq!(seen.len(), articles, "{seen:?}");
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    events
 }
 
 /// `events --json` without the local `recorded_at`, which each mirror stamps itself.
@@ -427,7 +480,7 @@ async fn empty_node_catches_up_to_what_a_replay_rebuilds() {
     serve_round(&feeds, 1);
     let hook = Receiver::start(0).await;
     let mut first = Node::start(node_cfg(&feeds, &hook, &nats.url(), "c1", "1m"));
-    wait_for(&hook.arrived, "the alerts", || {
+    wait_long(&hook.arrived, "the alerts", || {
         per_key(&hook).len() == 2 * FEEDS.len()
     })
     .await;
@@ -502,7 +555,7 @@ async fn losing_nats_shows_in_readyz_and_nothing_is_lost_when_it_returns() {
     serve_round(&feeds, 1);
     let hook = Receiver::start(0).await;
     let mut node = Node::start(node_cfg(&feeds, &hook, &nats.url(), "r1", "1s"));
-    wait_for(&hook.arrived, "the first round's alerts", || {
+    wait_long(&hook.arrived, "the first round's alerts", || {
         per_key(&hook).len() == 2 * FEEDS.len()
     })
     .await;
@@ -512,7 +565,7 @@ async fn losing_nats_shows_in_readyz_and_nothing_is_lost_when_it_returns() {
     serve_round(&feeds, 2);
     nats.restart();
     until_readyz(&node, 200).await;
-    wait_for(&hook.arrived, "the second round's alerts", || {
+    wait_long(&hook.arrived, "the second round's alerts", || {
         per_key(&hook).len() == 4 * FEEDS.len()
     })
     .await;
@@ -590,21 +643,73 @@ async fn killing_one_nats_server_of_three_loses_and_repeats_nothing() {
     let counts = per_key(&hook);
     assert_eq!(counts.len(), 4 * FEEDS.len());
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
-    // Every node holds the same log; each article is in it once, and the stream holds no
-    // message twice (the mirror would drop a repeated id, so compare with the stream's count).
-    let first = events_of(&nodes[0].cfg).await;
-    assert_eq!(first.len() as u64, last_seq, "the stream holds repeats");
-    let mut articles = BTreeMap::new();
-    for e in &first {
-        if e["kind"] == "article.ingested" {
-            *articles
-                .entry(e["event_id"].as_str().unwrap().to_string())
-                .or_insert(0) += 1;
-        }
-    }
-    assert_eq!(articles.len(), 4 * FEEDS.len(), "{articles:?}");
-    assert!(articles.values().all(|n| *n == 1), "{articles:?}");
+    // Every node holds the same log, with each article once and no message twice.
+    let first = log_once(&nodes[0].cfg, last_seq, 4 * FEEDS.len()).await;
     for node in &nodes[1..] {
         assert_eq!(events_of(&node.cfg).await, first);
     }
+}
+
+/// Polls until the nodes together printed `n` lines on stdout (bounded by [`PATIENCE`]).
+async fn until_printed(nodes: &[Node], n: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let printed: usize = nodes.iter().map(|node| node.printed().len()).sum();
+        if printed >= n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {n} printed alerts; got {printed}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Alert ids printed by `nodes`, with how often each was printed.
+fn printed_ids(nodes: &[Node]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for line in nodes.iter().flat_map(Node::printed) {
+        *out.entry(line).or_insert(0) += 1;
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdout_notifiers_print_each_alert_once_on_one_sled_node_and_on_three_nats_nodes() {
+    // The stdout notifier writes from a runtime worker: a daemon must never hold stdout's lock
+    // (it did, for its whole life, so the first alert froze a worker and, with NATS, starved
+    // the client: the 3-node benchmark stalled on it).
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let mut sled = vec![Node::start(TestConfig::new(&config_with(
+        &feeds,
+        STDOUT_HOOK,
+        "1s",
+        "",
+    )))];
+    until_printed(&sled, 2 * FEEDS.len()).await;
+    sled[0].stop().await;
+    let expected = printed_ids(&sled);
+    assert_eq!(expected.len(), 2 * FEEDS.len(), "{expected:?}");
+    assert!(expected.values().all(|n| *n == 1), "{expected:?}");
+
+    let mut nodes: Vec<Node> = ["p1", "p2", "p3"]
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                STDOUT_HOOK,
+                "1s",
+                &nats_log(&nats.url(), n),
+            )))
+        })
+        .collect();
+    until_printed(&nodes, 2 * FEEDS.len()).await;
+    until_status(&nodes[0].cfg, "caught up, outbox empty", |s| lag_zero(s, 3)).await;
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    assert_eq!(printed_ids(&nodes), expected);
 }
