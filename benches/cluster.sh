@@ -92,7 +92,7 @@ until grep -qs "Server is ready" "$work/nats.log"; do sleep 0.1; done
 log=$(printf '\n[log]\nbackend = "nats"\nurl = "nats://127.0.0.1:%s"\nnode_id = "NODE"\n' "$nats_port")
 run_nodes 3 "$log"
 nats_cycle=$CYCLE; nats_mem=$MEM
-seq=$("$bin" --config "$work/node1/parley.toml" cluster status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stream_last_seq"])')
+seq=$(RUST_LOG=warn "$bin" --config "$work/node1/parley.toml" cluster status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stream_last_seq"])')
 printf 'nats, 3 nodes: cycle %.1f s; peak memory%s; %d events, %.0f events/s through the stream\n' \
     "$nats_cycle" "$nats_mem" "$seq" "$(echo "$seq / $nats_cycle" | bc -l)"
 printf 'ratio cycle nats-3/sled-1: %.2f\n' "$(echo "$nats_cycle / $sled_cycle" | bc -l)"

@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use common::nats::{NatsCluster, NatsServer};
@@ -128,10 +128,7 @@ impl Node {
         let log = std::fs::File::create(cfg.dir.path().join("daemon.log")).unwrap();
         let out = std::fs::File::create(cfg.dir.path().join("stdout.txt")).unwrap();
         let child = parley_cmd(&cfg.path(), &["run"])
-            .env(
-                "RUST_LOG",
-                std::env::var("X7A_LOG").unwrap_or("info,parley=debug".into()),
-            )
+            .env("RUST_LOG", "info,parley=debug")
             .stdout(out)
             .stderr(log)
             .spawn()
@@ -190,20 +187,6 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
-        if let Ok(dir) = std::env::var("X7A_KEEP") {
-            let name = self
-                .cfg
-                .dir
-                .path()
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
-            let _ = std::fs::copy(
-                self.cfg.dir.path().join("daemon.log"),
-                format!("{dir}/{name}.log"),
-            );
-        }
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log
