@@ -10,11 +10,9 @@
 # comparable within one run. KEEP=1 keeps the work folder (node logs), BENCH_LOG sets
 # the nodes' RUST_LOG.
 #
-# STATUS: not yet producing numbers. A smoke run with a debug build (PARLEY_BIN=...,
-# 30 feeds x 2 items) finished the sled half, but the three NATS nodes stalled: their lease
-# renewals and feed-state reads timed out from the first round. The integration tests
-# (tests/cluster.rs: 6 feeds, 2 items, no shipped watchlists) do not show this; the cause
-# is not found yet.
+# The 3-node half used to stall (every NATS request timing out from the first round): the
+# daemon held stdout's lock for its whole life, so the generated config's stdout notifier
+# froze a runtime worker at the first alert and starved the NATS client (fixed in app.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${1:-20000}
