@@ -502,22 +502,12 @@ async fn run_once(
     if let Some(c) = cluster
         && !cancel.is_cancelled()
     {
-        // Deliver until the shared work queue is empty (retries included, as with sled).
-        let relay_cancel = cancel.child_token();
-        let relay = tokio::spawn(c.cluster.clone().relay(
-            prepared.clone(),
-            store.clone(),
-            stats.clone(),
-            relay_cancel.clone(),
-        ));
-        while !cancel.is_cancelled() && c.cluster.outbox_depth().await.map_err(Error::from)? > 0 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        relay_cancel.cancel();
-        match relay.await {
-            Ok(result) => result?,
-            Err(join) => return Err(Error::Input(format!("relay task failed: {join}"))),
-        }
+        // Deliver what is due (retries included) and leave what grouping holds, as the
+        // sled drain does, through the cluster's locks and shared work queue.
+        c.cluster
+            .clone()
+            .drain(prepared, store, stats, cancel)
+            .await?;
         return Ok(());
     }
     if !cancel.is_cancelled() {

@@ -367,9 +367,11 @@ pub fn extracted_sides(e: &ExtractedEvent) -> EventExtracted {
 /// from earlier deliveries (`group_interval`, `repeat_interval`) rather than by this entry's
 /// own schedule (its retry time, `group_wait`).
 #[derive(Debug, Clone, Copy)]
-struct Due {
-    at: DateTime<Utc>,
-    held: bool,
+pub(crate) struct Due {
+    /// Not before this time.
+    pub(crate) at: DateTime<Utc>,
+    /// `at` comes from grouping state (a hold), not from the entry's own schedule.
+    pub(crate) held: bool,
 }
 
 fn after(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
@@ -391,7 +393,12 @@ fn repeat_hold(
         .map(|last| after(last, repeat)))
 }
 
-fn entry_due(prepared: &Prepared, store: &Store, entry: &OutboxEntry) -> Result<Due, StoreError> {
+/// When `entry` may go out: the one decision both relays (sled's and the cluster's) use.
+pub(crate) fn entry_due(
+    prepared: &Prepared,
+    store: &Store,
+    entry: &OutboxEntry,
+) -> Result<Due, StoreError> {
     let mut at = entry.next_attempt_at;
     let Some(notifier) = prepared.notifiers.get(&entry.notifier) else {
         return Ok(Due { at, held: false });
@@ -429,8 +436,25 @@ pub async fn relay_once(
     stats: &Stats,
     cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
+    relay_pass(prepared, store, stats, cancel, None).await
+}
+
+/// [`relay_once`] for the entries of one notifier (`only`), or of all (`None`). The cluster
+/// relay runs it per notifier while it holds that notifier's cluster-wide lock, so digests,
+/// `group_interval`, `repeat_interval` and `rate_limit` are decided by this same code on
+/// state (the projection) that every node shares.
+pub(crate) async fn relay_pass(
+    prepared: &Prepared,
+    store: &Store,
+    stats: &Stats,
+    cancel: &CancellationToken,
+    only: Option<&str>,
+) -> Result<(), StoreError> {
     let now = Utc::now();
-    let pending = store.outbox_pending()?;
+    let mut pending = store.outbox_pending()?;
+    if let Some(only) = only {
+        pending.retain(|e| e.notifier == only);
+    }
     let mut due = Vec::new();
     // Entries that go out together: (notifier, group for repeat batches; None = digest).
     let mut batches: BTreeMap<(String, Option<AlertGroup>), Vec<OutboxEntry>> = BTreeMap::new();
@@ -489,24 +513,40 @@ pub async fn relay_once(
     outcomes.into_iter().collect()
 }
 
-/// When the relay next has work (the earliest entry due), and whether every pending entry
-/// is held by grouping state (so `--once` may leave them for a later run).
-fn next_due(
+/// The relay's schedule over the pending entries.
+#[derive(Debug, Default)]
+pub(crate) struct Schedule {
+    /// When the relay next has work (the earliest entry due).
+    pub(crate) next: Option<DateTime<Utc>>,
+    /// Every pending entry is held by grouping state (so `--once` may leave them for a
+    /// later run).
+    pub(crate) all_held: bool,
+    /// Notifiers with an entry due now.
+    pub(crate) due_now: BTreeSet<String>,
+}
+
+/// When the relay next has work, from [`entry_due`] of every pending entry.
+pub(crate) fn schedule(
     prepared: &Prepared,
     store: &Store,
     pending: &[OutboxEntry],
-) -> Result<(Option<DateTime<Utc>>, bool), StoreError> {
+) -> Result<Schedule, StoreError> {
     let now = Utc::now();
-    let mut next: Option<DateTime<Utc>> = None;
-    let mut all_held = true;
+    let mut out = Schedule {
+        all_held: true,
+        ..Schedule::default()
+    };
     for entry in pending {
         let due = entry_due(prepared, store, entry)?;
-        next = Some(next.map_or(due.at, |n| n.min(due.at)));
+        out.next = Some(out.next.map_or(due.at, |n| n.min(due.at)));
         if !(due.held && due.at > now) {
-            all_held = false;
+            out.all_held = false;
+        }
+        if due.at <= now {
+            out.due_now.insert(entry.notifier.clone());
         }
     }
-    Ok((next, all_held))
+    Ok(out)
 }
 
 fn delivered_event(entry: &OutboxEntry, attempt: u32) -> NewEvent {
@@ -638,28 +678,6 @@ async fn deliver_entry(
     }
 }
 
-/// Records a successful delivery (`notification.delivered`), as the relay and the cluster
-/// relay both do.
-pub(crate) async fn record_delivered(
-    store: &Store,
-    stats: &Stats,
-    entry: &OutboxEntry,
-    attempt: u32,
-) -> Result<(), StoreError> {
-    let event = NewEvent {
-        event_id: stable_id("ntf", &[&entry.alert_id, &entry.notifier, "delivered"]),
-        occurred_at: Utc::now(),
-        event: Event::NotificationDelivered(NotificationDelivered {
-            alert_id: entry.alert_id.clone(),
-            notifier: entry.notifier.clone(),
-            attempt,
-        }),
-    };
-    store.append(vec![event]).await?;
-    Stats::add(&stats.delivered, 1);
-    Ok(())
-}
-
 /// The `notification.failed` event of one failed attempt.
 fn failure_event(
     entry: &OutboxEntry,
@@ -690,7 +708,7 @@ fn failure_event(
 }
 
 /// Records one failed attempt (`notification.failed`; final when `next_attempt_at` is None).
-pub(crate) async fn record_failure(
+async fn record_failure(
     store: &Store,
     stats: &Stats,
     entry: &OutboxEntry,
@@ -732,7 +750,11 @@ pub async fn relay_loop(
         if drain && pending.is_empty() {
             return Ok(());
         }
-        let (next_due, all_held) = next_due(&prepared, &store, &pending)?;
+        let Schedule {
+            next: next_due,
+            all_held,
+            ..
+        } = schedule(&prepared, &store, &pending)?;
         if drain && all_held {
             // Held by group_interval / repeat_interval from earlier deliveries: they stay in
             // the outbox (the log) for the next run, neither sent early nor lost.

@@ -42,19 +42,23 @@ const FEEDS: [&str; 6] = ["f0.xml", "f1.xml", "f2.xml", "f3.xml", "f4.xml", "f5.
 
 /// A config for one node: the feeds, the rules, a webhook, and `log` (empty for sled).
 fn config(feeds: &FeedServer, hook: &Receiver, interval: &str, log: &str) -> String {
-    let notifier = format!(
-        "[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {:?}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n",
+    config_with(feeds, interval, log, &webhook(hook, ""))
+}
+
+/// The `hook` notifier: a webhook to `hook` with quick retries, plus `extra` settings.
+fn webhook(hook: &Receiver, extra: &str) -> String {
+    format!(
+        "\n[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = {:?}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n{extra}",
         hook.url()
-    );
-    config_with(feeds, &notifier, interval, log)
+    )
 }
 
 /// The notifier `hook` as a stdout notifier printing one alert id per line.
 const STDOUT_HOOK: &str =
-    "[[notifier]]\nid = \"hook\"\ntype = \"stdout\"\ntemplate = \"{{ alert_id }}\"\n";
+    "\n[[notifier]]\nid = \"hook\"\ntype = \"stdout\"\ntemplate = \"{{ alert_id }}\"\n";
 
-/// A config for one node with `notifier` (a `[[notifier]]` table with id `hook`).
-fn config_with(feeds: &FeedServer, notifier: &str, interval: &str, log: &str) -> String {
+/// A config for one node with the given `hook` notifier table.
+fn config_with(feeds: &FeedServer, interval: &str, log: &str, notifier: &str) -> String {
     let mut out = format!(
         "[daemon]\nstate_dir = \"state\"\npoll_interval = {interval:?}\nrequest_timeout = \"5s\"\n\n[api]\nlisten = \"127.0.0.1:0\"\n\n{log}\n"
     );
@@ -65,7 +69,6 @@ fn config_with(feeds: &FeedServer, notifier: &str, interval: &str, log: &str) ->
         ));
     }
     out.push_str(ACTORS_AND_RULES);
-    out.push('\n');
     out.push_str(notifier);
     out
 }
@@ -137,6 +140,27 @@ impl Node {
             child: Some(child),
             cfg,
         }
+    }
+
+    /// Starts the node again on its config and state (after [`Node::kill`] or a stop).
+    fn restart(&mut self) {
+        self.kill();
+        let log = std::fs::File::options()
+            .append(true)
+            .open(self.cfg.dir.path().join("daemon.log"))
+            .unwrap();
+        let out = std::fs::File::options()
+            .append(true)
+            .open(self.cfg.dir.path().join("stdout.txt"))
+            .unwrap();
+        self.child = Some(
+            parley_cmd(&self.cfg.path(), &["run"])
+                .env("RUST_LOG", "info,parley=debug")
+                .stdout(out)
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
     }
 
     fn signal(&self, sig: &str) {
@@ -510,6 +534,437 @@ async fn a_bad_log_backend_is_a_config_error_with_its_line() {
     assert!(stderr(&out).contains("log.url"), "{}", stderr(&out));
 }
 
+/// Alert ids in every accepted message, each digest's alerts included, in arrival order.
+fn delivered_ids(hook: &Receiver) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in hook.accepted() {
+        if h.body["digest"] == true {
+            for a in h.body["alerts"].as_array().unwrap() {
+                out.push(a["alert_id"].as_str().unwrap().to_string());
+            }
+        } else {
+            out.push(h.body["alert_id"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+/// The alert ids `cfg`'s node has recorded (through its API while it runs).
+async fn alert_ids(cfg: &TestConfig) -> BTreeSet<String> {
+    let out = cfg.parley_async(&["alerts", "--json"]).await;
+    assert_ok(&out);
+    json_lines(&out)
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Polls `alert_ids` until it has `n` alerts. The bound is a failure guard, not a timing
+/// assertion.
+async fn until_alerts(cfg: &TestConfig, n: usize) -> BTreeSet<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ids = alert_ids(cfg).await;
+        if ids.len() >= n {
+            return ids;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {n} alerts recorded",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `run --once` through `cfg`; its summary line.
+async fn run_once(cfg: &TestConfig) -> String {
+    let out = cfg.parley_async(&["run", "--once"]).await;
+    assert_ok(&out);
+    stdout(&out)
+}
+
+/// Rewrites one setting of a node's config between runs.
+fn edit(cfg: &TestConfig, from: &str, to: &str) {
+    let text = std::fs::read_to_string(cfg.path()).unwrap();
+    assert!(text.contains(from), "{from} not in the config");
+    std::fs::write(cfg.path(), text.replace(from, to)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_send_one_digest_and_run_once_keeps_its_group_interval() {
+    // Digest mode must be decided once for the cluster, as on one sled node: one digest
+    // (not one per node, not singles), later alerts held by group_interval in the shared
+    // log, `run --once` on a NATS node honouring that hold, then sending the rest as one.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let digest = webhook(&hook, "group_wait = \"1s\"\ngroup_interval = \"1h\"\n");
+    let mut nodes: Vec<Node> = ["g1", "g2", "g3"]
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                "1m",
+                &nats_log(&nats.url(), n),
+                &digest,
+            )))
+        })
+        .collect();
+    wait_for(&hook.arrived, "the first digest", || {
+        !hook.accepted().is_empty()
+    })
+    .await;
+    let round1 = until_alerts(&nodes[0].cfg, 2 * FEEDS.len()).await;
+    // Every work item handled and every node caught up: any node that would send a
+    // digest of its own has had its chance (its sweep runs at the same due time).
+    until_status(&nodes[0].cfg, "all caught up, work queue empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    assert_eq!(hook.all().len(), 1, "one message for the cluster");
+    let first = delivered_ids(&hook);
+    assert!(!first.is_empty());
+    assert!(first.iter().all(|id| round1.contains(id)));
+
+    // `run --once` on a NATS node: new alerts are held by the group_interval the cluster
+    // recorded (the log's, not this process's memory) and stay for a later run.
+    serve_round(&feeds, 2);
+    let cfg = &nodes[0].cfg;
+    let summary = run_once(cfg).await;
+    let all = alert_ids(cfg).await;
+    assert_eq!(all.len(), 4 * FEEDS.len(), "{summary}");
+    let held = all.len() - first.len();
+    assert!(
+        summary.contains(&format!("{held} held for grouping")),
+        "{summary}"
+    );
+    assert_eq!(hook.all().len(), 1, "held, not sent: {summary}");
+
+    // Once group_interval has passed (here: shortened), ONE digest carries all the rest,
+    // and a further run sends nothing.
+    edit(cfg, "group_interval = \"1h\"", "group_interval = \"100ms\"");
+    let summary = run_once(cfg).await;
+    assert!(
+        summary.contains(&format!("notifications: {held} delivered")),
+        "{summary}"
+    );
+    let got = hook.all();
+    assert_eq!(got.len(), 2, "{summary}");
+    assert_eq!(got[1].body["digest"], true);
+    run_once(cfg).await;
+    assert_eq!(hook.all().len(), 2);
+    let ids = delivered_ids(&hook);
+    assert_eq!(ids.len(), all.len(), "each alert delivered once: {ids:?}");
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), all);
+    let s = status(cfg).await;
+    assert_eq!(s["outbox_depth"], 0, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_is_one_budget_for_the_whole_cluster() {
+    // Three nodes share a notifier's rate_limit: deliveries never come faster than it
+    // allows, whichever node sends them, and none is lost or repeated. (A lower bound the
+    // code must enforce, not a performance timing: three per-node budgets would deliver
+    // side by side.)
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let limited = webhook(&hook, "rate_limit = \"700ms\"\n");
+    let mut nodes: Vec<Node> = ["q1", "q2", "q3"]
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                "1m",
+                &nats_log(&nats.url(), n),
+                &limited,
+            )))
+        })
+        .collect();
+    wait_for(&hook.arrived, "every alert, one by one", || {
+        hook.accepted().len() >= 2 * FEEDS.len()
+    })
+    .await;
+    until_status(&nodes[0].cfg, "all caught up, work queue empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    let got = hook.accepted();
+    let counts = per_key(&hook);
+    assert_eq!(counts.len(), 2 * FEEDS.len());
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    for pair in got.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        // A slot is taken when a delivery starts, so on one node the next may arrive up to
+        // one request's latency early; half the limit leaves room for that on a loaded box.
+        assert!(gap >= Duration::from_millis(350), "{gap:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_digest_outlives_every_node_that_held_it() {
+    // Holding is state in the shared log, not in a node's memory or hands: with every node
+    // that saw the alerts SIGKILLed while group_wait held them, the restarted nodes send
+    // them as ONE digest once due, none lost and none twice.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let digest = webhook(&hook, "group_wait = \"1h\"\n");
+    let mut nodes: Vec<Node> = ["h1", "h2", "h3"]
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                "1m",
+                &nats_log(&nats.url(), n),
+                &digest,
+            )))
+        })
+        .collect();
+    // Up and holding their stores, so the CLI below queries them through their API.
+    for node in &nodes {
+        until_readyz(node, 200).await;
+    }
+    let raised = until_alerts(&nodes[0].cfg, 2 * FEEDS.len()).await;
+    // Every work item handed over to the log's schedule (acked), every node caught up.
+    until_status(&nodes[0].cfg, "all caught up, work queue empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.kill();
+    }
+    assert!(hook.all().is_empty(), "held by group_wait");
+    // The wait ends (shortened in every node's config) and the nodes come back.
+    for node in &mut nodes {
+        edit(&node.cfg, "group_wait = \"1h\"", "group_wait = \"200ms\"");
+        node.restart();
+    }
+    wait_for(&hook.arrived, "the held digest", || {
+        !hook.accepted().is_empty()
+    })
+    .await;
+    until_status(&nodes[0].cfg, "all caught up, work queue empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    let got = hook.all();
+    assert_eq!(got.len(), 1, "one digest for the cluster");
+    assert_eq!(got[0].body["digest"], true);
+    let ids = delivered_ids(&hook);
+    assert_eq!(ids.len(), raised.len(), "{ids:?}");
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), raised);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeat_interval_set_through_one_node_holds_on_another() {
+    // repeat_interval state belongs to the cluster: groups notified through node A are
+    // held when node B raises new alerts for them, and B sends each group's held alerts as
+    // one repeat once the interval has passed (all through `run --once` on NATS nodes).
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    let hook = Receiver::start(0).await;
+    let repeat = webhook(&hook, "repeat_interval = \"1h\"\n");
+    let node = |id: &str| {
+        TestConfig::new(&config_with(
+            &feeds,
+            "1m",
+            &nats_log(&nats.url(), id),
+            &repeat,
+        ))
+    };
+    let (a, b) = (node("ra"), node("rb"));
+    serve_round(&feeds, 1);
+    run_once(&a).await;
+    // Two groups (one per rule and actor set), each notified once.
+    assert_eq!(hook.all().len(), 2);
+    let first = delivered_ids(&hook);
+    assert_eq!(first.len(), 2 * FEEDS.len());
+
+    serve_round(&feeds, 2);
+    let summary = run_once(&b).await;
+    let held = 2 * FEEDS.len();
+    assert!(
+        summary.contains(&format!("{held} held for grouping")),
+        "{summary}"
+    );
+    assert_eq!(
+        hook.all().len(),
+        2,
+        "held through the other node: {summary}"
+    );
+
+    edit(
+        &b,
+        "repeat_interval = \"1h\"",
+        "repeat_interval = \"100ms\"",
+    );
+    run_once(&b).await;
+    let got = hook.all();
+    assert_eq!(got.len(), 4, "one repeat per group");
+    let rules: BTreeSet<&str> = got[2..]
+        .iter()
+        .map(|h| h.body["alerts"][0]["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2, "{got:?}");
+    run_once(&a).await;
+    assert_eq!(hook.all().len(), 4, "nothing repeats");
+    let ids = delivered_ids(&hook);
+    assert_eq!(ids.len(), 4 * FEEDS.len());
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        4 * FEEDS.len(),
+        "each alert once"
+    );
+}
+
+/// The `parley_cluster_*` figures and the outbox (`parley_outbox_pending`) of a running
+/// node's `/metrics` (None while unreachable).
+async fn cluster_metrics(cfg: &TestConfig) -> Option<BTreeMap<String, i64>> {
+    let addr = std::fs::read_to_string(cfg.state().join("api.addr")).ok()?;
+    let url = format!("http://{}/metrics", addr.trim());
+    let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("parley_cluster_") || l.starts_with("parley_outbox_pending"))
+            .filter_map(|l| {
+                let (name, value) = l.split_once(' ')?;
+                Some((name.to_string(), value.trim().parse::<f64>().ok()? as i64))
+            })
+            .collect(),
+    )
+}
+
+/// Polls the metrics of `nodes` until `cond` holds for them. The bound is a failure guard,
+/// not a timing assertion.
+async fn until_metrics(
+    nodes: &[&Node],
+    what: &str,
+    cond: impl Fn(&[BTreeMap<String, i64>]) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut all = Vec::new();
+        for node in nodes {
+            all.push(cluster_metrics(&node.cfg).await.unwrap_or_default());
+        }
+        if cond(&all) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; last metrics: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_metrics_follow_nodes_leases_lag_and_the_work_queue() {
+    // /metrics is how operators watch a cluster: nodes joining and dying, every shard
+    // leased once, lag back to zero, the work queue filling while deliveries hang and
+    // emptying once they finish must all show there.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let work = tempfile::tempdir().unwrap();
+    let gate = work.path().join("gate");
+    let out = work.path().join("delivered");
+    std::fs::create_dir(&out).unwrap();
+    // A command notifier that records the alert, then hangs until the test opens the gate.
+    let script = format!(
+        "cat > {out:?}/\"$PARLEY_ALERT_ID\"; while [ ! -e {gate:?} ]; do sleep 0.05; done",
+    );
+    let notifier = format!(
+        "\n[[notifier]]\nid = \"hook\"\ntype = \"command\"\nprogram = [\"/bin/sh\", \"-c\", {script:?}]\ntimeout = \"5m\"\n"
+    );
+    let mut nodes: Vec<Node> = ["m1", "m2", "m3"]
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                "1m",
+                &nats_log(&nats.url(), n),
+                &notifier,
+            )))
+        })
+        .collect();
+    let g = |m: &BTreeMap<String, i64>, k: &str| m.get(&format!("parley_cluster_{k}")).copied();
+    until_metrics(
+        &nodes.iter().collect::<Vec<_>>(),
+        "three connected nodes sharing all 64 shards",
+        |all| {
+            all.iter()
+                .all(|m| g(m, "nodes") == Some(3) && g(m, "connected") == Some(1))
+                && all.iter().filter_map(|m| g(m, "shards_owned")).sum::<i64>() == 64
+        },
+    )
+    .await;
+    // Deliveries hang: their work items stay in the queue, and every node reports it.
+    until_metrics(
+        &nodes.iter().collect::<Vec<_>>(),
+        "a work queue that holds the hanging deliveries",
+        |all| {
+            all.iter().all(|m| {
+                g(m, "outbox_depth").unwrap_or(0) > 0
+                    && m.get("parley_outbox_pending").copied().unwrap_or(0) > 0
+            })
+        },
+    )
+    .await;
+    // Every alert is raised (each node polls its feeds at a random point of its first
+    // interval) before the deliveries may finish.
+    until_alerts(&nodes[0].cfg, 2 * FEEDS.len()).await;
+    std::fs::write(&gate, "").unwrap();
+    until_metrics(
+        &nodes.iter().collect::<Vec<_>>(),
+        "an empty work queue and no lag",
+        |all| {
+            all.iter().all(|m| {
+                g(m, "outbox_depth") == Some(0)
+                    && m.get("parley_outbox_pending") == Some(&0)
+                    && g(m, "lag") == Some(0)
+                    && g(m, "stream_last_seq") > Some(0)
+                    && g(m, "applied_seq") == g(m, "stream_last_seq")
+            })
+        },
+    )
+    .await;
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        2 * FEEDS.len(),
+        "every alert delivered"
+    );
+
+    // A node dies: the others count one node fewer and take its shards over.
+    nodes[2].kill();
+    until_metrics(
+        &[&nodes[0], &nodes[1]],
+        "two nodes holding all 64 shards",
+        |all| {
+            all.iter().all(|m| g(m, "nodes") == Some(2))
+                && all.iter().filter_map(|m| g(m, "shards_owned")).sum::<i64>() == 64
+        },
+    )
+    .await;
+    for node in nodes.iter_mut().take(2) {
+        node.stop().await;
+    }
+}
+
 /// `GET /readyz` of a running node: its status code (None while it cannot be reached).
 async fn readyz(cfg: &TestConfig) -> Option<u16> {
     let addr = std::fs::read_to_string(cfg.state().join("api.addr")).ok()?;
@@ -668,9 +1123,9 @@ async fn stdout_notifiers_print_each_alert_once_on_one_sled_node_and_on_three_na
     serve_round(&feeds, 1);
     let mut sled = vec![Node::start(TestConfig::new(&config_with(
         &feeds,
-        STDOUT_HOOK,
         "1s",
         "",
+        STDOUT_HOOK,
     )))];
     until_printed(&sled, 2 * FEEDS.len()).await;
     sled[0].stop().await;
@@ -683,9 +1138,9 @@ async fn stdout_notifiers_print_each_alert_once_on_one_sled_node_and_on_three_na
         .map(|n| {
             Node::start(TestConfig::new(&config_with(
                 &feeds,
-                STDOUT_HOOK,
                 "1s",
                 &nats_log(&nats.url(), n),
+                STDOUT_HOOK,
             )))
         })
         .collect();

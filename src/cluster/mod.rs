@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, AckKind, consumer, kv, stream};
+use async_nats::jetstream::{self, consumer, kv, stream};
 use async_nats::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt};
@@ -33,11 +33,11 @@ use tracing::{debug, error, info, warn};
 use crate::config::{LogConfig, redact_url};
 use crate::events::{Event, NewEvent, stable_id};
 use crate::metrics::ClusterGauges;
-use crate::pipeline::{self, Prepared, Stats};
-use crate::store::{Appended, FeedState, OutboxEntry, Store, StoreError, Upstream};
+use crate::store::{Appended, FeedState, Store, StoreError, Upstream};
 use retry::{DATA_PATH, retry};
 
 pub mod lease;
+mod relay;
 pub mod retry;
 pub mod status;
 
@@ -296,12 +296,24 @@ impl Cluster {
         Ok(last)
     }
 
-    /// Notifications waiting in the work queue (not yet acked).
+    /// Notifications waiting in the work queue: not yet handed to a node, or handed and not
+    /// yet acked (the relay consumer's pending and ack-pending counts). Messages the consumer
+    /// already acked are not counted even if the stream still holds them, which a server
+    /// killed between recording an ack and deleting the message can leave behind: nobody
+    /// will ever be given them again, so counting them would keep `run --once` waiting.
     pub async fn outbox_depth(&self) -> Result<u64, ClusterError> {
-        let depth = self
-            .stream_state(&outbox_stream(&self.inner.config), "outbox info")
-            .await?
-            .messages;
+        let name = outbox_stream(&self.inner.config);
+        let stream = self
+            .inner
+            .js
+            .get_stream(&name)
+            .await
+            .map_err(|e| js_err("outbox info", e))?;
+        let depth = match stream.consumer_info(RELAY_CONSUMER).await {
+            Ok(info) => info.num_pending + info.num_ack_pending as u64,
+            // No relay has run yet: everything in the stream is waiting.
+            Err(_) => self.stream_state(&name, "outbox info").await?.messages,
+        };
         self.inner
             .gauges
             .outbox_depth
@@ -790,156 +802,6 @@ impl Cluster {
         .map_err(|e| js_err("save a feed state", e))?;
         Ok(())
     }
-
-    /// Delivers notifications from the shared work queue until cancelled. Each item goes to
-    /// exactly one node; it is acked after its delivery is recorded, nak'ed with the retry
-    /// delay after a failure, and redelivered after the ack wait if this node dies.
-    pub async fn relay(
-        self,
-        prepared: Prepared,
-        store: Store,
-        stats: Arc<Stats>,
-        cancel: CancellationToken,
-    ) -> Result<(), ClusterError> {
-        let stream = self
-            .inner
-            .js
-            .get_stream(outbox_stream(&self.inner.config))
-            .await
-            .map_err(|e| js_err("open the outbox", e))?;
-        let consumer = stream
-            .get_or_create_consumer(
-                RELAY_CONSUMER,
-                consumer::pull::Config {
-                    durable_name: Some(RELAY_CONSUMER.into()),
-                    ack_policy: consumer::AckPolicy::Explicit,
-                    ack_wait: RELAY_ACK_WAIT,
-                    filter_subject: outbox_subject(&self.inner.config),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| js_err("open the relay consumer", e))?;
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| js_err("read the outbox", e))?;
-        loop {
-            let next = tokio::select! {
-                () = cancel.cancelled() => return Ok(()),
-                () = self.inner.reconnected.notified() => {
-                    return Err(ClusterError::JetStream("reconnected; re-opening the relay consumer".into()));
-                }
-                m = messages.next() => m,
-            };
-            let msg = match next {
-                Some(Ok(m)) => m,
-                Some(Err(error)) => {
-                    warn!(%error, "Outbox read error.");
-                    continue;
-                }
-                None => return Err(ClusterError::JetStream("the outbox consumer ended".into())),
-            };
-            if let Err(error) = self.deliver(&prepared, &store, &stats, &msg).await {
-                warn!(%error, "Notification not settled; it will be redelivered.");
-            }
-        }
-    }
-
-    async fn deliver(
-        &self,
-        prepared: &Prepared,
-        store: &Store,
-        stats: &Stats,
-        msg: &jetstream::Message,
-    ) -> Result<(), ClusterError> {
-        let ack =
-            |kind: AckKind| async move { msg.ack_with(kind).await.map_err(|e| js_err("ack", e)) };
-        let Ok(item) = serde_json::from_slice::<WorkItem>(&msg.payload) else {
-            error!("Undecodable outbox item; dropped.");
-            return ack(AckKind::Term).await;
-        };
-        let attempt = msg
-            .info()
-            .map_err(|e| js_err("message info", e))?
-            .delivered
-            .max(1) as u32;
-        let delivered_id = stable_id("ntf", &[&item.alert_id, &item.notifier, "delivered"]);
-        if store.contains(&delivered_id)? {
-            // Delivered before, but the ack was lost: settle it without sending again.
-            return ack(AckKind::Ack).await;
-        }
-        let mut alert = store.get(&item.alert_id)?;
-        if alert.is_none() {
-            // The work item can overtake the mirror; catch up once, then look again.
-            let _ = tokio::time::timeout(
-                Duration::from_secs(10),
-                self.wait_caught_up(&CancellationToken::new()),
-            )
-            .await;
-            alert = store.get(&item.alert_id)?;
-        }
-        let alert = match alert.map(|e| e.event) {
-            Some(Event::AlertRaised(alert)) => alert,
-            Some(_) => {
-                warn!(alert = %item.alert_id, "Work item does not point at an alert; giving up.");
-                let entry = entry_of(&item, attempt, Utc::now());
-                pipeline::record_failure(
-                    store,
-                    stats,
-                    &entry,
-                    attempt,
-                    "not an alert".into(),
-                    None,
-                )
-                .await?;
-                return ack(AckKind::Term).await;
-            }
-            None => {
-                // Items are enqueued only after their alert's publish ack, so the alert is in
-                // the stream and this node's mirror is behind (e.g. after a reconnect): let
-                // the item come back later, here or on another node.
-                debug!(alert = %item.alert_id, "Alert not mirrored here yet; delivery deferred.");
-                return ack(AckKind::Nak(Some(Duration::from_secs(1)))).await;
-            }
-        };
-        let entry = entry_of(&item, attempt, alert.raised_at);
-        let Some(notifier) = prepared.notifiers.get(&item.notifier) else {
-            warn!(alert = %item.alert_id, notifier = %item.notifier, "Notifier is no longer configured; giving up.");
-            pipeline::record_failure(
-                store,
-                stats,
-                &entry,
-                attempt,
-                "notifier no longer configured".into(),
-                None,
-            )
-            .await?;
-            return ack(AckKind::Term).await;
-        };
-        notifier.wait_turn().await;
-        ack(AckKind::Progress).await?;
-        match notifier.deliver(&alert).await {
-            Ok(()) => {
-                pipeline::record_delivered(store, stats, &entry, attempt).await?;
-                debug!(alert = %item.alert_id, notifier = %item.notifier, attempt, "Notification delivered.");
-                ack(AckKind::Ack).await
-            }
-            Err(error) => {
-                let next = notifier.next_attempt_for(attempt, Utc::now(), alert.raised_at);
-                warn!(alert = %item.alert_id, notifier = %item.notifier, attempt, %error, "Notification failed.");
-                pipeline::record_failure(store, stats, &entry, attempt, error.to_string(), next)
-                    .await?;
-                match next {
-                    Some(at) => {
-                        let delay = (at - Utc::now()).to_std().unwrap_or_default();
-                        ack(AckKind::Nak(Some(delay))).await
-                    }
-                    None => ack(AckKind::Term).await,
-                }
-            }
-        }
-    }
 }
 
 impl Upstream for Cluster {
@@ -948,18 +810,6 @@ impl Upstream for Cluster {
         events: Vec<NewEvent>,
     ) -> futures_util::future::BoxFuture<'_, Result<Vec<Appended>, StoreError>> {
         Box::pin(async move { self.publish_all(events).await.map_err(StoreError::from) })
-    }
-}
-
-fn entry_of(item: &WorkItem, attempt: u32, queued_at: DateTime<Utc>) -> OutboxEntry {
-    OutboxEntry {
-        alert_id: item.alert_id.clone(),
-        notifier: item.notifier.clone(),
-        attempts: attempt.saturating_sub(1),
-        next_attempt_at: queued_at,
-        queued_at,
-        // repeat_interval grouping is a single-node relay feature (not applied here).
-        group: None,
     }
 }
 

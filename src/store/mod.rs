@@ -185,6 +185,19 @@ pub struct OutboxEntry {
     pub group: Option<AlertGroup>,
 }
 
+impl From<OutboxRecord> for OutboxEntry {
+    fn from(rec: OutboxRecord) -> OutboxEntry {
+        OutboxEntry {
+            alert_id: rec.alert_id,
+            notifier: rec.notifier,
+            attempts: rec.attempts,
+            next_attempt_at: rec.next_attempt_at,
+            queued_at: rec.queued_at.unwrap_or(rec.next_attempt_at),
+            group: rec.group,
+        }
+    }
+}
+
 /// An alert group, Alertmanager-style: one rule and one actor set. Repeats are counted per
 /// group and notifier.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -586,19 +599,12 @@ impl Store {
     /// Pending outbox entries (not delivered, not given up), oldest first.
     pub fn outbox_pending(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         let durable = self.durable();
-        let mut entries = Vec::new();
+        let mut entries: Vec<OutboxEntry> = Vec::new();
         for item in self.inner.db.scan_prefix(keys::outbox_prefix()) {
             let (k, v) = item.map_err(|e| self.db_err(e))?;
             let rec: OutboxRecord = projection::decode(&k, &v)?;
             if rec.seq <= durable {
-                entries.push(OutboxEntry {
-                    alert_id: rec.alert_id,
-                    notifier: rec.notifier,
-                    attempts: rec.attempts,
-                    next_attempt_at: rec.next_attempt_at,
-                    queued_at: rec.queued_at.unwrap_or(rec.next_attempt_at),
-                    group: rec.group,
-                });
+                entries.push(rec.into());
             }
         }
         entries.sort_by(|a, b| {
@@ -609,6 +615,23 @@ impl Store {
             ))
         });
         Ok(entries)
+    }
+
+    /// One pending outbox entry, if (`alert_id`, `notifier`) is pending: the cluster relay
+    /// looks up the entry of one work item without scanning the whole outbox.
+    pub fn outbox_entry(
+        &self,
+        alert_id: &str,
+        notifier: &str,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        let key = keys::outbox(alert_id, notifier);
+        match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
+            Some(v) => {
+                let rec: OutboxRecord = projection::decode(&key, &v)?;
+                Ok((rec.seq <= self.durable()).then(|| rec.into()))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Every silence added and not expired (including those past their end; callers compare

@@ -174,6 +174,8 @@ pub struct Hook {
     pub signature: Option<String>,
     pub body: serde_json::Value,
     pub status: u16,
+    /// When the receiver got it (for lower bounds such as `rate_limit`, never upper ones).
+    pub at: std::time::Instant,
 }
 
 /// A webhook receiver that records every POST and can refuse the first N.
@@ -214,6 +216,7 @@ async fn receive(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) ->
         signature,
         body,
         status: status.as_u16(),
+        at: std::time::Instant::now(),
     });
     rx.arrived.notify_waiters();
     status
