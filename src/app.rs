@@ -463,9 +463,12 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let store = Store::open(&prepared.config.daemon.state_dir)?;
             if *reextract {
                 match commands::reextract(&store, &prepared).await {
-                    Ok((articles, new)) => say(
+                    Ok((articles, new, superseded)) => say(
                         &mut out,
-                        &format!("re-extracted {articles} articles; {new} new event records"),
+                        &format!(
+                            "re-extracted {articles} articles; {new} new event records; \
+                             {superseded} superseded"
+                        ),
                     )?,
                     Err(error) => {
                         store.shutdown().await?;

@@ -332,7 +332,11 @@ pub fn parse_kind(kind: &str) -> Result<String, Error> {
 /// The events matching `filter`, in log order. Uses the per-actor index when it can.
 pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>, Error> {
     let mut kept: VecDeque<Envelope> = VecDeque::new();
-    let mut keep = |mut env: Envelope| {
+    let mut keep = |mut env: Envelope| -> Result<(), Error> {
+        // A record a re-extraction replaced is history, not a current finding.
+        if matches!(env.event, Event::EventExtracted(_)) && store.is_superseded(&env.event_id)? {
+            return Ok(());
+        }
         if filter.matches(&env) {
             redact_for_display(&mut env);
             kept.push_back(env);
@@ -340,19 +344,20 @@ pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>
                 kept.pop_front();
             }
         }
+        Ok(())
     };
     let extracted_only = filter.kind.as_deref() == Some("event.extracted");
     match &filter.actor {
         Some(actor) if extracted_only => {
             for seq in store.actor_event_seqs(actor)? {
                 if let Some(env) = store.get_seq(seq)? {
-                    keep(env);
+                    keep(env)?;
                 }
             }
         }
         _ => {
             for env in store.iter_from(1) {
-                keep(env?);
+                keep(env?)?;
             }
         }
     }
@@ -462,6 +467,9 @@ pub fn describe(env: &Envelope) -> String {
         Event::SilenceExpired(si) => si.silence_id.clone(),
         Event::AlertAcked(a) => a.alert_id.clone(),
         Event::RuleChanged(r) => format!("{} {}", r.rule, r.hash),
+        Event::ExtractionSuperseded(s) => {
+            format!("{}: {} records replaced", s.article_id, s.event_ids.len())
+        }
     };
     format!(
         "{:>7}  {}  {:<22}  {}",
@@ -719,25 +727,33 @@ fn extraction_fingerprint(e: &EventExtracted) -> String {
 }
 
 /// `parley replay --reextract`: runs the current watchlists and extractor over every stored
-/// article (its feed text and its stored page text: no network) and appends an
-/// `event.extracted` for each sentence whose result the log does not hold yet; the
-/// projections (actor index, clusters) fold them as usual. The log stays append-only: earlier
-/// records remain as what was known then. Alerts are not evaluated (replay never notifies).
-/// Returns (articles read, records appended).
-pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64), Error> {
-    let mut known = std::collections::HashSet::new();
+/// article (its feed text and its stored page text: no network) and logs the
+/// `event.extracted` records of each article whose results differ from its live records.
+/// The log stays append-only: the article's earlier records are not deleted but named in one
+/// `extraction.superseded` event, which the projections fold (they leave the actor index and
+/// the event clusters, `events` hides them), so the projections show exactly the latest
+/// extraction of each article. Running it twice appends nothing the second time.
+/// Alerts are not evaluated (replay never notifies).
+/// Returns (articles read, records appended, records superseded).
+pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, u64), Error> {
+    // The live (not yet superseded) records of each article: (event id, fingerprint).
+    let mut live: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
     let mut articles = Vec::new();
     for env in store.iter_from(1) {
         let env = env?;
         match env.event {
-            Event::EventExtracted(e) => {
-                known.insert(extraction_fingerprint(&e));
+            Event::EventExtracted(e) if !store.is_superseded(&env.event_id)? => {
+                let fingerprint = extraction_fingerprint(&e);
+                live.entry(e.article_id.clone())
+                    .or_default()
+                    .push((env.event_id, fingerprint));
             }
             Event::ArticleIngested(a) => articles.push((env.occurred_at, a)),
             _ => {}
         }
     }
     let mut new = Vec::new();
+    let mut superseded_total = 0u64;
     for (at, a) in &articles {
         let text = crate::pipeline::stored_text(store, a)?;
         let extraction = prepared.extractor.extract(&Document {
@@ -745,6 +761,9 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64),
             text: &text,
             date: Some(at.date_naive()),
         });
+        let current = live.remove(&a.article_id).unwrap_or_default();
+        let mut fingerprints = std::collections::HashSet::new();
+        let mut produced = Vec::new();
         for e in &extraction.events {
             let logged = EventExtracted {
                 article_id: a.article_id.clone(),
@@ -756,14 +775,48 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64),
                 ..crate::pipeline::extracted_sides(e)
             };
             let fingerprint = extraction_fingerprint(&logged);
-            if !known.insert(fingerprint.clone()) {
-                continue;
+            if fingerprints.insert(fingerprint.clone()) {
+                produced.push((fingerprint, e.sentence_index, logged));
+            }
+        }
+        // Unchanged (the same results as the live records): nothing to log.
+        let same = produced.len() == current.len()
+            && produced
+                .iter()
+                .all(|(f, _, _)| current.iter().any(|(_, c)| c == f));
+        if same {
+            continue;
+        }
+        // Changed: the whole earlier set is superseded and the whole new set logged, so
+        // the projections hold exactly the latest extraction of the article (a record that
+        // did not change still counts once, and its clusters are rebuilt with the rest).
+        let mut salt = String::new();
+        if !current.is_empty() {
+            superseded_total += current.len() as u64;
+            let refs: Vec<&str> = std::iter::once(a.article_id.as_str())
+                .chain(current.iter().map(|(id, _)| id.as_str()))
+                .collect();
+            salt = stable_id("sup", &refs);
+            new.push(NewEvent {
+                event_id: salt.clone(),
+                occurred_at: *at,
+                event: Event::ExtractionSuperseded(crate::events::ExtractionSuperseded {
+                    article_id: a.article_id.clone(),
+                    event_ids: current.into_iter().map(|(id, _)| id).collect(),
+                }),
+            });
+        }
+        // After the superseding event, so that the new records rebuild the clusters the
+        // article left.
+        for (fingerprint, index, logged) in produced {
+            let mut event_id = stable_id("evt", &[&a.article_id, &index.to_string(), &fingerprint]);
+            // A result logged before (and now superseded) comes back: a new record, since
+            // the old id is taken; the superseding event's id keeps it unique per run.
+            if store.contains(&event_id)? {
+                event_id = stable_id("evt", &[&event_id, &salt]);
             }
             new.push(NewEvent {
-                event_id: stable_id(
-                    "evt",
-                    &[&a.article_id, &e.sentence_index.to_string(), &fingerprint],
-                ),
+                event_id,
                 occurred_at: *at,
                 event: Event::EventExtracted(logged),
             });
@@ -772,13 +825,20 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64),
     let mut appended = 0u64;
     while !new.is_empty() {
         let rest = new.split_off(new.len().min(512));
-        let results = store.append(std::mem::replace(&mut new, rest)).await?;
+        let batch = std::mem::replace(&mut new, rest);
+        // Count the event records; the superseding events are not records.
+        let records: Vec<bool> = batch
+            .iter()
+            .map(|n| matches!(n.event, Event::EventExtracted(_)))
+            .collect();
+        let results = store.append(batch).await?;
         appended += results
             .iter()
-            .filter(|r| matches!(r, crate::store::Appended::New(_)))
+            .zip(records)
+            .filter(|(r, record)| *record && matches!(r, crate::store::Appended::New(_)))
             .count() as u64;
     }
-    Ok((articles.len() as u64, appended))
+    Ok((articles.len() as u64, appended, superseded_total))
 }
 
 /// `parley replay`: rebuilds the projections, with a progress bar on a terminal.

@@ -28,7 +28,7 @@ use crate::events::{Alert, Event};
 use crate::feed::article::Robots;
 use crate::feed::{self, FeedLocation, FetchOutcome, FullText, Validators};
 use crate::metrics::{ConfigReloaded, Metrics};
-use crate::pipeline::{self, Prepared, Stats};
+use crate::pipeline::{self, ArticleFetch, Prepared, Stats};
 use crate::service;
 use crate::signal::{self, Signal};
 use crate::store::FeedState;
@@ -1103,6 +1103,7 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
         }
         match ctx.store.article_text_for_url(&link) {
             Ok(Some((sha256, text))) => {
+                ArticleFetch::Cached.count(&ctx.stats);
                 article.full_text = Some(FullText { sha256, text });
                 continue;
             }
@@ -1121,6 +1122,7 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
         let shown = FeedLocation::Http(url.clone()).redacted();
         if !robots_allow(ctx, &url).await {
             info!(article = %shown, "robots.txt disallows the article page; keeping the feed's text.");
+            ArticleFetch::RobotsDisallowed.count(&ctx.stats);
             continue;
         }
         let location = FeedLocation::Http(url.clone());
@@ -1139,9 +1141,13 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
                 content_type,
                 ..
             }) => (bytes, content_type),
-            Ok(_) => continue,
+            Ok(_) => {
+                ArticleFetch::Failed.count(&ctx.stats);
+                continue;
+            }
             Err(error) => {
                 warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
+                ArticleFetch::Failed.count(&ctx.stats);
                 continue;
             }
         };
@@ -1154,14 +1160,19 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
         .flatten();
         let Some(text) = text else {
             info!(article = %shown, "No main text found on the article page.");
+            ArticleFetch::NoText.count(&ctx.stats);
             continue;
         };
         match ctx.store.put_article_text(&link, &text).await {
             Ok(sha256) => {
                 info!(article = %shown, chars = text.len(), "Article page fetched.");
+                ArticleFetch::Fetched.count(&ctx.stats);
                 article.full_text = Some(FullText { sha256, text });
             }
-            Err(error) => warn!(article = %shown, %error, "Cannot store the article text."),
+            Err(error) => {
+                warn!(article = %shown, %error, "Cannot store the article text.");
+                ArticleFetch::StoreFailed.count(&ctx.stats);
+            }
         }
     }
 }

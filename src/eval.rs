@@ -9,7 +9,10 @@
 //! Four measures, each as precision / recall / F1 over sets pooled across all items:
 //! - **mentions**: `(item, actor)`;
 //! - **pairs**: `(item, {a, b})`, the unordered actor pairs of every interaction (an
-//!   interaction of n actors stands for its n·(n−1)/2 pairs);
+//!   interaction of n actors stands for its n·(n−1)/2 pairs; a predicted directed
+//!   interaction, any type but consult/agree/cooperate with both a source and a target,
+//!   stands for its source × target pairs: co-agents are not related by what they do
+//!   together to someone else);
 //! - **typed**: `(item, {a, b}, type)`;
 //! - **status**: `(item, {a, b}, status)`.
 //!
@@ -353,21 +356,50 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// The actor set and type/status of one interaction-like JSON object, if it is typed.
-fn interaction_of(v: &Value) -> Option<(Vec<String>, String, String)> {
+/// Types whose actors all act together: every actor of such an interaction is related to
+/// every other ("X and Y met Z" is a three-way meeting). In every other type one side acts
+/// on the other, and actors on the same side are co-agents, not related by it ("X and Y
+/// accused Z" relates X-Z and Y-Z, not X-Y), which is how the gold set annotates them.
+const JOINT_TYPES: [&str; 3] = ["consult", "agree", "cooperate"];
+
+/// The pair facts of one interaction-like JSON object, if it is typed, with every actor it
+/// names. A directed interaction with both a source and a target gives source × target
+/// pairs (plus its participants' pairs with everyone); any other gives all pairs.
+fn interaction_of(v: &Value, out: &mut BTreeSet<PairFact>) -> Option<Vec<String>> {
     let ty = v.get("type").and_then(Value::as_str)?.to_string();
-    let mut actors = strings(v.get("source"));
-    actors.extend(strings(v.get("target")));
-    actors.extend(strings(v.get("participants")));
-    if actors.is_empty() {
-        actors = strings(v.get("actors"));
-    }
+    let source = strings(v.get("source"));
+    let target = strings(v.get("target"));
+    let participants = strings(v.get("participants"));
     let status = v
         .get("status")
         .and_then(Value::as_str)
         .unwrap_or("occurred")
         .to_string();
-    Some((actors, ty, status))
+    let mut actors: Vec<String> = source
+        .iter()
+        .chain(&target)
+        .chain(&participants)
+        .cloned()
+        .collect();
+    if actors.is_empty() {
+        actors = strings(v.get("actors"));
+    }
+    if JOINT_TYPES.contains(&ty.as_str()) || source.is_empty() || target.is_empty() {
+        pairs_of(&actors, &ty, &status, out);
+    } else {
+        for a in &source {
+            for b in target.iter().chain(&participants) {
+                pairs_of(&[a.clone(), b.clone()], &ty, &status, out);
+            }
+        }
+        for b in &target {
+            for p in &participants {
+                pairs_of(&[b.clone(), p.clone()], &ty, &status, out);
+            }
+        }
+        pairs_of(&participants, &ty, &status, out);
+    }
+    Some(actors)
 }
 
 /// The predicted facts of one extraction, read from its JSON (see the module docs for which
@@ -388,9 +420,8 @@ pub fn predicted_facts(extraction: &Value) -> ItemFacts {
             None => vec![v],
         };
         for item in items {
-            if let Some((actors, ty, status)) = interaction_of(item) {
-                mentions.extend(actors.iter().cloned());
-                pairs_of(&actors, &ty, &status, &mut facts);
+            if let Some(actors) = interaction_of(item, &mut facts) {
+                mentions.extend(actors);
             }
         }
     }
@@ -421,9 +452,145 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldItem>, Error> {
     Ok(items)
 }
 
+/// Why one scored fact is wrong, as a class name for the error breakdown. The classes say
+/// which part of extraction to fix: an actor never found, a pair never related, a pair
+/// related with the wrong type or status, or a relation the text does not report.
+fn error_classes(item: &GoldItem, gold: &ItemFacts, pred: &ItemFacts) -> Vec<(String, String)> {
+    let id = item
+        .id
+        .as_ref()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let types_of = |f: &ItemFacts, p: &Pair| -> Vec<String> {
+        let mut v: Vec<String> = f
+            .facts
+            .iter()
+            .filter(|x| &x.pair == p)
+            .map(|x| x.event_type.clone())
+            .collect();
+        v.dedup();
+        v
+    };
+    let key = |p: &PairFact| (p.pair.clone(), p.event_type.clone());
+    let gold_typed: BTreeSet<(Pair, String)> = gold.facts.iter().map(key).collect();
+    let pred_typed: BTreeSet<(Pair, String)> = pred.facts.iter().map(key).collect();
+    for (pair, ty) in gold_typed.difference(&pred_typed) {
+        let missed = [&pair.0, &pair.1]
+            .into_iter()
+            .find(|a| !pred.mentions.contains(*a));
+        let class = if missed.is_some() {
+            format!("typed FN {ty}: an actor not found")
+        } else {
+            let got = types_of(pred, pair);
+            if got.is_empty() {
+                format!("typed FN {ty}: pair not related")
+            } else {
+                format!("typed FN {ty}: typed as {}", got.join("+"))
+            }
+        };
+        out.push((class, id.clone()));
+    }
+    for (pair, ty) in pred_typed.difference(&gold_typed) {
+        let extra = [&pair.0, &pair.1]
+            .into_iter()
+            .find(|a| !gold.mentions.contains(*a));
+        let class = if extra.is_some() {
+            format!("typed FP {ty}: an actor the text does not name")
+        } else {
+            let want = types_of(gold, pair);
+            if !want.is_empty() {
+                format!("typed FP {ty}: gold is {}", want.join("+"))
+            } else if gold.facts.is_empty() {
+                format!("typed FP {ty}: item has no interaction")
+            } else {
+                format!("typed FP {ty}: pair not related in gold")
+            }
+        };
+        out.push((class, id.clone()));
+    }
+    // Status errors on pairs both sides found (missing pairs are counted above).
+    for g in &gold.facts {
+        let got: Vec<&str> = pred
+            .facts
+            .iter()
+            .filter(|p| p.pair == g.pair)
+            .map(|p| p.status.as_str())
+            .collect();
+        if !got.is_empty() && !got.contains(&g.status.as_str()) {
+            out.push((
+                format!("status {} read as {}", g.status, got.join("+")),
+                id.clone(),
+            ));
+        }
+    }
+    for a in gold.mentions.difference(&pred.mentions) {
+        out.push((format!("mention FN {a}"), id.clone()));
+    }
+    for a in pred.mentions.difference(&gold.mentions) {
+        out.push((format!("mention FP {a}"), id.clone()));
+    }
+    out
+}
+
+/// The errors of a run grouped by class (see [`error_classes`]), largest class first, each
+/// with the ids of the items it occurs in. Why it exists: the aggregate F1 says whether
+/// extraction got better, the breakdown says where to work next, and printing it on every
+/// run (CI logs included) keeps that visible instead of in a throwaway script.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Breakdown {
+    /// Class name -> item ids (an id repeats when an item has the error twice).
+    pub classes: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Breakdown {
+    /// The classes, largest first (ties by name).
+    pub fn sorted(&self) -> Vec<(&String, &Vec<String>)> {
+        let mut v: Vec<_> = self.classes.iter().collect();
+        v.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+        v
+    }
+
+    /// Plain text: one line per class, count then class then up to eight item ids.
+    pub fn table(&self) -> String {
+        let mut s = String::from("errors by class (count, class, items):\n");
+        for (class, ids) in self.sorted() {
+            let shown: Vec<&str> = ids.iter().take(8).map(String::as_str).collect();
+            let more = if ids.len() > 8 { " ..." } else { "" };
+            s.push_str(&format!(
+                "{:>4}  {class}  [{}{more}]\n",
+                ids.len(),
+                shown.join(" ")
+            ));
+        }
+        s
+    }
+
+    /// JSON: `[{"class", "count", "items"}]`, largest first.
+    pub fn to_json(&self) -> Value {
+        Value::Array(
+            self.sorted()
+                .into_iter()
+                .map(|(class, ids)| {
+                    serde_json::json!({"class": class, "count": ids.len(), "items": ids})
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Scores an extractor on gold items. Pure apart from the extractor itself (which is pure).
 pub fn score(extractor: &Extractor, items: &[GoldItem]) -> Result<Report, Error> {
+    score_with_errors(extractor, items).map(|(r, _)| r)
+}
+
+/// [`score`] plus the error breakdown.
+pub fn score_with_errors(
+    extractor: &Extractor,
+    items: &[GoldItem],
+) -> Result<(Report, Breakdown), Error> {
     let mut report = Report::default();
+    let mut errors = Breakdown::default();
     for item in items {
         let date = item
             .published
@@ -436,9 +603,13 @@ pub fn score(extractor: &Extractor, items: &[GoldItem]) -> Result<Report, Error>
             date,
         });
         let json = serde_json::to_value(&extraction).map_err(|e| Error::Input(e.to_string()))?;
-        report.add(&gold_facts(item), &predicted_facts(&json));
+        let (gold, pred) = (gold_facts(item), predicted_facts(&json));
+        for (class, id) in error_classes(item, &gold, &pred) {
+            errors.classes.entry(class).or_default().push(id);
+        }
+        report.add(&gold, &pred);
     }
-    Ok(report)
+    Ok((report, errors))
 }
 
 /// `parley eval`: extracts every gold item with the config's actors, prints the report (a table
@@ -454,11 +625,15 @@ pub fn run(
     let specs: Vec<_> = config.actors.iter().map(|a| a.spec.clone()).collect();
     let extractor = Extractor::new(&specs)?;
     let items = read_gold(gold)?;
-    let report = score(&extractor, &items)?;
+    let (report, errors) = score_with_errors(&extractor, &items)?;
     let text = if json {
-        format!("{}\n", report.to_json())
+        let mut v = report.to_json();
+        if let Value::Object(o) = &mut v {
+            o.insert("errors".into(), errors.to_json());
+        }
+        format!("{v}\n")
     } else {
-        report.table()
+        format!("{}\n{}", report.table(), errors.table())
     };
     out.write_all(text.as_bytes()).map_err(|source| Error::Io {
         path: "<stdout>".into(),
@@ -563,6 +738,24 @@ mod tests {
     }
 
     #[test]
+    fn directed_interactions_do_not_relate_co_agents() {
+        // "A and B accused C": A-C and B-C; "A and B met C": a three-way meeting.
+        let x = json!({"actors": ["a", "b", "c"], "events": [
+            {"type": "accuse", "source": ["a", "b"], "target": ["c"], "participants": []},
+            {"type": "consult", "source": ["a", "b"], "target": ["c"], "participants": []}]});
+        let f = predicted_facts(&x);
+        let by_type = |t: &str| -> Vec<Pair> {
+            f.facts
+                .iter()
+                .filter(|p| p.event_type == t)
+                .map(|p| p.pair.clone())
+                .collect()
+        };
+        assert_eq!(by_type("accuse"), [pair("a", "c"), pair("b", "c")]);
+        assert_eq!(by_type("consult").len(), 3);
+    }
+
+    #[test]
     fn predictions_use_each_events_interaction_list() {
         // Extraction v2 nests every interaction of a sentence in its event: each one counts,
         // one-sided ones give no pair, and the event's co-mention list is then ignored.
@@ -637,6 +830,47 @@ mod tests {
         assert_eq!(r.below(&floors).len(), 1, "{:?}", r.below(&floors));
         assert!(r.table().contains("typed"));
         assert_eq!(r.to_json()["pairs"]["f1"], 1.0);
+    }
+
+    #[test]
+    fn errors_are_grouped_by_cause() {
+        // Each kind of miss lands in its own class, so the breakdown points at what to fix.
+        let g = gold(
+            json!({"id": "x1", "text": "x", "mentions": ["a", "b", "c", "d"],
+            "interactions": [
+                {"actors": ["a", "b"], "type": "consult"},
+                {"actors": ["a", "c"], "type": "accuse", "status": "denied"},
+                {"actors": ["a", "d"], "type": "threaten"}]}),
+        );
+        // a-b typed wrong, a-c found but occurred, a-d missed (d never found), c-b invented.
+        let p = predicted_facts(&json!({"actors": ["a", "b", "c"], "events": [
+            {"actors": ["a", "b"], "type": "statement"},
+            {"actors": ["a", "c"], "type": "accuse"},
+            {"actors": ["b", "c"], "type": "consult"}]}));
+        let classes: BTreeSet<String> = error_classes(&g, &gold_facts(&g), &p)
+            .into_iter()
+            .map(|(c, id)| {
+                assert_eq!(id, "x1");
+                c
+            })
+            .collect();
+        let want: BTreeSet<String> = [
+            "typed FN consult: typed as statement",
+            "typed FN threaten: an actor not found",
+            "typed FP statement: gold is consult",
+            "typed FP consult: pair not related in gold",
+            "status denied read as occurred",
+            "mention FN d",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        assert_eq!(classes, want);
+        let mut b = Breakdown::default();
+        b.classes.insert("small".into(), vec!["1".into()]);
+        b.classes.insert("big".into(), vec!["1".into(), "2".into()]);
+        assert_eq!(b.to_json()[0]["class"], "big");
+        assert!(b.table().contains("   2  big  [1 2]"), "{}", b.table());
     }
 
     #[test]

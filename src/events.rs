@@ -78,6 +78,11 @@ pub enum Event {
     /// A rule's definition changed (or was first seen): alerts derive from later events only.
     #[serde(rename = "rule.changed")]
     RuleChanged(RuleChanged),
+    /// `replay --reextract` ran a newer extractor or watchlist over an article and these
+    /// earlier `event.extracted` records of it are no longer what extraction finds: the
+    /// projections and `parley events` drop them, the log keeps them as what was known then.
+    #[serde(rename = "extraction.superseded")]
+    ExtractionSuperseded(ExtractionSuperseded),
 }
 
 impl Event {
@@ -94,11 +99,12 @@ impl Event {
             Event::SilenceExpired(_) => "silence.expired",
             Event::AlertAcked(_) => "alert.acked",
             Event::RuleChanged(_) => "rule.changed",
+            Event::ExtractionSuperseded(_) => "extraction.superseded",
         }
     }
 
     /// Every kind string, for validating `--kind`.
-    pub const KINDS: [&'static str; 10] = [
+    pub const KINDS: [&'static str; 11] = [
         "article.ingested",
         "event.extracted",
         "alert.raised",
@@ -109,6 +115,7 @@ impl Event {
         "silence.expired",
         "alert.acked",
         "rule.changed",
+        "extraction.superseded",
     ];
 }
 
@@ -323,6 +330,16 @@ pub struct SilenceExpired {
 pub struct AlertAcked {
     /// The alert acknowledged.
     pub alert_id: String,
+}
+
+/// Payload of `extraction.superseded`: which earlier extraction records of an article a
+/// re-extraction replaced (see [`Event::ExtractionSuperseded`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtractionSuperseded {
+    /// The re-extracted article.
+    pub article_id: String,
+    /// The `event.extracted` ids (of this article) that the new extraction replaces.
+    pub event_ids: Vec<String>,
 }
 
 /// Payload of `rule.changed`: the hash of the rule's matching definition from now on.

@@ -198,6 +198,21 @@ impl Collector for Snapshot {
             "Outbox entries given up after their last attempt.",
             &s.given_up,
         )?;
+        {
+            // One family, one series per outcome: `parley_article_fetch_total{outcome=...}`.
+            let metric_type = ConstCounter::new(0u64).metric_type();
+            let mut family = e.encode_descriptor(
+                "article_fetch",
+                "Article pages for fetch_article feeds, by outcome.",
+                None,
+                metric_type,
+            )?;
+            for outcome in crate::pipeline::ArticleFetch::ALL {
+                let labels = [("outcome", outcome.label())];
+                let value = s.article_fetch[outcome as usize].load(Ordering::Relaxed);
+                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
         let v = &self.service;
         counter(
             &mut e,
@@ -430,6 +445,7 @@ mod tests {
         // Dashboards depend on the prefix, the _total suffix and build_info being there.
         let stats = Arc::new(Stats::default());
         stats.alerts_raised.fetch_add(3, Ordering::Relaxed);
+        crate::pipeline::ArticleFetch::RobotsDisallowed.count(&stats);
         let metrics = Metrics::new(stats);
         FeedGone { feed: "x" }.emit(&metrics.service);
         let text = metrics.render(Gauges {
@@ -439,6 +455,15 @@ mod tests {
         assert!(text.contains("parley_alerts_raised_total 3\n"), "{text}");
         assert!(text.contains("parley_feeds_gone_total 1\n"), "{text}");
         assert!(text.contains("parley_ready 1\n"), "{text}");
+        // Every fetch_article outcome is a series of one family, zeros included.
+        assert!(
+            text.contains("parley_article_fetch_total{outcome=\"robots_disallowed\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("parley_article_fetch_total{outcome=\"fetched\"} 0\n"),
+            "{text}"
+        );
         assert!(
             text.contains(&format!(
                 "parley_build_info{{version=\"{}\"}} 1",

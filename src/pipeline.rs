@@ -107,6 +107,56 @@ pub struct Stats {
     /// Outbox entries left pending by `--once` because grouping holds them
     /// (`group_interval`, `repeat_interval`).
     pub held: AtomicU64,
+    /// `fetch_article` page fetches by outcome, indexed by [`ArticleFetch`].
+    pub article_fetch: [AtomicU64; ArticleFetch::ALL.len()],
+}
+
+/// What became of one `fetch_article` attempt: the `outcome` label of
+/// `parley_article_fetch_total`, so an operator sees robots.txt refusals, failing sites and
+/// pages without a main text instead of only the feed's thin items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleFetch {
+    /// The URL's text was already in the store (no request).
+    Cached,
+    /// Fetched, main text found and stored.
+    Fetched,
+    /// robots.txt disallowed the page (or could not be read).
+    RobotsDisallowed,
+    /// The request failed (network, status, size) or returned no body.
+    Failed,
+    /// The page had no main text.
+    NoText,
+    /// The text could not be stored.
+    StoreFailed,
+}
+
+impl ArticleFetch {
+    /// Every outcome, in label order.
+    pub const ALL: [ArticleFetch; 6] = [
+        ArticleFetch::Cached,
+        ArticleFetch::Fetched,
+        ArticleFetch::RobotsDisallowed,
+        ArticleFetch::Failed,
+        ArticleFetch::NoText,
+        ArticleFetch::StoreFailed,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            ArticleFetch::Cached => "cached",
+            ArticleFetch::Fetched => "fetched",
+            ArticleFetch::RobotsDisallowed => "robots_disallowed",
+            ArticleFetch::Failed => "failed",
+            ArticleFetch::NoText => "no_text",
+            ArticleFetch::StoreFailed => "store_failed",
+        }
+    }
+
+    /// Counts one attempt with this outcome.
+    pub fn count(self, stats: &Stats) {
+        stats.article_fetch[self as usize].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Stats {

@@ -11,8 +11,25 @@
 //!   "while", "whereas", "although", "because", "where", "when", ...).
 //! - **Groups.** Adjacent mentions joined only by commas, "and", "or", articles and a few
 //!   descriptor words form one group (coordination: "Egypt, Jordan and Qatar"; apposition:
-//!   "Lebanon's prime minister, Najib Mikati,"). A mention right after a locative preposition
-//!   ("in", "at", "near") of an actor that is a place is a location, never a side.
+//!   "Lebanon's prime minister, Najib Mikati,"; members listed after "including", "such
+//!   as", "among them": "European leaders, including Starmer and Macron"). A mention right
+//!   after a locative preposition ("in", "at", "near") of an actor that is a place is a
+//!   location, never a side.
+//! - **Relative clauses.** "A, who met B, ..." gives "met" the antecedent A as subject;
+//!   "B, whom/which C had accused ..." gives "accused" the subject C and the antecedent B as
+//!   object.
+//! - **Event nouns** take the group before them as their actor only directly ("Biden's
+//!   visit") or as the object of a light verb ("held talks", "paid a visit", "had dinner");
+//!   "Portraits of X lined the road to the conference" relates no one.
+//! - **Addressed statements.** "X told Y that ...", "Y was told by X", "X assured/informed
+//!   Y": a statement whose addressee is a tracked actor is CONSULT (PLOVER's communication
+//!   between two parties, CAMEO 04), because it reports contact between them; what was
+//!   said is typed on its own. A statement to reporters, parliament or the public has no
+//!   tracked addressee and stays `statement` (CAMEO 01). A statement *about* an actor ("said
+//!   of X's proposal", "commented on X's remarks") targets it.
+//! - **Agreements govern their object.** An event word that is the object of an agreement
+//!   verb ("signed a strategic partnership", "agreed to coordinate") is what was agreed,
+//!   not a second event.
 //! - **Source** is the nearest group before the trigger in its clause; when the trigger
 //!   follows a comma-delimited aside that opens with "who"/"which" or holds no verb
 //!   ("Blinken, who arrived from Israel, met ...") the group before the aside is the source.
@@ -31,7 +48,9 @@
 //!   the sentence), or "if" → `hypothetical`; a future or schedule marker ("will",
 //!   "scheduled to", "plans to", "set to", "due to", "expected to", "would") → `planned`;
 //!   else `occurred`. A verb coordinated with a previous one ("is scheduled to meet ... and
-//!   travel to") inherits its status.
+//!   travel to") inherits its status, and so does a purpose ("will travel to Doha *to meet*
+//!   X", "plans to visit Amman *for talks* with X"). Everything in a clause governed by a
+//!   denial verb is denied ("X denied that Y had met Z").
 
 use crate::plover::PloverType;
 
@@ -259,10 +278,178 @@ fn takes_that_clause(w: &str) -> bool {
             | "signaled"
             | "knew"
             | "denied"
+            | "denies"
+            | "deny"
+            | "dismissed"
             | "agreed"
             | "reiterated"
             | "underlined"
             | "underscored"
+    )
+}
+
+/// Verbs that take an event noun as their object and make its subject the event's actor
+/// ("X *held* talks", "X *paid* a visit", "X *attended* the summit").
+fn is_light_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "hold"
+            | "held"
+            | "holds"
+            | "holding"
+            | "had"
+            | "has"
+            | "have"
+            | "having"
+            | "make"
+            | "made"
+            | "makes"
+            | "making"
+            | "pay"
+            | "paid"
+            | "pays"
+            | "paying"
+            | "begin"
+            | "began"
+            | "begun"
+            | "begins"
+            | "start"
+            | "started"
+            | "starts"
+            | "conclude"
+            | "concluded"
+            | "concludes"
+            | "conduct"
+            | "conducted"
+            | "conducts"
+            | "attend"
+            | "attended"
+            | "attends"
+            | "attending"
+            | "join"
+            | "joined"
+            | "joins"
+            | "chair"
+            | "chaired"
+            | "chairs"
+            | "lead"
+            | "led"
+            | "leads"
+            | "resume"
+            | "resumed"
+            | "resumes"
+            | "open"
+            | "opened"
+            | "opens"
+            | "wrap"
+            | "wrapped"
+            | "complete"
+            | "completed"
+            | "end"
+            | "ended"
+            | "continue"
+            | "continued"
+            | "enter"
+            | "entered"
+            | "take"
+            | "took"
+            | "takes"
+            | "taking"
+            | "engage"
+            | "engaged"
+            | "launch"
+            | "launched"
+            | "announce"
+            | "announced"
+            | "seek"
+            | "sought"
+            | "propose"
+            | "proposed"
+            | "offer"
+            | "offered"
+            | "issue"
+            | "issued"
+            | "sign"
+            | "signed"
+            | "give"
+            | "gave"
+    )
+}
+
+/// Prepositions: an event noun after one is inside a phrase of its own ("the road *to* the
+/// conference", "books *about* diplomacy"), not the object of the subject's verb.
+fn is_preposition(w: &str) -> bool {
+    matches!(
+        w,
+        "to" | "about"
+            | "of"
+            | "in"
+            | "at"
+            | "on"
+            | "for"
+            | "from"
+            | "into"
+            | "after"
+            | "before"
+            | "during"
+            | "since"
+            | "over"
+            | "against"
+            | "toward"
+            | "towards"
+            | "near"
+            | "like"
+            | "than"
+            | "without"
+            | "despite"
+            | "amid"
+            | "ahead"
+    )
+}
+
+/// Whether an event noun takes the group before it as its actor, given the tokens between
+/// them: directly ("Biden's visit", "X's first visit"; possessives are folded away) or as
+/// the object of a light verb ("X held lengthy talks", "X paid a visit"). "Portraits of X
+/// lined the road to the conference" and "X has written books about diplomacy" do not make
+/// X an actor of the conference or of diplomacy.
+fn noun_takes_subject(gap: &[Tok<'_>]) -> bool {
+    if gap.len() <= 2 && !gap.iter().any(|t| is_preposition(t.w) || is_aux(t.w)) {
+        return true;
+    }
+    gap.iter()
+        .rposition(|t| is_light_verb(t.w))
+        .is_some_and(|i| {
+            gap.len() - i - 1 <= 3 && !gap[i + 1..].iter().any(|t| is_preposition(t.w))
+        })
+}
+
+/// Words that open a list of members after a plural noun: "European leaders, *including*
+/// Starmer and Macron"; the members belong to the phrase before them.
+fn opens_member_list(toks: &[Tok<'_>], i: usize) -> bool {
+    match toks.get(i).map(|t| t.w) {
+        Some("including" | "notably" | "namely" | "especially" | "particularly") => true,
+        Some("such") => toks.get(i + 1).is_some_and(|t| t.w == "as"),
+        Some("among") => toks.get(i + 1).is_some_and(|t| t.w == "them"),
+        _ => false,
+    }
+}
+
+/// Speech verbs addressed to someone: "told X", "informed X", "assured X", "briefed X".
+pub(crate) fn is_address_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "told"
+            | "tell"
+            | "tells"
+            | "telling"
+            | "informed"
+            | "inform"
+            | "informs"
+            | "informing"
+            | "assured"
+            | "assure"
+            | "assures"
+            | "assuring"
     )
 }
 
@@ -324,6 +511,8 @@ fn breaks_group(w: &str) -> bool {
                 | "over"
                 | "into"
                 | "who"
+                | "whom"
+                | "whose"
                 | "which"
                 | "that"
                 | "said"
@@ -447,11 +636,17 @@ impl<'t, 'a> View<'t, 'a> {
                     let gap = &toks[p.t1..m.t0];
                     let same = p.actor == m.actor;
                     let verb_between = trigs.iter().any(|t| t.verb && t.t0 >= p.t1 && t.t0 < m.t0);
-                    !verb_between && gap.iter().all(|t| is_joiner(t.w))
-                        || (!verb_between
-                            && gap.len() <= 4
-                            && !gap.iter().any(|t| breaks_group(t.w))
-                            && (same || gap.iter().any(|t| t.w == "," || t.w == "and")))
+                    // "Zelensky and European leaders, including Starmer and Macron": the
+                    // listed members join the phrase they belong to.
+                    let members = gap.len() <= 6
+                        && (p.t1..m.t0).any(|i| opens_member_list(toks, i))
+                        && !gap.iter().any(|t| breaks_group(t.w));
+                    !verb_between
+                        && (gap.iter().all(|t| is_joiner(t.w))
+                            || members
+                            || (gap.len() <= 4
+                                && !gap.iter().any(|t| breaks_group(t.w))
+                                && (same || gap.iter().any(|t| t.w == "," || t.w == "and"))))
                 }
             };
             match groups.last_mut() {
@@ -512,7 +707,18 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
                 .iter()
                 .copied()
                 .find(|&g| end_of(g) == lead - 1 && start_of(g) < open && start_of(g) >= ca)
-                .or_else(|| view.groups.iter().copied().find(|&g| end_of(g) == open));
+                .or_else(|| view.groups.iter().copied().find(|&g| end_of(g) == open))
+                // "Arab ministers, including X and Y, met ...": the members are the subject.
+                .or_else(|| {
+                    opens_member_list(toks, open + 1)
+                        .then(|| {
+                            view.groups
+                                .iter()
+                                .copied()
+                                .find(|&g| end_of(g) == lead - 1 && start_of(g) > open)
+                        })
+                        .flatten()
+                });
         }
     } else {
         source_g = view.groups.iter().copied().rfind(|&g| {
@@ -522,6 +728,34 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
                 && t.t0 - e <= 8
                 && !toks[e..t.t0].iter().any(|x| x.w == ",")
         });
+        if !t.verb
+            && let Some(g) = source_g
+            && !noun_takes_subject(&toks[end_of(g)..t.t0])
+        {
+            source_g = None;
+        }
+    }
+    // Relative clauses. "A, who met B, ...": the relative pronoun's antecedent is the
+    // subject. "A, which B had accused of ...": B is the subject and the antecedent is the
+    // object (the target, unless the verb has one after it).
+    let is_rel = |w: &str| matches!(w, "who" | "which" | "that" | "whom");
+    let antecedent = |rel: usize| -> Option<(usize, usize)> {
+        let end = if rel >= 1 && toks[rel - 1].w == "," {
+            rel - 1
+        } else {
+            rel
+        };
+        view.groups.iter().copied().find(|&g| end_of(g) == end)
+    };
+    let mut rel_object: Option<(usize, usize)> = None;
+    if t.verb && source_g.is_none() && lead >= 1 && is_rel(toks[lead - 1].w) {
+        source_g = antecedent(lead - 1);
+    } else if t.verb
+        && let Some(g) = source_g
+        && start_of(g) >= 1
+        && matches!(toks[start_of(g) - 1].w, "which" | "whom" | "who")
+    {
+        rel_object = antecedent(start_of(g) - 1);
     }
     // A verb coordinated with an earlier one shares its subject ("will meet X and travel
     // to Y").
@@ -547,10 +781,9 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
         .map(|o| o.t0)
         .min()
         .unwrap_or(usize::MAX);
-    let comma = toks[t.t1.min(toks.len())..]
-        .iter()
-        .position(|x| x.w == ",")
-        .map_or(usize::MAX, |i| t.t1 + i);
+    let comma = (t.t1.min(toks.len())..toks.len())
+        .find(|&i| toks[i].w == "," && !opens_member_list(toks, i + 1))
+        .unwrap_or(usize::MAX);
     let max_gap = if t.verb { 10 } else { 3 };
     let mut target_g: Option<(usize, usize)> = view.groups.iter().copied().find(|&g| {
         let m0 = start_of(g);
@@ -583,6 +816,7 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
     let mut s = Sides::default();
     let passive = t.verb
         && !toks[t.t0].w.ends_with("ing")
+        && toks[t.t0].w != "to"
         && ((t.t0 >= 1 && is_aux(toks[t.t0 - 1].w))
             || (t.t0 >= 2 && is_aux(toks[t.t0 - 2].w) && toks[t.t0 - 1].w != "to"));
     if passive {
@@ -593,8 +827,12 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
     } else if statement {
         if source_g.is_some() {
             s.source = view.actors(source_g);
-            let tells = matches!(toks[t.t0].w, "told" | "tell" | "tells" | "telling");
-            if (tells && target_gap <= 1) || matches!(before_target, Some("to" | "with")) {
+            let tells = is_address_verb(toks[t.t0].w);
+            // "told X", "said to X", and what a statement is about: "said of X's
+            // proposals", "commented on X's remarks".
+            if (tells && target_gap <= 1)
+                || matches!(before_target, Some("to" | "with" | "of" | "on" | "about"))
+            {
                 s.target = view.actors(target_g);
             }
         } else {
@@ -605,7 +843,7 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
         s.participants = view.actors(target_g);
     } else {
         s.source = view.actors(source_g);
-        s.target = view.actors(target_g);
+        s.target = view.actors(target_g.or(rel_object));
         let symmetric = matches!(
             t.ty,
             PloverType::Consult | PloverType::Agree | PloverType::Cooperate
@@ -634,6 +872,19 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
         && trigs.get(k + 1).is_some_and(|n| {
             n.t0 >= t.t1 && n.t0 - t.t1 <= 2 && !sub.iter().any(|m| m.t0 >= t.t1 && m.t0 < n.t0)
         });
+    // What an agreement verb governs is what was agreed, not a second event: "signed a
+    // strategic partnership", "agreed to coordinate their positions" are agreements. Its
+    // object is a noun a few words on, or a verb right after "to".
+    s.absorbed |= k > 0
+        && (!t.verb || toks[t.t0 - 1].w == "to")
+        && trigs[..k].iter().rev().any(|o| {
+            o.verb
+                && o.ty == PloverType::Agree
+                && o.t1 <= t.t0
+                && t.t0 - o.t1 <= 4
+                && !toks[o.t1..t.t0].iter().any(|x| x.w == ",")
+                && !sub.iter().any(|m| m.t0 >= o.t1 && m.t0 < t.t0)
+        });
     s
 }
 
@@ -643,6 +894,18 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
 /// or "X's plan" stays support.
 pub(crate) fn retype(view: &View<'_, '_>, t: &TrigTok, s: &Sides) -> Option<PloverType> {
     let toks = view.toks;
+    // "X told Y that ...", "Y was told by X": a statement addressed to a tracked actor is a
+    // direct communication between the two (consult), not a public statement. A statement
+    // to reporters, to a parliament or on television has no tracked addressee and stays a
+    // statement ("told reporters" is its own phrase). What was said is typed separately.
+    if t.ty == PloverType::Statement
+        && t.t1 == t.t0 + 1
+        && is_address_verb(toks[t.t0].w)
+        && !s.source.is_empty()
+        && !s.target.is_empty()
+    {
+        return Some(PloverType::Consult);
+    }
     if t.ty != PloverType::Support
         || !(toks[t.t0].w.starts_with("welcom") || toks[t.t0].w.starts_with("greet"))
     {
@@ -720,6 +983,24 @@ fn status(toks: &[Tok<'_>], trigs: &[TrigTok], k: usize, ca: usize, has_if: bool
             return status(toks, trigs, k - 1, ca, has_if);
         }
     }
+    // "X denied that Y had met Z": the clause a denial verb governs reports something
+    // denied.
+    if ca >= 2 && toks[ca - 1].w == "that" && is_denial_verb(toks[ca - 2].w) {
+        return Status::Denied;
+    }
+    // A purpose after a future or possible event is as unsure as it: "will travel to Doha
+    // to meet X", "plans to visit Amman for talks with X".
+    if t.t0 > 0
+        && matches!(toks[t.t0 - 1].w, "to" | "for")
+        && let Some(j) = trigs[..k]
+            .iter()
+            .rposition(|o| o.verb && o.t0 >= ca && o.t1 < t.t0)
+    {
+        let st = status(toks, trigs, j, ca, has_if);
+        if matches!(st, Status::Planned | Status::Hypothetical) {
+            return st;
+        }
+    }
     Status::Occurred
 }
 
@@ -744,6 +1025,8 @@ pub(crate) fn mode(
     const PAUSE: &[&str] = &["pause", "pauses", "lull"];
     const HOSTAGE: &[&str] = &["hostage", "hostages", "captives", "captive", "abductees"];
     match ty {
+        // Told, informed, assured: contact, but how (in person, by phone) is not said.
+        PloverType::Consult if trigger.len() == 1 && is_address_verb(trigger[0]) => None,
         PloverType::Consult => {
             if trig_has(&[
                 "mediate",
@@ -794,6 +1077,7 @@ pub(crate) fn mode(
             ]) {
                 Some("phone")
             } else if trig_has(&[
+                "host",
                 "hosted",
                 "hosting",
                 "hosts",

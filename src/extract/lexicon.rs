@@ -164,7 +164,7 @@ const VERBS: &[(PloverType, &str)] = &[
     ),
     (
         Statement,
-        "say|state|announce|declare|tell reporters|tell journalists|tell a news conference|\
+        "say|state|announce|declare|tell|inform|assure|tell reporters|tell journalists|tell a news conference|\
          tell a press conference|stress|emphasize|underline|underscore|note|add|remark|\
          comment|assert|reiterate|acknowledge|confirm|claim|argue|explain|\
          issue a statement|release a statement|make a statement|say in a statement|\
@@ -206,7 +206,8 @@ const NOUNS: &[(PloverType, &str)] = &[
          special envoy|shuttle diplomacy|diplomacy|sidelines|tete a tete|tête à tête|\
          bilateral meeting|round of talks|peace talks|mediator|intermediary|go between|\
          consultations|ministerial|videoconference|video conference|teleconference|\
-         phone conversation|telephone conversation|visitor|talks|parley|overture|outreach",
+         phone conversation|telephone conversation|visitor|talks|parley|overture|outreach|\
+         dinner|working dinner|lunch|working lunch|luncheon|breakfast|banquet",
     ),
     (
         Support,
@@ -392,6 +393,8 @@ const FORMS: &[(PloverType, bool, &str)] = &[
         "pledged|donated|airlifted|supplied|funded|financed|armed with",
     ),
     (Consult, true, "briefed|briefing"),
+    // "host" alone is too often a noun ("the host country"); after "to" it is the verb.
+    (Consult, true, "to host"),
     (Reject, true, "objected|objects to|objecting to"),
     (Sanction, true, "barred|barring"),
 ];

@@ -288,6 +288,86 @@ fn assign<S: ProjectionRead>(
     });
     cluster.first = cluster.first.min(p.date);
     cluster.last = cluster.last.max(p.date);
+    recount(o, &mut cluster)?;
+    o.put(keys::cluster(&cluster.cluster_id), &cluster)
+}
+
+/// Cluster writes for an `event.extracted` record that `replay --reextract` superseded: the
+/// article's report that rests on that record leaves its cluster (the cluster's dates and
+/// sources are recounted; a cluster left without reports is removed). Re-extraction appends
+/// the superseding event before the new records, so a new record of the same article can
+/// then join the cluster again.
+pub(crate) fn on_superseded(
+    state: &impl ProjectionRead,
+    event_id: &str,
+    e: &EventExtracted,
+) -> Result<Vec<Op>, StoreError> {
+    let Some(event_type) = e.event_type else {
+        return Ok(Vec::new());
+    };
+    let mut o = Overlay {
+        state,
+        local: BTreeMap::new(),
+    };
+    // Not yet clustered (its article was never folded): drop it from the waiting list.
+    let pkey = keys::pending(&e.article_id);
+    if let Some(mut list) = o.get::<Vec<Pending>>(&pkey)? {
+        list.retain(|p| p.event_id != event_id);
+        if list.is_empty() {
+            o.delete(pkey);
+        } else {
+            o.put(pkey, &list)?;
+        }
+    }
+    let ikey = keys::cluster_index(&actor_key(&e.interaction_actors()), event_type.as_str());
+    let mut slots: Vec<Slot> = o.get(&ikey)?.unwrap_or_default();
+    let mut changed_slots = false;
+    for slot in slots.clone() {
+        let ckey = keys::cluster(&slot.cluster_id);
+        let Some(mut cluster) = o.get::<EventCluster>(&ckey)? else {
+            continue;
+        };
+        let before = cluster.reports.len();
+        cluster.reports.retain(|r| r.event_id != event_id);
+        if cluster.reports.len() == before {
+            continue;
+        }
+        if cluster.reports.is_empty() {
+            o.delete(ckey);
+            slots.retain(|s| s.cluster_id != slot.cluster_id);
+            changed_slots = true;
+            continue;
+        }
+        cluster.first = cluster
+            .reports
+            .iter()
+            .map(|r| r.date)
+            .min()
+            .unwrap_or(cluster.first);
+        cluster.last = cluster
+            .reports
+            .iter()
+            .map(|r| r.date)
+            .max()
+            .unwrap_or(cluster.last);
+        recount(&mut o, &mut cluster)?;
+        o.put(ckey, &cluster)?;
+    }
+    if changed_slots {
+        if slots.is_empty() {
+            o.delete(ikey);
+        } else {
+            o.put(ikey, &slots)?;
+        }
+    }
+    Ok(o.into_ops())
+}
+
+/// Recounts a cluster's independent sources over its reports.
+fn recount<S: ProjectionRead>(
+    o: &mut Overlay<'_, S>,
+    cluster: &mut EventCluster,
+) -> Result<(), StoreError> {
     // Sources, counted over the reports in publication order (log order among equals).
     let mut order: Vec<&ClusterReport> = cluster.reports.iter().collect();
     order.sort_by_key(|r| (r.published, r.seq));
@@ -312,7 +392,7 @@ fn assign<S: ProjectionRead>(
             f.host.clone().unwrap_or_else(|| f.feed.clone())
         })
         .collect();
-    o.put(keys::cluster(&cluster.cluster_id), &cluster)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -420,6 +500,79 @@ mod tests {
                 full_text_sha256: None,
             }),
         );
+    }
+
+    #[test]
+    fn a_superseded_record_leaves_its_cluster() {
+        // Re-extraction replaced an article's record: its report leaves the cluster, whose
+        // sources are recounted; the last report leaving removes the cluster.
+        let (mut m, mut seq) = (Map::default(), 0);
+        let meet: &[(&[&str], PloverType, &str)] =
+            &[(&["blinken", "netanyahu"], PloverType::Consult, "occurred")];
+        let own = "Our correspondent watched the two men shake hands before a closed-door meeting.";
+        article(
+            &mut m,
+            &mut seq,
+            "a1",
+            "wire",
+            "https://wire.example/1",
+            3,
+            WIRE,
+            meet,
+        );
+        article(
+            &mut m,
+            &mut seq,
+            "a2",
+            "daily",
+            "https://daily.example/y",
+            3,
+            own,
+            meet,
+        );
+        assert_eq!(m.clusters()[0].source_count(), 2);
+        let record = |id: &str| EventExtracted {
+            article_id: id.into(),
+            actors: vec!["blinken".into(), "netanyahu".into()],
+            event_type: Some(PloverType::Consult),
+            source: vec!["blinken".into()],
+            target: vec!["netanyahu".into()],
+            status: Some("occurred".into()),
+            ..Default::default()
+        };
+        let apply = |m: &mut Map, ops: Vec<Op>| {
+            for op in ops {
+                match op {
+                    Op::Put(k, v) => {
+                        m.0.insert(k, v);
+                    }
+                    Op::Delete(k) => {
+                        m.0.remove(&k);
+                    }
+                }
+            }
+        };
+        let ops = on_superseded(&m, "a2-evt-0", &record("a2")).unwrap();
+        apply(&mut m, ops);
+        let c = m.clusters();
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].report_count(), c[0].source_count()), (1, 1));
+        let ops = on_superseded(&m, "a1-evt-0", &record("a1")).unwrap();
+        apply(&mut m, ops);
+        assert!(m.clusters().is_empty());
+        // The index no longer names the removed cluster: a new report starts a fresh one.
+        article(
+            &mut m,
+            &mut seq,
+            "a3",
+            "daily",
+            "https://daily.example/z",
+            4,
+            own,
+            meet,
+        );
+        assert_eq!(m.clusters().len(), 1);
+        assert_eq!(m.clusters()[0].report_count(), 1);
     }
 
     #[test]

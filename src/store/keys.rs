@@ -49,6 +49,9 @@ pub(crate) const NOTIFIED: u8 = b'n';
 /// Second byte of per-notifier state keys: `pt` + lp(notifier) → NotifierState JSON
 /// (group_interval, rate_limit).
 pub(crate) const NOTIFIER: u8 = b't';
+/// Second byte of superseded-extraction keys: `px` + lp(event_id) → empty: an
+/// `event.extracted` that `replay --reextract` replaced (`extraction.superseded`).
+pub(crate) const SUPERSEDED: u8 = b'x';
 /// `m` + "checkpoint" → u64 BE: the highest seq folded into the projections.
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
@@ -108,6 +111,13 @@ pub(crate) fn actor_prefix(actor: &str) -> Vec<u8> {
 pub(crate) fn actor(actor: &str, seq: u64) -> Vec<u8> {
     let mut key = actor_prefix(actor);
     key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Marker of a superseded `event.extracted`.
+pub(crate) fn superseded(event_id: &str) -> Vec<u8> {
+    let mut key = vec![PROJECTION, SUPERSEDED];
+    push_lp(&mut key, event_id);
     key
 }
 

@@ -502,6 +502,14 @@ impl Store {
         Ok((seq <= self.durable()).then_some(seq))
     }
 
+    /// Was this `event.extracted` replaced by a re-extraction (`extraction.superseded`)?
+    pub fn is_superseded(&self, event_id: &str) -> Result<bool, StoreError> {
+        self.inner
+            .db
+            .contains_key(keys::superseded(event_id))
+            .map_err(|e| self.db_err(e))
+    }
+
     /// Is this event id in the log?
     pub fn contains(&self, event_id: &str) -> Result<bool, StoreError> {
         Ok(self.seq_of(event_id)?.is_some())

@@ -19,7 +19,8 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 2 added silences, dead letters, acknowledgements and rule definitions.
 /// Version 3 added alert groups on outbox entries, per-group and per-notifier delivery times.
 /// Version 4 added event clusters (`pp`, `ph`, `pc`, `pe`).
-pub(crate) const VERSION: u32 = 4;
+/// Version 5 added superseded extractions (`px`), which leave the actor index.
+pub(crate) const VERSION: u32 = 5;
 
 /// Read access to the current projection state, as the fold needs it.
 pub(crate) trait ProjectionRead {
@@ -210,6 +211,36 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             let value = encode(&key, &env.occurred_at)?;
             ops.push(Op::Put(key, value));
         }
+        Event::ExtractionSuperseded(sup) => {
+            // The replaced records leave the actor index and are marked, so `events` hides
+            // them. The fold reads them back from the log, which is immutable, so a replay
+            // does the same.
+            for id in &sup.event_ids {
+                let id_key = keys::id(id);
+                let Some(seq) = state.get(&id_key)?.as_deref().and_then(keys::be_u64) else {
+                    continue;
+                };
+                let ekey = keys::event(seq);
+                let Some(raw) = state.get(&ekey)? else {
+                    continue;
+                };
+                let old: Envelope = decode(&ekey, &raw)?;
+                let Event::EventExtracted(e) = old.event else {
+                    continue;
+                };
+                if e.article_id != sup.article_id {
+                    continue;
+                }
+                for actor in &e.actors {
+                    ops.push(Op::Delete(keys::actor(actor, seq)));
+                }
+                ops.push(Op::Put(keys::superseded(id), Vec::new()));
+                // Each record's cluster writes read the state before this envelope, so
+                // records of one event in the same cluster are applied one at a time.
+                let cluster_ops = super::cluster::on_superseded(&Applied(state, &ops), id, &e)?;
+                ops.extend(cluster_ops);
+            }
+        }
         Event::RuleChanged(changed) => {
             let key = keys::rule(&changed.rule);
             let record = RuleRecord {
@@ -222,6 +253,22 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
         }
     }
     Ok(ops)
+}
+
+/// The state with this fold pass's earlier ops applied on top (later ops win).
+struct Applied<'a, S: ProjectionRead>(&'a S, &'a [Op]);
+
+impl<S: ProjectionRead> ProjectionRead for Applied<'_, S> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        for op in self.1.iter().rev() {
+            match op {
+                Op::Put(k, v) if k == key => return Ok(Some(v.clone())),
+                Op::Delete(k) if k == key => return Ok(None),
+                _ => {}
+            }
+        }
+        self.0.get(key)
+    }
 }
 
 /// Records an attempt (and, when `delivered`, a delivery) of `notifier` at `at`. Times only
