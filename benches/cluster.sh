@@ -10,11 +10,9 @@
 # comparable within one run. KEEP=1 keeps the work folder (node logs), BENCH_LOG sets
 # the nodes' RUST_LOG.
 #
-# STATUS: not yet producing numbers. A smoke run with a debug build (PARLEY_BIN=...,
-# 30 feeds x 2 items) finished the sled half, but the three NATS nodes stalled: their lease
-# renewals and feed-state reads timed out from the first round. The integration tests
-# (tests/cluster.rs: 6 feeds, 2 items, no shipped watchlists) do not show this; the cause
-# is not found yet.
+# The 3-node half used to stall (every NATS request timing out from the first round): the
+# daemon held stdout's lock for its whole life, so the generated config's stdout notifier
+# froze a runtime worker at the first alert and starved the NATS client (fixed in app.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${1:-20000}
@@ -92,7 +90,7 @@ until grep -qs "Server is ready" "$work/nats.log"; do sleep 0.1; done
 log=$(printf '\n[log]\nbackend = "nats"\nurl = "nats://127.0.0.1:%s"\nnode_id = "NODE"\n' "$nats_port")
 run_nodes 3 "$log"
 nats_cycle=$CYCLE; nats_mem=$MEM
-seq=$("$bin" --config "$work/node1/parley.toml" cluster status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stream_last_seq"])')
+seq=$(RUST_LOG=warn "$bin" --config "$work/node1/parley.toml" cluster status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stream_last_seq"])')
 printf 'nats, 3 nodes: cycle %.1f s; peak memory%s; %d events, %.0f events/s through the stream\n' \
     "$nats_cycle" "$nats_mem" "$seq" "$(echo "$seq / $nats_cycle" | bc -l)"
 printf 'ratio cycle nats-3/sled-1: %.2f\n' "$(echo "$nats_cycle / $sled_cycle" | bc -l)"

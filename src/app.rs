@@ -172,8 +172,11 @@ fn say(out: &mut dyn std::io::Write, line: &str) -> Result<(), Error> {
 
 /// Runs the command. Returns what the command printed on success via stdout.
 pub async fn run(cli: Cli) -> Result<(), Error> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Not `stdout().lock()`: this future runs on the main thread for the daemon's whole life,
+    // and a lock held here blocked every other thread's write to stdout for good. The
+    // stdout notifier writes from a runtime worker, so each alert froze a worker forever (the
+    // NATS client's task starved behind it). Unlocked, each write takes the lock briefly.
+    let mut out = std::io::stdout();
     match &cli.command {
         Command::Run { once } => {
             let stats = daemon::run(&cli.config, RunOptions { once: *once }).await?;

@@ -25,7 +25,17 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::retry::{self, retry};
 use super::{Cluster, ClusterError, js_err};
+
+/// How long one lease operation retries at most: a round must finish well inside a TTL
+/// (rounds use a third of the TTL when that is shorter); what fails is tried again next round.
+const LEASE_RETRY: Duration = Duration::from_secs(3);
+
+/// The retry bound of one lease operation for a lease TTL.
+fn op_bound(ttl: Duration) -> Duration {
+    (ttl / 3).min(LEASE_RETRY)
+}
 
 /// Feed shards: the unit of leasing. Enough to spread 20,000 feeds evenly over a handful of
 /// nodes, few enough that renewing every lease costs a few dozen KV writes per round.
@@ -122,19 +132,37 @@ impl Leases {
 }
 
 /// Runs lease rounds every third of a TTL until cancelled, then releases every lease and
-/// the presence key so the other nodes take over at once.
+/// the presence key so the other nodes take over at once. The cluster gauges are refreshed
+/// on the same beat by a separate loop, so a slow stream-info answer never delays a renewal.
 pub async fn run(cluster: Cluster, leases: Arc<Leases>, cancel: CancellationToken) {
     let every = cluster.config().lease_ttl / 3;
-    loop {
-        if let Err(error) = round(&cluster, &leases).await {
-            warn!(%error, "Lease round failed; retrying.");
-            // Leases not renewed in time stop counting by themselves (`owns`).
+    let rounds = async {
+        // Rounds start on a fixed beat (not a pause after each round), so a slow round does
+        // not push the next renewal towards the lease's expiry.
+        let mut beat = tokio::time::interval(every);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = beat.tick() => {}
+            }
+            if let Err(error) = round(&cluster, &leases).await {
+                warn!(%error, "Lease round failed; retrying.");
+                // Leases not renewed in time stop counting by themselves (`owns`).
+            }
         }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(every) => {}
+    };
+    let gauges = async {
+        loop {
+            let _ = cluster.stream_last_seq().await;
+            let _ = cluster.outbox_depth().await;
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(every) => {}
+            }
         }
-    }
+    };
+    tokio::join!(rounds, gauges);
     let bucket = cluster.leases_bucket();
     for (shard, (revision, _)) in leases.snapshot() {
         let _ = bucket
@@ -146,22 +174,81 @@ pub async fn run(cluster: Cluster, leases: Arc<Leases>, cancel: CancellationToke
     info!("Feed leases released.");
 }
 
+/// The keys in the bucket under `prefix` (`node.`, or empty for all), from the bucket
+/// stream's per-subject state: one request to the stream leader, where listing keys through
+/// a consumer would create one per call (in a cluster, through the metadata leader).
+async fn keys_under(
+    bucket: &kv::Store,
+    prefix: &str,
+    within: Duration,
+) -> Result<Vec<String>, ClusterError> {
+    let filter = format!("$KV.{}.{prefix}>", bucket.name);
+    let strip = format!("$KV.{}.", bucket.name);
+    retry("list leases", within, retry::never_final, || async {
+        let mut info = bucket
+            .stream
+            .info_with_subjects(&filter)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut keys = Vec::new();
+        while let Some(item) = info.next().await {
+            let (subject, _) = item.map_err(|e| e.to_string())?;
+            if let Some(key) = subject.strip_prefix(&strip) {
+                keys.push(key.to_string());
+            }
+        }
+        Ok::<_, String>(keys)
+    })
+    .await
+    .map_err(|e| js_err("list leases", e))
+}
+
+/// A key's value (None when absent or deleted), read through the stream leader.
+async fn value_of(
+    bucket: &kv::Store,
+    key: &str,
+    within: Duration,
+) -> Result<Option<bytes::Bytes>, ClusterError> {
+    retry("read a lease", within, retry::entry_final, || {
+        bucket.get(key)
+    })
+    .await
+    .map_err(|e| js_err("read a lease", e))
+}
+
+/// The live nodes (their presence keys), read now.
+async fn live_nodes(
+    bucket: &kv::Store,
+    within: Duration,
+) -> Result<BTreeMap<String, NodeInfo>, ClusterError> {
+    let keys = keys_under(bucket, "node.", within).await?;
+    let values =
+        futures_util::future::join_all(keys.iter().map(|k| value_of(bucket, k, within))).await;
+    let mut nodes = BTreeMap::new();
+    for (key, value) in keys.iter().zip(values) {
+        if let (Some(node), Some(value)) = (key.strip_prefix("node."), value?)
+            && let Ok(info) = serde_json::from_slice::<NodeInfo>(&value)
+        {
+            nodes.insert(node.to_string(), info);
+        }
+    }
+    Ok(nodes)
+}
+
 /// The live nodes and the holder of each shard, as the bucket says now.
 pub(crate) async fn read_bucket(
     bucket: &kv::Store,
 ) -> Result<(BTreeMap<String, NodeInfo>, BTreeMap<u32, String>), ClusterError> {
-    let mut listing = bucket.keys().await.map_err(|e| js_err("list leases", e))?;
-    let mut keys = Vec::new();
-    while let Some(key) = listing.next().await {
-        keys.push(key.map_err(|e| js_err("list leases", e))?);
-    }
-    // All reads at once: with replicated buckets each round trip is slow, and a round must
-    // stay well inside a lease TTL.
-    let values = futures_util::future::join_all(keys.iter().map(|k| bucket.get(k))).await;
+    // `cluster status` is not on a lease's clock: it may wait out an election.
+    let within = super::retry::DATA_PATH;
+    let keys = keys_under(bucket, "", within).await?;
+    // All reads at once: with replicated buckets each round trip is slow.
+    let values =
+        futures_util::future::join_all(keys.iter().map(|k| value_of(bucket, k, within))).await;
     let mut nodes = BTreeMap::new();
     let mut shards = BTreeMap::new();
     for (key, value) in keys.into_iter().zip(values) {
-        let Some(value) = value.map_err(|e| js_err("read a lease", e))? else {
+        let Some(value) = value? else {
             continue;
         };
         if let Some(node) = key.strip_prefix("node.") {
@@ -175,55 +262,122 @@ pub(crate) async fn read_bucket(
     Ok((nodes, shards))
 }
 
+/// Renews one held lease. The renewal counts from before the request was sent (the server's
+/// expiry clock cannot have started earlier), so this node never believes in a lease the
+/// bucket has already expired.
+async fn renew(
+    bucket: &kv::Store,
+    leases: &Leases,
+    me: &str,
+    shard: u32,
+    revision: u64,
+    within: Duration,
+) {
+    let started = Instant::now();
+    let key = shard_key(shard);
+    let value = bytes::Bytes::from(me.to_string());
+    match retry("renew a lease", within, retry::update_final, || {
+        bucket.update(&key, value.clone(), revision)
+    })
+    .await
+    {
+        Ok(rev) => leases.set_renewed(shard, rev, started),
+        Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+            // Either an earlier attempt of this renewal landed but its answer was lost (the
+            // key still names this node: keep it, at its new revision), or the lease expired
+            // and was claimed again (by another node, or not at all).
+            match bucket.entry(&key).await {
+                Ok(Some(entry))
+                    if entry.operation == kv::Operation::Put && entry.value == value =>
+                {
+                    leases.set_renewed(shard, entry.revision, started);
+                }
+                Ok(_) => {
+                    warn!(shard, %error, "Lease lost.");
+                    leases.set(shard, None);
+                }
+                // Unknown: the lease stops counting by itself if no later round renews it.
+                Err(read) => warn!(shard, error = %read, "Lease renewal unconfirmed."),
+            }
+        }
+        // Unknown as well (the cluster did not answer in time).
+        Err(error) => warn!(shard, %error, "Lease renewal failed."),
+    }
+}
+
+/// Claims a free shard this node should hold.
+async fn claim(bucket: &kv::Store, leases: &Leases, me: &str, shard: u32, within: Duration) {
+    let started = Instant::now();
+    let key = shard_key(shard);
+    let value = bytes::Bytes::from(me.to_string());
+    match retry("claim a lease", within, retry::create_final, || {
+        bucket.create(&key, value.clone())
+    })
+    .await
+    {
+        Ok(rev) => {
+            debug!(shard, "Lease claimed.");
+            leases.set(shard, Some((rev, started)));
+        }
+        Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {
+            // Held by another node until it releases it or its lease expires, unless this
+            // node's own earlier attempt landed unseen.
+            if let Ok(Some(entry)) = bucket.entry(&key).await
+                && entry.operation == kv::Operation::Put
+                && entry.value == value
+            {
+                leases.set(shard, Some((entry.revision, started)));
+            }
+        }
+        Err(error) => debug!(shard, %error, "Lease claim failed; next round."),
+    }
+}
+
 async fn round(cluster: &Cluster, leases: &Leases) -> Result<(), ClusterError> {
     let me = cluster.config().node_id.clone();
     let bucket = cluster.leases_bucket();
+    let within = op_bound(cluster.config().lease_ttl);
+    // Renewals first and all at once: they are the part with a deadline.
+    let held = leases.snapshot();
+    futures_util::future::join_all(
+        held.iter()
+            .map(|(shard, (revision, _))| renew(bucket, leases, &me, *shard, *revision, within)),
+    )
+    .await;
     let info = NodeInfo {
         node: me.clone(),
         applied_seq: cluster.applied(),
         shards: leases.count(),
         at: Utc::now(),
     };
-    let value = serde_json::to_vec(&info).map_err(|e| js_err("encode presence", e))?;
-    bucket
-        .put(node_key(&me), value.into())
-        .await
-        .map_err(|e| js_err("renew presence", e))?;
-    let (nodes, _) = read_bucket(bucket).await?;
-    let mut live: BTreeSet<String> = nodes.into_keys().collect();
+    let value =
+        bytes::Bytes::from(serde_json::to_vec(&info).map_err(|e| js_err("encode presence", e))?);
+    retry("renew presence", within, retry::put_final, || {
+        bucket.put(node_key(&me), value.clone())
+    })
+    .await
+    .map_err(|e| js_err("renew presence", e))?;
+    let mut live: BTreeSet<String> = live_nodes(bucket, within).await?.into_keys().collect();
     live.insert(me.clone());
     let held = leases.snapshot();
-    // Every shard's claim, renewal or release at once (see `read_bucket`).
+    // Every shard's claim or release at once.
     let work = (0..SHARDS).map(|shard| {
         let mine = owner_of(shard, &live) == Some(me.as_str());
         let held = held.get(&shard).map(|(revision, _)| *revision);
-        let me = me.clone();
+        let me = me.as_str();
         async move {
             match held {
                 Some(revision) if !mine => {
                     // It belongs to another live node now: hand it over.
                     leases.set(shard, None);
-                    let _ = bucket
-                        .delete_expect_revision(shard_key(shard), Some(revision))
-                        .await;
+                    let _ = retry("release a lease", within, retry::update_final, || {
+                        bucket.delete_expect_revision(shard_key(shard), Some(revision))
+                    })
+                    .await;
                     debug!(shard, "Lease released to its new owner.");
                 }
-                Some(revision) => {
-                    match bucket.update(shard_key(shard), me.into(), revision).await {
-                        Ok(rev) => leases.set_renewed(shard, rev),
-                        Err(error) => {
-                            warn!(shard, %error, "Lease lost.");
-                            leases.set(shard, None);
-                        }
-                    }
-                }
-                None if mine => {
-                    if let Ok(rev) = bucket.create(shard_key(shard), me.into()).await {
-                        debug!(shard, "Lease claimed.");
-                        leases.set(shard, Some((rev, Instant::now())));
-                    }
-                }
-                None => {}
+                None if mine => claim(bucket, leases, me, shard, within).await,
+                _ => {}
             }
         }
     });
@@ -231,15 +385,13 @@ async fn round(cluster: &Cluster, leases: &Leases) -> Result<(), ClusterError> {
     let gauges = cluster.gauges();
     gauges.nodes.store(live.len() as u64, Ordering::Relaxed);
     gauges.shards_owned.store(leases.count(), Ordering::Relaxed);
-    let _ = cluster.stream_last_seq().await;
-    let _ = cluster.outbox_depth().await;
     Ok(())
 }
 
 impl Leases {
-    fn set_renewed(&self, shard: u32, revision: u64) {
+    fn set_renewed(&self, shard: u32, revision: u64, at: Instant) {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        held.insert(shard, (revision, Instant::now()));
+        held.insert(shard, (revision, at));
     }
 }
 

@@ -34,9 +34,11 @@ use crate::config::{LogConfig, redact_url};
 use crate::events::{Event, NewEvent, stable_id};
 use crate::metrics::ClusterGauges;
 use crate::store::{Appended, FeedState, Store, StoreError, Upstream};
+use retry::{DATA_PATH, retry};
 
 pub mod lease;
 mod relay;
+pub mod retry;
 pub mod status;
 
 pub use lease::Leases;
@@ -46,6 +48,11 @@ pub use lease::Leases;
 const MIRROR_WAIT: Duration = Duration::from_secs(30);
 /// Set-up attempts (streams, buckets) before start-up fails: about half a minute.
 const SETUP_TRIES: u32 = 12;
+/// How long a stream-state read (status, gauges, catch-up target) retries.
+const STATE_RETRY: Duration = Duration::from_secs(10);
+/// How often the mirror checks that it still moves while the stream has more; two checks
+/// without progress re-create its consumer.
+const MIRROR_STALL_CHECK: Duration = Duration::from_secs(5);
 /// Messages mirrored per local atomic batch.
 const MIRROR_BATCH: usize = 512;
 /// How long a node may hold a notification before JetStream gives it to another node: above
@@ -265,14 +272,15 @@ impl Cluster {
         name: &str,
         what: &str,
     ) -> Result<async_nats::jetstream::stream::State, ClusterError> {
-        let mut s = self
-            .inner
-            .js
-            .get_stream(name)
-            .await
-            .map_err(|e| js_err(what, e))?;
-        let info = s.info().await.map_err(|e| js_err(what, e))?;
-        Ok(info.state.clone())
+        // A read: every failure may pass (an election), so retry a little.
+        let js = &self.inner.js;
+        retry(what, STATE_RETRY, retry::never_final, || async move {
+            let mut s = js.get_stream(name).await.map_err(|e| e.to_string())?;
+            let info = s.info().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(info.state.clone())
+        })
+        .await
+        .map_err(|e| js_err(what, e))
     }
 
     /// Last seq of the log stream.
@@ -387,7 +395,8 @@ impl Cluster {
         store: &Store,
         cancel: &CancellationToken,
     ) -> Result<(), ClusterError> {
-        let start = store.stream_cursor()? + 1;
+        let mut cursor = store.stream_cursor()?;
+        let start = cursor + 1;
         let stream = self
             .inner
             .js
@@ -409,11 +418,34 @@ impl Cluster {
             .await
             .map_err(|e| js_err("read the log stream", e))?;
         debug!(from = start, "Mirroring the log stream.");
+        // The consumer can go quiet for good without an error: after the server holding it
+        // dies, the client re-creates it in the background and keeps retrying when that
+        // fails. So the mirror checks on a beat whether it still moves while the stream has
+        // more, and starts a fresh consumer from its cursor if it does not.
+        let mut beat = tokio::time::interval(MIRROR_STALL_CHECK);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut stalled = 0;
+        let mut seen = cursor;
         loop {
             let first = tokio::select! {
                 () = cancel.cancelled() => return Ok(()),
                 () = self.inner.reconnected.notified() => {
                     return Err(ClusterError::JetStream("reconnected; re-creating the mirror consumer".into()));
+                }
+                _ = beat.tick() => {
+                    if cursor != seen {
+                        (seen, stalled) = (cursor, 0);
+                    } else if self.stream_last_seq().await.is_ok_and(|last| last > cursor) {
+                        stalled += 1;
+                        if stalled >= 2 {
+                            return Err(ClusterError::JetStream(format!(
+                                "the mirror consumer stopped delivering at stream seq {cursor}; re-creating it"
+                            )));
+                        }
+                    } else {
+                        stalled = 0;
+                    }
+                    continue;
                 }
                 m = messages.next() => m,
             };
@@ -438,6 +470,10 @@ impl Cluster {
                     .info()
                     .map_err(|e| js_err("message info", e))?
                     .stream_sequence;
+                if seq <= cursor {
+                    // A re-created consumer may start earlier than asked: already applied.
+                    continue;
+                }
                 last = last.max(seq);
                 match serde_json::from_slice::<Wire>(&m.payload) {
                     Ok(w) => events.push(NewEvent {
@@ -451,7 +487,11 @@ impl Cluster {
                     }
                 }
             }
+            if last == 0 {
+                continue;
+            }
             store.append_mirrored(events, last).await?;
+            cursor = last;
             self.inner.applied.send_replace(last);
             self.inner.gauges.applied_seq.store(last, Ordering::Relaxed);
         }
@@ -461,47 +501,109 @@ impl Cluster {
     /// when it is unfinished and older than a lease TTL (its node died in between).
     async fn claim(&self, id: &str) -> Result<Option<u64>, ClusterError> {
         let key = kv_key(id);
-        let value = claim_value(&self.inner.config.node_id, false);
-        match self.inner.ids.create(&key, value.clone()).await {
+        let ids = &self.inner.ids;
+        let me = &self.inner.config.node_id;
+        let value = claim_value(me, false);
+        match retry("claim an id", DATA_PATH, retry::create_final, || {
+            ids.create(&key, value.clone())
+        })
+        .await
+        {
             Ok(rev) => return Ok(Some(rev)),
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
             Err(e) => return Err(js_err("claim an id", e)),
         }
-        let Some(entry) = self
-            .inner
-            .ids
-            .entry(&key)
-            .await
-            .map_err(|e| js_err("read a claim", e))?
-        else {
+        let Some(entry) = self.read_claim(&key).await? else {
             return Ok(None);
         };
-        let stale = match serde_json::from_slice::<Claim>(&entry.value) {
-            Ok(c) => {
-                !c.done
-                    && Utc::now() - c.at
-                        > chrono::Duration::from_std(self.inner.config.lease_ttl)
-                            .unwrap_or_default()
-            }
-            Err(_) => false,
+        let claim = serde_json::from_slice::<Claim>(&entry.value).ok();
+        let (mine, stale) = match &claim {
+            Some(c) if !c.done => (
+                // An earlier attempt of this very create landed but its answer was lost (or
+                // this node restarted in between): the claim is this node's.
+                &c.node == me,
+                Utc::now() - c.at
+                    > chrono::Duration::from_std(self.inner.config.lease_ttl).unwrap_or_default(),
+            ),
+            _ => (false, false),
         };
+        if mine {
+            return Ok(Some(entry.revision));
+        }
         if !stale {
             return Ok(None);
         }
-        match self.inner.ids.update(&key, value, entry.revision).await {
+        match retry("take over a claim", DATA_PATH, retry::update_final, || {
+            ids.update(&key, value.clone(), entry.revision)
+        })
+        .await
+        {
             Ok(rev) => {
                 warn!(id, "Took over an unfinished claim of a dead node.");
                 Ok(Some(rev))
             }
-            Err(_) => Ok(None),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                // Another node took it over first, or this node's own lost-answer attempt
+                // landed: look once more.
+                match self.read_claim(&key).await? {
+                    Some(now)
+                        if serde_json::from_slice::<Claim>(&now.value)
+                            .is_ok_and(|c| !c.done && &c.node == me) =>
+                    {
+                        Ok(Some(now.revision))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            Err(e) => Err(js_err("take over a claim", e)),
         }
     }
 
+    /// The current entry of a claim (read from the bucket's stream leader).
+    async fn read_claim(&self, key: &str) -> Result<Option<kv::Entry>, ClusterError> {
+        let ids = &self.inner.ids;
+        retry("read a claim", DATA_PATH, retry::entry_final, || {
+            ids.entry(key)
+        })
+        .await
+        .map_err(|e| js_err("read a claim", e))
+    }
+
     async fn finish_claim(&self, id: &str, revision: u64) {
+        let key = kv_key(id);
+        let ids = &self.inner.ids;
         let value = claim_value(&self.inner.config.node_id, true);
-        if let Err(error) = self.inner.ids.update(kv_key(id), value, revision).await {
-            warn!(id, %error, "Cannot mark a claim done (harmless: the event is in the stream).");
+        let mut revision = revision;
+        for _ in 0..2 {
+            match retry("finish a claim", DATA_PATH, retry::update_final, || {
+                ids.update(&key, value.clone(), revision)
+            })
+            .await
+            {
+                Ok(_) => return,
+                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                    // The revision moved: an earlier attempt may have landed already.
+                    match self.read_claim(&key).await {
+                        Ok(Some(entry)) => match serde_json::from_slice::<Claim>(&entry.value) {
+                            Ok(c) if c.done => return,
+                            Ok(c) if c.node == self.inner.config.node_id => {
+                                revision = entry.revision;
+                            }
+                            _ => break,
+                        },
+                        _ => break,
+                    }
+                }
+                Err(error) => {
+                    warn!(id, %error, "Cannot mark a claim done (harmless: the event is in the stream).");
+                    return;
+                }
+            }
         }
+        warn!(
+            id,
+            "Cannot mark a claim done (harmless: the event is in the stream)."
+        );
     }
 
     async fn publish_raw(
@@ -519,10 +621,32 @@ impl Cluster {
             .map_err(|e| js_err("publish", e))
     }
 
-    async fn publish_event(
+    /// Publishes and waits for the ack, retrying through elections and reconnects (the
+    /// message id makes a repeat a no-op in the stream).
+    async fn publish_acked(
         &self,
-        event: &NewEvent,
-    ) -> Result<jetstream::context::PublishAckFuture, ClusterError> {
+        subject: String,
+        msg_id: &str,
+        payload: Vec<u8>,
+    ) -> Result<jetstream::publish::PublishAck, ClusterError> {
+        let js = &self.inner.js;
+        let payload = bytes::Bytes::from(payload);
+        retry("publish", DATA_PATH, retry::publish_final, || {
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", HeaderValue::from(msg_id));
+            let (subject, payload) = (subject.clone(), payload.clone());
+            async move {
+                js.publish_with_headers(subject, headers, payload)
+                    .await?
+                    .await
+            }
+        })
+        .await
+        .map_err(|e| js_err("publish", e))
+    }
+
+    /// The stream form of an event.
+    fn wire(event: &NewEvent) -> Result<Vec<u8>, ClusterError> {
         let wire = serde_json::json!({
             "event_id": event.event_id,
             "occurred_at": event.occurred_at,
@@ -532,9 +656,20 @@ impl Cluster {
                 Err(e) => return Err(js_err("encode an event", e)),
             },
         });
-        let payload = serde_json::to_vec(&wire).map_err(|e| js_err("encode an event", e))?;
-        self.publish_raw(events_subject(&self.inner.config), &event.event_id, payload)
-            .await
+        serde_json::to_vec(&wire).map_err(|e| js_err("encode an event", e))
+    }
+
+    /// Publishes an event and waits for its ack (retrying).
+    async fn publish_event_acked(
+        &self,
+        event: &NewEvent,
+    ) -> Result<jetstream::publish::PublishAck, ClusterError> {
+        self.publish_acked(
+            events_subject(&self.inner.config),
+            &event.event_id,
+            Self::wire(event)?,
+        )
+        .await
     }
 
     /// Enqueues one delivery on the work queue and waits for its ack.
@@ -549,8 +684,7 @@ impl Cluster {
             notifier: notifier.into(),
         };
         let payload = serde_json::to_vec(&item).map_err(|e| js_err("encode a work item", e))?;
-        self.publish_raw(outbox_subject(&self.inner.config), msg_id, payload)
-            .await?
+        self.publish_acked(outbox_subject(&self.inner.config), msg_id, payload)
             .await
             .map_err(|e| js_err("enqueue a notification", e))?;
         Ok(())
@@ -570,11 +704,7 @@ impl Cluster {
                     out.push(Appended::Duplicate(0));
                     continue;
                 };
-                let ack = self
-                    .publish_event(&event)
-                    .await?
-                    .await
-                    .map_err(|e| js_err("publish", e))?;
+                let ack = self.publish_event_acked(&event).await?;
                 max_seq = max_seq.max(ack.sequence);
                 if let Event::AlertRaised(alert) = &event.event {
                     for notifier in &alert.notify {
@@ -589,11 +719,7 @@ impl Cluster {
                     Appended::New(ack.sequence)
                 });
             } else if let Event::NotificationRetried(retried) = &event.event {
-                let ack = self
-                    .publish_event(&event)
-                    .await?
-                    .await
-                    .map_err(|e| js_err("publish", e))?;
+                let ack = self.publish_event_acked(&event).await?;
                 max_seq = max_seq.max(ack.sequence);
                 if !ack.duplicate {
                     let msg_id = format!("{}.retry", event.event_id);
@@ -606,12 +732,28 @@ impl Cluster {
                     Appended::New(ack.sequence)
                 });
             } else {
-                acks.push((out.len(), self.publish_event(&event).await?));
+                // Sent at once and acked below, so a feed's events cost one round trip; a
+                // send or ack that fails is published again with retries (same message id).
+                let payload = Self::wire(&event)?;
+                let sent = self
+                    .publish_raw(events_subject(&self.inner.config), &event.event_id, payload)
+                    .await;
+                acks.push((out.len(), event, sent));
                 out.push(Appended::Duplicate(0));
             }
         }
-        for (i, ack) in acks {
-            let ack = ack.await.map_err(|e| js_err("publish", e))?;
+        for (i, event, sent) in acks {
+            let first = match sent {
+                Ok(ack) => ack.await.map_err(|e| js_err("publish", e)),
+                Err(e) => Err(e),
+            };
+            let ack = match first {
+                Ok(ack) => ack,
+                Err(error) => {
+                    debug!(%error, event = %event.event_id, "Publish not acked; publishing again.");
+                    self.publish_event_acked(&event).await?
+                }
+            };
             max_seq = max_seq.max(ack.sequence);
             out[i] = if ack.duplicate {
                 Appended::Duplicate(ack.sequence)
@@ -628,12 +770,12 @@ impl Cluster {
     /// A feed's polling state, shared by the cluster so it moves with the lease.
     pub async fn feed_state(&self, feed_key: &str) -> Result<Option<FeedState>, ClusterError> {
         let key = stable_id("feed", &[feed_key]);
-        match self
-            .inner
-            .feeds
-            .get(&key)
-            .await
-            .map_err(|e| js_err("read a feed state", e))?
+        let feeds = &self.inner.feeds;
+        match retry("read a feed state", DATA_PATH, retry::entry_final, || {
+            feeds.get(&key)
+        })
+        .await
+        .map_err(|e| js_err("read a feed state", e))?
         {
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)
@@ -649,12 +791,15 @@ impl Cluster {
         state: &FeedState,
     ) -> Result<(), ClusterError> {
         let key = stable_id("feed", &[feed_key]);
-        let value = serde_json::to_vec(state).map_err(|e| js_err("encode a feed state", e))?;
-        self.inner
-            .feeds
-            .put(&key, value.into())
-            .await
-            .map_err(|e| js_err("save a feed state", e))?;
+        let value = bytes::Bytes::from(
+            serde_json::to_vec(state).map_err(|e| js_err("encode a feed state", e))?,
+        );
+        let feeds = &self.inner.feeds;
+        retry("save a feed state", DATA_PATH, retry::put_final, || {
+            feeds.put(&key, value.clone())
+        })
+        .await
+        .map_err(|e| js_err("save a feed state", e))?;
         Ok(())
     }
 }
@@ -737,14 +882,31 @@ async fn open_bucket(
     js: &jetstream::Context,
     config: kv::Config,
 ) -> Result<kv::Store, ClusterError> {
-    if let Ok(store) = js.get_key_value(&config.bucket).await {
-        return Ok(store);
-    }
-    // The bucket's stream is created by hand, with the KV conventions async-nats uses:
-    // its `create_key_value` first asks for account info, whose answer from the 2.9 server
-    // Debian ships does not parse. Creating an identical stream twice is a no-op, so nodes
-    // starting together do not race.
     let name = config.bucket.clone();
+    if let Ok(store) = js.get_key_value(&name).await {
+        if !store.stream.cached_info().config.allow_direct {
+            return Ok(store);
+        }
+        // A bucket made by an earlier version, with direct gets: switch them off (below).
+        let mut updated = store.stream.cached_info().config.clone();
+        updated.allow_direct = false;
+        js.update_stream(updated)
+            .await
+            .map_err(|e| js_err(&format!("update bucket {name}"), e))?;
+        return js
+            .get_key_value(&name)
+            .await
+            .map_err(|e| js_err(&format!("open bucket {name}"), e));
+    }
+    // The bucket's stream is created by hand, with the KV conventions async-nats uses
+    // (subjects `$KV.<bucket>.>`, roll-ups allowed, deletes denied, one message per key,
+    // discard new): its `create_key_value` first asks for account info, whose answer from
+    // the 2.9 server Debian ships does not parse. Creating an identical stream twice is a
+    // no-op, so nodes starting together do not race.
+    //
+    // Unlike the KV default, direct gets are OFF: with replicas, a direct get may be answered
+    // by a follower that has not applied the latest write yet, and claims, leases and feed
+    // states need to read what was last written (a read through the stream leader does).
     js.get_or_create_stream(stream::Config {
         name: format!("KV_{name}"),
         subjects: vec![format!("$KV.{name}.>")],
@@ -753,7 +915,7 @@ async fn open_bucket(
         storage: config.storage,
         allow_rollup: true,
         deny_delete: true,
-        allow_direct: true,
+        allow_direct: false,
         num_replicas: config.num_replicas.max(1),
         discard: stream::DiscardPolicy::New,
         duplicate_window: if config.max_age.is_zero() {
