@@ -239,19 +239,8 @@ async fn status(cfg: &TestConfig) -> serde_json::Value {
 const PATIENCE: Duration = Duration::from_secs(180);
 
 /// Like the harness's `wait_for`, with the cluster's longer patience.
-async fn wait_long(notify: &tokio::sync::Notify, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let notified = notify.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        if cond() {
-            return;
-        }
-        if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            panic!("timed out waiting for {what}");
-        }
-    }
+async fn wait_long(notify: &tokio::sync::Notify, what: &str, cond: impl FnMut() -> bool) {
+    common::wait_within(notify, what, PATIENCE, cond).await;
 }
 
 /// Polls `cond` on the cluster status until it holds (bounded by [`PATIENCE`]).

@@ -414,8 +414,19 @@ pub fn shipped_watchlists() -> String {
 
 /// Waits until `cond` holds, re-checking each time `notify` fires. The 60 s bound is a
 /// failure guard for a hung daemon, not a timing assertion.
-pub async fn wait_for(notify: &Notify, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+pub async fn wait_for(notify: &Notify, what: &str, cond: impl FnMut() -> bool) {
+    wait_within(notify, what, std::time::Duration::from_secs(60), cond).await;
+}
+
+/// [`wait_for`] with a caller-chosen failure guard, for suites whose set-up is slower (a
+/// NATS cluster electing leaders).
+pub async fn wait_within(
+    notify: &Notify,
+    what: &str,
+    patience: std::time::Duration,
+    mut cond: impl FnMut() -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + patience;
     loop {
         let notified = notify.notified();
         tokio::pin!(notified);
