@@ -595,16 +595,28 @@ fn is_future(w: &str) -> bool {
     )
 }
 
-/// The clause (token range) around `t0..t1`.
-fn clause(toks: &[Tok<'_>], t0: usize, t1: usize) -> (usize, usize) {
-    let bound = |i: usize| {
-        is_boundary(toks[i].w) || (toks[i].w == "that" && i > 0 && takes_that_clause(toks[i - 1].w))
-    };
-    let a = (0..t0).rev().find(|&i| bound(i)).map_or(0, |i| i + 1);
-    let b = (t1.min(toks.len())..toks.len())
-        .find(|&i| bound(i))
-        .unwrap_or(toks.len());
+/// The clause (token range) around `t0..t1`, given the sentence's clause boundaries
+/// (`bounds`, ascending token indexes, see [`clause_bounds`]).
+fn clause(bounds: &[u32], len: usize, t0: usize, t1: usize) -> (usize, usize) {
+    let before = bounds.partition_point(|&i| (i as usize) < t0);
+    let a = before.checked_sub(1).map_or(0, |j| bounds[j] as usize + 1);
+    let from = t1.min(len);
+    let b = bounds[bounds.partition_point(|&i| (i as usize) < from)..]
+        .first()
+        .map_or(len, |&i| i as usize);
     (a, b)
+}
+
+/// The tokens that bound a clause (a boundary word, or "that" after a verb that takes a
+/// that-clause), ascending. Computed once per sentence rather than rescanned per trigger.
+fn clause_bounds(toks: &[Tok<'_>]) -> Vec<u32> {
+    (0..toks.len())
+        .filter(|&i| {
+            is_boundary(toks[i].w)
+                || (toks[i].w == "that" && i > 0 && takes_that_clause(toks[i - 1].w))
+        })
+        .map(|i| i as u32)
+        .collect()
 }
 
 /// A sentence prepared for analysis: its tokens, the mentions usable as sides (a place
@@ -614,6 +626,8 @@ pub(crate) struct View<'t, 'a> {
     toks: &'t [Tok<'a>],
     sub: Vec<MentionTok>,
     groups: Vec<(usize, usize)>,
+    /// Clause boundaries (see [`clause_bounds`]).
+    bounds: Vec<u32>,
 }
 
 impl<'t, 'a> View<'t, 'a> {
@@ -654,7 +668,12 @@ impl<'t, 'a> View<'t, 'a> {
                 _ => groups.push((i, i + 1)),
             }
         }
-        View { toks, sub, groups }
+        View {
+            toks,
+            sub,
+            groups,
+            bounds: clause_bounds(toks),
+        }
     }
 
     /// Every distinct actor usable as a side in the sentence, sorted.
@@ -678,7 +697,7 @@ pub(crate) fn analyze(view: &View<'_, '_>, trigs: &[TrigTok], k: usize, has_if: 
     let toks = view.toks;
     let sub = &view.sub;
     let t = trigs[k];
-    let (ca, cb) = clause(toks, t.t0, t.t1);
+    let (ca, cb) = clause(&view.bounds, toks.len(), t.t0, t.t1);
     let statement = t.ty == PloverType::Statement;
     let start_of = |g: (usize, usize)| sub[g.0].t0;
     let end_of = |g: (usize, usize)| sub[g.1 - 1].t1;

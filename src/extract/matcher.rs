@@ -10,7 +10,9 @@
 //! The caller may refuse a match (e.g. a role alias not valid at the article's date). Then
 //! shorter matches at the *same* start are tried by anchored searches with a shrinking end
 //! ("us secretary of state" refused → "us" may still be an alias) before the scan moves on.
-//! These retries only happen on refused matches, so the common path is one pass.
+//! These retries only happen on refused matches, so the common path is one pass; they run on
+//! a second, compact (NFA) automaton, built only for phrase sets whose matches can be refused,
+//! so the scanning DFA is built for unanchored starts alone (half the size of one for both).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
@@ -25,24 +27,49 @@ pub(crate) struct Hit {
     pub pattern: usize,
 }
 
-/// Builds the automaton for patterns as [`super::normalize::normalize`] returns them (padded
-/// with one space on each side).
-pub(crate) fn build(patterns: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        // Unanchored for the scan, anchored for the shorter-match fallback.
-        .start_kind(StartKind::Both)
-        // A DFA is the fastest search; a few thousand patterns keep it small.
-        .kind(Some(AhoCorasickKind::DFA))
+/// A compiled phrase set: the automaton that scans, and (only where a caller may refuse a
+/// match) a second one for the anchored shorter-match retries.
+#[derive(Debug)]
+pub(crate) struct Matcher {
+    /// Unanchored, for the scan.
+    scan: AhoCorasick,
+    /// Anchored, for the retries after a refused match; `None` when nothing is ever refused.
+    retry: Option<AhoCorasick>,
+}
+
+fn builder(kind: AhoCorasickKind, start: StartKind) -> aho_corasick::AhoCorasickBuilder {
+    let mut b = AhoCorasick::builder();
+    b.match_kind(MatchKind::LeftmostLongest)
+        .start_kind(start)
+        .kind(Some(kind))
         // Every pattern starts with a space, so a prefilter would only find spaces.
-        .prefilter(false)
-        .build(patterns)
+        .prefilter(false);
+    b
+}
+
+/// Builds the matcher for patterns as [`super::normalize::normalize`] returns them (padded
+/// with one space on each side). `refusable`: the caller's `accept` may refuse a match, so
+/// the anchored retry automaton is built too.
+pub(crate) fn build(
+    patterns: &[String],
+    refusable: bool,
+) -> Result<Matcher, aho_corasick::BuildError> {
+    // The scan runs unanchored only: a DFA built for both kinds of start is twice the size
+    // (MBs for a thousand aliases or the lexicon), and the scan is what runs on every byte.
+    let scan = builder(AhoCorasickKind::DFA, StartKind::Unanchored).build(patterns)?;
+    // Retries are rare (a refused match), so a compact NFA serves them.
+    let retry = if refusable {
+        Some(builder(AhoCorasickKind::ContiguousNFA, StartKind::Anchored).build(patterns)?)
+    } else {
+        None
+    };
+    Ok(Matcher { scan, retry })
 }
 
 /// Scans `hay[range]` (normalised, padded) and appends every accepted match, in order, to
 /// `out`.
 pub(crate) fn scan(
-    ac: &AhoCorasick,
+    m: &Matcher,
     hay: &str,
     range: std::ops::Range<usize>,
     mut accept: impl FnMut(usize) -> bool,
@@ -51,20 +78,23 @@ pub(crate) fn scan(
     let len = range.end.min(hay.len());
     let mut pos = range.start;
     while pos < len {
-        let Some(m) = ac.find(Input::new(hay).range(pos..len)) else {
+        let Some(found) = m.scan.find(Input::new(hay).range(pos..len)) else {
             break;
         };
-        let start = m.start();
-        let (mut end, mut pattern) = (m.end(), m.pattern().as_usize());
+        let start = found.start();
+        let (mut end, mut pattern) = (found.end(), found.pattern().as_usize());
         let accepted = loop {
             if accept(pattern) {
                 break true;
             }
             // The longest match is refused: try the longest one ending earlier, same start.
+            let Some(retry) = &m.retry else {
+                break false;
+            };
             let input = Input::new(hay)
                 .range(start..end - 1)
                 .anchored(Anchored::Yes);
-            match ac.find(input) {
+            match retry.find(input) {
                 Some(shorter) => {
                     end = shorter.end();
                     pattern = shorter.pattern().as_usize();
@@ -94,7 +124,7 @@ mod tests {
 
     fn hits(patterns: &[&str], hay: &str, refuse: &[&str]) -> Vec<String> {
         let pats: Vec<String> = patterns.iter().map(|s| normalize(s).text).collect();
-        let ac = build(&pats).unwrap();
+        let ac = build(&pats, true).unwrap();
         let mut out = Vec::new();
         let hay = &normalize(hay).text;
         scan(

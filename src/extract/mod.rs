@@ -67,7 +67,6 @@
 
 use std::collections::BTreeMap;
 
-use aho_corasick::AhoCorasick;
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -89,7 +88,7 @@ pub use interact::Status;
 use gazetteer::{Gazetteer, PlaceKind};
 use interact::{MentionTok, Sides, Tok, TrigTok};
 use lexicon::{Lexicon, TriggerInfo};
-use matcher::Hit;
+use matcher::{Hit, Matcher};
 
 /// A tracked actor as extraction needs it: its id and every way the news may name it.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,7 +267,7 @@ pub struct Mention {
 pub struct Extractor {
     /// Every normalised alias of every actor, names and roles together, plus the words that
     /// refer back to an actor (pronouns, bare offices): one automaton, one pass.
-    aliases: AhoCorasick,
+    aliases: Matcher,
     /// `owners[pattern]`: who an alias pattern names, and when.
     owners: Vec<Vec<Owner>>,
     /// `coref[pattern]`: the pattern is (also) a referring word.
@@ -285,13 +284,17 @@ pub struct Extractor {
     /// Offices derived from role aliases ("foreign minister", "secretary") and who held them.
     offices: Vec<Vec<Owner>>,
     /// The event lexicon.
-    lexicon: AhoCorasick,
+    lexicon: Matcher,
     /// `triggers[pattern]`: what a lexicon phrase means.
     triggers: Vec<TriggerInfo>,
     /// Countries, capitals and cities.
-    places: AhoCorasick,
+    places: Matcher,
     /// `place_kinds[pattern]`.
     place_kinds: Vec<PlaceKind>,
+    /// No place pattern has a location cue word (see [`is_location_cue`]) after its first
+    /// word, so a location scan may start at the sentence's first cue: no place found from
+    /// an earlier start can run across it (see `location`).
+    places_cue_free: bool,
     /// Country names, for locations.
     countries: Vec<&'static str>,
     /// `plural_office[pattern]`: the pattern is a plural office ("foreign ministers") whose
@@ -695,13 +698,13 @@ impl Extractor {
             .flat_map(|c| c.demonyms.iter().chain(&c.names).cloned())
             .collect();
         let aliases =
-            matcher::build(&pats.patterns).map_err(|e| ExtractError::Build(e.to_string()))?;
+            matcher::build(&pats.patterns, true).map_err(|e| ExtractError::Build(e.to_string()))?;
         let lex = Lexicon::build();
         let lexicon =
-            matcher::build(&lex.phrases).map_err(|e| ExtractError::Build(e.to_string()))?;
+            matcher::build(&lex.phrases, false).map_err(|e| ExtractError::Build(e.to_string()))?;
         let place_patterns: Vec<String> = gaz.places.iter().map(|(p, _)| p.clone()).collect();
-        let places =
-            matcher::build(&place_patterns).map_err(|e| ExtractError::Build(e.to_string()))?;
+        let places = matcher::build(&place_patterns, false)
+            .map_err(|e| ExtractError::Build(e.to_string()))?;
         Ok(Extractor {
             aliases,
             owners: pats.owners,
@@ -715,6 +718,10 @@ impl Extractor {
             triggers: lex.info,
             places,
             place_kinds: gaz.places.iter().map(|(_, k)| *k).collect(),
+            places_cue_free: place_patterns.iter().all(|p| {
+                let words: Vec<&str> = p.split(' ').filter(|w| !w.is_empty()).collect();
+                (1..words.len()).all(|i| !is_location_cue(words[i], words[i - 1]))
+            }),
             countries: gaz.countries.iter().map(|c| c.name).collect(),
             plural_office: pats.plural,
             alias_index,
@@ -920,7 +927,12 @@ impl Extractor {
             lang,
             date: doc.date,
         };
-        let mut events = Vec::with_capacity(found.last().map_or(0, |m| m.sentence + 1));
+        // One event per sentence with a mention (`found` is in sentence order).
+        let sentences_with_actors = 1 + found
+            .windows(2)
+            .filter(|w| w[0].sentence != w[1].sentence)
+            .count();
+        let mut events = Vec::with_capacity(sentences_with_actors);
         let (mut f, mut c) = (0, 0);
         while f < found.len() {
             let sentence = found[f].sentence;
@@ -1323,31 +1335,60 @@ impl Extractor {
         nb: usize,
         taken: &[(usize, usize)],
     ) -> Option<Location> {
-        let mut hits = Vec::new();
-        matcher::scan(&self.places, &norm.text, na..nb, |_| true, &mut hits);
-        // A place inside a person's or role's mention ("Lebanon's prime minister") is not
-        // where anything happened.
-        hits.retain(|h| !taken.iter().any(|&(a, b)| a < h.end && h.start < b));
         let text = &norm.text;
         let prev_words = |at: usize| -> (&str, &str) {
             let mut it = text[..at].split(' ').rev().filter(|w| !w.is_empty());
             (it.next().unwrap_or(""), it.next().unwrap_or(""))
         };
+        // A place counts only right after a cue word (below), so a sentence without one has
+        // no location, and the scan may start at the first cue: every place before it lacks
+        // one (the word before the sentence is checked too, as the first place's previous
+        // word may be there). That holds only while no place name has a cue word inside it
+        // (`places_cue_free`), else a place found from an earlier start could run across the
+        // cue and hide the one after it.
+        let mut from = na;
+        {
+            let bytes = text.as_bytes();
+            // Walk whole words: from the start of the word holding `na` (normally the
+            // padding space before the sentence).
+            let mut pos = if bytes.get(na) == Some(&b' ') {
+                na
+            } else {
+                text[..na].rfind(' ').unwrap_or(0)
+            };
+            let mut prev = prev_words(pos);
+            let mut first_cue = is_location_cue(prev.0, prev.1).then_some(na);
+            let mut i = pos;
+            while first_cue.is_none() && i <= nb {
+                if i < nb && bytes[i] != b' ' {
+                    i += 1;
+                    continue;
+                }
+                if i > pos {
+                    let w = &text[pos..i];
+                    if is_location_cue(w, prev.0) {
+                        // The scan starts on the space before the cue word.
+                        first_cue = Some(pos.saturating_sub(1));
+                    }
+                    prev = (w, prev.0);
+                }
+                i += 1;
+                pos = i;
+            }
+            match first_cue {
+                None => return None,
+                Some(at) if self.places_cue_free => from = at.max(na),
+                Some(_) => {}
+            }
+        }
+        let mut hits = Vec::new();
+        matcher::scan(&self.places, &norm.text, from..nb, |_| true, &mut hits);
+        // A place inside a person's or role's mention ("Lebanon's prime minister") is not
+        // where anything happened.
+        hits.retain(|h| !taken.iter().any(|&(a, b)| a < h.end && h.start < b));
         for (i, h) in hits.iter().enumerate() {
             let (p1, p2) = prev_words(h.start);
-            let ok = matches!(
-                p1,
-                "in" | "to"
-                    | "at"
-                    | "into"
-                    | "toward"
-                    | "towards"
-                    | "visit"
-                    | "visited"
-                    | "visiting"
-                    | "visits"
-                    | "reached"
-            ) || (p1 == "of" && matches!(p2, "capital" | "city"));
+            let ok = is_location_cue(p1, p2);
             if !ok {
                 continue;
             }
@@ -1373,6 +1414,25 @@ impl Extractor {
         }
         None
     }
+}
+
+/// Whether a place right after the word `w` (itself after `before`) is where an event
+/// happened: "in", "to", "at", "into", "toward(s)", a visit verb, "reached", or "of" after
+/// "capital"/"city" ("the capital of Jordan").
+fn is_location_cue(w: &str, before: &str) -> bool {
+    matches!(
+        w,
+        "in" | "to"
+            | "at"
+            | "into"
+            | "toward"
+            | "towards"
+            | "visit"
+            | "visited"
+            | "visiting"
+            | "visits"
+            | "reached"
+    ) || (w == "of" && matches!(before, "capital" | "city"))
 }
 
 /// Per-article context for building events.

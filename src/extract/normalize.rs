@@ -41,12 +41,50 @@ const FOLD: [u8; 256] = {
     t
 };
 
-/// Abbreviations whose trailing period is not part of the name ("Mr. X" = "Mr X").
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "gen", "lt", "col", "sen", "rep", "gov", "pres", "st", "prof", "capt",
-    "sgt", "maj", "adm", "cmdr", "brig", "rev", "hon", "jr", "sr", "mt", "ft", "gens", "sens",
-    "reps", "messrs", "amb", "supt", "inc", "corp", "ltd", "co", "no", "vs",
-];
+/// Abbreviations whose trailing period is not part of the name ("Mr. X" = "Mr X"); a
+/// `match`, so a sentence-final period costs a length switch, not a compare per entry.
+fn is_abbreviation(token: &[u8]) -> bool {
+    matches!(
+        token,
+        b"mr"
+            | b"mrs"
+            | b"ms"
+            | b"dr"
+            | b"gen"
+            | b"lt"
+            | b"col"
+            | b"sen"
+            | b"rep"
+            | b"gov"
+            | b"pres"
+            | b"st"
+            | b"prof"
+            | b"capt"
+            | b"sgt"
+            | b"maj"
+            | b"adm"
+            | b"cmdr"
+            | b"brig"
+            | b"rev"
+            | b"hon"
+            | b"jr"
+            | b"sr"
+            | b"mt"
+            | b"ft"
+            | b"gens"
+            | b"sens"
+            | b"reps"
+            | b"messrs"
+            | b"amb"
+            | b"supt"
+            | b"inc"
+            | b"corp"
+            | b"ltd"
+            | b"co"
+            | b"no"
+            | b"vs"
+    )
+}
 
 /// Normalised text plus the map back to the original.
 #[derive(Debug, Default)]
@@ -269,9 +307,7 @@ impl Normalizer {
                     .ok()
                     .and_then(|t| t.chars().next_back())
                     .is_some_and(char::is_alphabetic);
-            if initial
-                || (!self.dropped_in_token && ABBREVIATIONS.iter().any(|a| a.as_bytes() == token))
-            {
+            if initial || (!self.dropped_in_token && is_abbreviation(token)) {
                 // The token stays open so "U.S" continues as the one token "us".
                 self.seg_len = 0;
                 self.dropped_in_token = true;
