@@ -13,7 +13,9 @@
 #
 # Environment: PARLEY_BIN (a built binary instead of `cargo build --release`), LOAD_ONCE=0
 # (skip the two `run --once` cycles and the curl baseline; the daemon then starts on an
-# empty store), LOAD_FLAT_PCT (the verdict's threshold, default 5).
+# empty store), LOAD_FLAT_PCT (the verdict's threshold, default 5), LOAD_NEW (new items per
+# feed per poll, default 1; 0 serves the same items every poll, so the log stops growing
+# after the first cycle and RSS shows only what parley itself holds from cycle to cycle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${1:-2000}
@@ -35,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 benches/load_server.py --feeds "$feeds" --port-file "$work/port" &
+python3 benches/load_server.py --feeds "$feeds" --new-per-poll "${LOAD_NEW:-1}" --port-file "$work/port" &
 server_pid=$!
 while [ ! -s "$work/port" ]; do sleep 0.1; done
 port=$(cat "$work/port")
@@ -76,7 +78,7 @@ printf 'baseline (curl every feed once, 64 parallel): %.2f s\n' "$baseline"
 printf 'ratio: cold %.1fx, warm %.1fx the baseline\n' "$(echo "$cold / $baseline" | bc -l)" "$(echo "$warm / $baseline" | bc -l)"
 fi
 
-echo "== daemon over $cycles cycles (poll_interval $interval)"
+echo "== daemon over $cycles cycles (poll_interval $interval, ${LOAD_NEW:-1} new item(s) per feed per poll)"
 "$bin" --config "$work/parley.toml" run > /dev/null 2> "$work/daemon.err" &
 daemon_pid=$!
 start=$(served)

@@ -3,7 +3,8 @@
 
 GET /f/<n>.xml serves feed n. Each request of a feed returns its ITEMS most recent items; one
 new item appears per request (guid = request number), so every poll cycle brings N new
-articles and the rest are already seen, like a real news feed. A few items name tracked actors
+articles and the rest are already seen, like a real news feed. With --new-per-poll 0 every
+request serves the same items (a steady state: nothing new, the log stops growing). A few items name tracked actors
 so extraction and alerting do real work. GET /stats answers the number of feed requests served.
 Writes the port it bound to --port-file.
 """
@@ -22,6 +23,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--feeds", type=int, default=2000)
     ap.add_argument("--items", type=int, default=20)
+    # 0 serves the same items on every poll: a steady state in which the log stops growing, to
+    # tell memory that parley holds per cycle apart from the store's own growth.
+    ap.add_argument("--new-per-poll", type=int, default=1)
     ap.add_argument("--port-file", required=True)
     args = ap.parse_args()
     lock = threading.Lock()
@@ -61,7 +65,7 @@ def main():
                     polls = counts.get(n, 0)
                     counts[n] = polls + 1
                     total[0] += 1
-                body = feed(n, polls)
+                body = feed(n, polls * args.new_per_poll)
                 ctype = "application/rss+xml"
             else:
                 self.send_error(404)

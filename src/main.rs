@@ -6,6 +6,7 @@ use clap::Parser;
 use parley::cli::Cli;
 
 fn main() -> ExitCode {
+    parley::memory::limit_arenas();
     let cli = Cli::parse();
     parley::app::init_logging(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {

@@ -23,6 +23,30 @@ pub fn release_free() {
     }
 }
 
+/// How many malloc arenas the process may use (glibc's `M_ARENA_MAX`). glibc's default is
+/// eight per core, so each tokio worker and blocking thread gets an arena of its own and the
+/// blocks a burst frees stay scattered over all of them. In `benches/load.sh` (2,000 feeds, a
+/// new item per feed per poll) two arenas held RSS about 10% lower at the same cycle, with
+/// no change in cycle time that the run could see: 149–169 MiB over cycles 23–29 against
+/// 170–190 MiB with glibc's default.
+pub const MALLOC_ARENAS: i32 = 2;
+
+/// Caps glibc's malloc arenas at [`MALLOC_ARENAS`], unless the operator set
+/// `MALLOC_ARENA_MAX` (glibc has then applied it already, and the operator's choice wins).
+/// Called first thing in `main`, before the runtime starts its threads: the cap only
+/// stops arenas from being created, it never merges existing ones. A no-op with other C
+/// libraries.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter under the allocator's own lock;
+        // M_ARENA_MAX affects arenas created later and never touches live allocations.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+        }
+    }
+}
+
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]
 mod tests {
     /// Resident pages of this process, from /proc/self/statm.

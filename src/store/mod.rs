@@ -303,14 +303,16 @@ impl Drop for Inner {
     }
 }
 
-/// Is this sled error the "another process holds the lock" one? sled 0.34 reports it as an
-/// `Io` error built from a message, so the message is all there is to recognise.
 /// sled's page cache bound, in bytes. sled's default is 1 GiB, so a daemon whose log grows
 /// every cycle kept growing its RSS towards that (benches/load.sh: 87 MiB after the first of
 /// 20 cycles, 258 MiB after the 13th). 64 MiB holds the recent log tail and the projection
 /// keys that ingest reads; older pages are read back from disk when a replay needs them.
+/// (It bounds the cache only: with 8 MiB, RSS still grew about 2 MiB a cycle while the log
+/// grew, so sled's memory beyond the cache follows the tree's size.)
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 
+/// Is this sled error the "another process holds the lock" one? sled 0.34 reports it as an
+/// `Io` error built from a message, so the message is all there is to recognise.
 fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
