@@ -1203,10 +1203,11 @@ impl HoldingReceiver {
         rx
     }
 
-    /// The webhook notifier `hook` for node `node`: it names its node in `X-Node`.
-    fn notifier(&self, node: &str) -> String {
+    /// The webhook notifier `hook` for node `node`: it names its node in `X-Node`, and gives
+    /// up on a request after `timeout` (longer than the test keeps one open).
+    fn notifier(&self, node: &str, timeout: &str) -> String {
         format!(
-            "\n[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = \"http://{}/hook\"\ntimeout = \"20s\"\nheaders = {{ X-Node = {node:?} }}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n",
+            "\n[[notifier]]\nid = \"hook\"\ntype = \"webhook\"\nurl = \"http://{}/hook\"\ntimeout = {timeout:?}\nheaders = {{ X-Node = {node:?} }}\nretry_initial = \"50ms\"\nretry_max = \"200ms\"\nmax_attempts = 6\n",
             self.addr
         )
     }
@@ -1239,7 +1240,7 @@ async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_fligh
                 &feeds,
                 "1s",
                 &nats_log(&nats.url(), n),
-                &hook.notifier(n),
+                &hook.notifier(n, "20s"),
             )))
         })
         .collect();
@@ -1317,5 +1318,101 @@ async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_fligh
         posts.iter().filter(|p| p.node == holder).count(),
         in_flight.len(),
         "{posts:?}"
+    );
+}
+
+/// Polls the cluster status until `notifier`'s relay lock is held by a node other than
+/// `not`; that node (bounded by [`PATIENCE`]).
+async fn until_lock_moves(cfg: &TestConfig, notifier: &str, not: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let s = status(cfg).await;
+        let holder = s["relay_locks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|l| l["notifier"] == notifier)
+            .and_then(|l| l["node"].as_str())
+            .map(str::to_owned);
+        if let Some(h) = holder
+            && h != not
+        {
+            return h;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay lock of {notifier} never left {not}; last status: {s}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_relay_lock_holder_that_comes_back_repeats_nothing() {
+    // What a NATS election does to a live holder, made certain: a node frozen (SIGSTOP) with
+    // deliveries in flight loses its relay lock to another node; when it resumes, its sends
+    // complete and are recorded. The new holder must wait for that instead of sending them
+    // again (the unfenced lock once did, in CI), and the stale holder must send nothing more.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = HoldingReceiver::start().await;
+    let names = ["z1", "z2", "z3"];
+    let mut nodes: Vec<Node> = names
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                &feeds,
+                "1s",
+                &nats_log(&nats.url(), n),
+                &hook.notifier(n, "40s"),
+            )))
+        })
+        .collect();
+    wait_long(&hook.arrived, "a first delivery, held open", || {
+        !hook.posts().is_empty()
+    })
+    .await;
+    let stalled = hook.posts()[0].node.clone();
+    let s = names.iter().position(|n| *n == stalled).unwrap();
+    let other = (s + 1) % names.len();
+    nodes[s].signal("STOP");
+    let taker = until_lock_moves(&nodes[other].cfg, "hook", &stalled).await;
+    // The stalled node's requests are still open; it resumes, and they are answered.
+    nodes[s].signal("CONT");
+    hook.open();
+    wait_long(&hook.arrived, "every alert", || {
+        hook.posts()
+            .iter()
+            .map(|p| p.key.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
+            == 2 * FEEDS.len()
+    })
+    .await;
+    until_status(&nodes[other].cfg, "all caught up, outbox empty", |s| {
+        lag_zero(s, 3)
+    })
+    .await;
+    for node in &mut nodes {
+        node.stop().await;
+    }
+    let posts = hook.posts();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &posts {
+        assert_eq!(p.key, p.alert_id, "{posts:?}");
+        *counts.entry(p.key.as_str()).or_default() += 1;
+    }
+    assert_eq!(counts.len(), 2 * FEEDS.len(), "{posts:?}");
+    assert!(counts.values().all(|n| *n == 1), "{posts:?}");
+    let taker_log = nodes[names.iter().position(|n| *n == taker).unwrap()].log();
+    assert!(
+        taker_log.contains("Took over a relay lock its holder stopped renewing"),
+        "{taker_log}"
+    );
+    let stalled_log = nodes[s].log();
+    assert!(
+        stalled_log.contains("Lost a notifier's relay lock to another node"),
+        "{stalled_log}"
     );
 }
