@@ -639,8 +639,24 @@ impl Relay {
                 locks.delete_expect_revision(&key, Some(revision))
             })
             .await;
-            if let Err(error) = released {
-                debug!(notifier, %error, "Relay lock not released (another node takes it over after a TTL).");
+            match released {
+                Ok(()) => {}
+                // The pass ended before a renewal could notice: the sends it started before
+                // its lock lapsed are recorded, the taker waits for them.
+                // (Unless an earlier attempt of this delete landed unseen: then it is gone.)
+                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                    if let Ok(Some(entry)) = self.read_lock(&key).await
+                        && token_of(&entry).as_deref() != Some(token.as_str())
+                    {
+                        warn!(
+                            notifier,
+                            "Lost a notifier's relay lock to another node during the pass."
+                        );
+                    }
+                }
+                Err(error) => {
+                    debug!(notifier, %error, "Relay lock not released (another node takes it over after a TTL).");
+                }
             }
         }
         result.map(|()| true)
