@@ -486,18 +486,24 @@ pub async fn relay_once(
     stats: &Stats,
     cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
-    relay_pass(prepared, store, stats, cancel, None).await
+    relay_pass(prepared, store, stats, cancel, &|| true, None).await
 }
 
 /// [`relay_once`] for the entries of one notifier (`only`), or of all (`None`). The cluster
 /// relay runs it per notifier while it holds that notifier's cluster-wide lock, so digests,
 /// `group_interval`, `repeat_interval` and `rate_limit` are decided by this same code on
 /// state (the projection) that every node shares.
+///
+/// `may_send` is asked right before each send (after any `rate_limit` wait); `false` skips
+/// the send like a stop does, leaving the entry pending. The cluster relay answers from its
+/// lock's remaining life, so a holder whose lock may have lapsed starts nothing more; the
+/// sled relay always says yes.
 pub(crate) async fn relay_pass(
     prepared: &Prepared,
     store: &Store,
     stats: &Stats,
     cancel: &CancellationToken,
+    may_send: &(dyn Fn() -> bool + Sync),
     only: Option<&str>,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
@@ -552,11 +558,11 @@ pub(crate) async fn relay_pass(
         let Some(notifier) = prepared.notifiers.get(&id) else {
             continue;
         };
-        deliver_digest(prepared, store, stats, notifier, entries, cancel).await?;
+        deliver_digest(prepared, store, stats, notifier, entries, cancel, may_send).await?;
     }
     let outcomes: Vec<Result<(), StoreError>> = futures_util::stream::iter(due)
         .take_until(cancel.cancelled())
-        .map(|entry| deliver_entry(prepared, store, stats, entry, cancel))
+        .map(|entry| deliver_entry(prepared, store, stats, entry, cancel, may_send))
         .buffer_unordered(8)
         .collect()
         .await;
@@ -621,6 +627,7 @@ async fn deliver_digest(
     notifier: &Notifier,
     entries: Vec<OutboxEntry>,
     cancel: &CancellationToken,
+    may_send: &(dyn Fn() -> bool + Sync),
 ) -> Result<(), StoreError> {
     let mut alerts = Vec::new();
     let mut kept = Vec::new();
@@ -631,7 +638,7 @@ async fn deliver_digest(
                 kept.push(entry);
             }
             // A broken entry is handled (and given up) by the single path.
-            _ => deliver_entry(prepared, store, stats, entry, cancel).await?,
+            _ => deliver_entry(prepared, store, stats, entry, cancel, may_send).await?,
         }
     }
     if alerts.is_empty() {
@@ -642,6 +649,9 @@ async fn deliver_digest(
         biased;
         () = cancel.cancelled() => return Ok(()),
         () = notifier.wait_turn() => {}
+    }
+    if !may_send() {
+        return Ok(());
     }
     let result = notifier.deliver_digest(&alerts).await;
     let mut events = Vec::new();
@@ -678,6 +688,7 @@ async fn deliver_entry(
     stats: &Stats,
     entry: OutboxEntry,
     cancel: &CancellationToken,
+    may_send: &(dyn Fn() -> bool + Sync),
 ) -> Result<(), StoreError> {
     let attempt = entry.attempts + 1;
     let alert: Alert = match store.get(&entry.alert_id)? {
@@ -712,6 +723,9 @@ async fn deliver_entry(
         biased;
         () = cancel.cancelled() => return Ok(()),
         () = notifier.wait_turn() => {}
+    }
+    if !may_send() {
+        return Ok(());
     }
     match notifier.deliver(&alert).await {
         Ok(()) => {

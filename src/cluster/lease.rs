@@ -177,7 +177,7 @@ pub async fn run(cluster: Cluster, leases: Arc<Leases>, cancel: CancellationToke
 /// The keys in the bucket under `prefix` (`node.`, or empty for all), from the bucket
 /// stream's per-subject state: one request to the stream leader, where listing keys through
 /// a consumer would create one per call (in a cluster, through the metadata leader).
-async fn keys_under(
+pub(super) async fn keys_under(
     bucket: &kv::Store,
     prefix: &str,
     within: Duration,
@@ -204,7 +204,7 @@ async fn keys_under(
 }
 
 /// A key's value (None when absent or deleted), read through the stream leader.
-async fn value_of(
+pub(super) async fn value_of(
     bucket: &kv::Store,
     key: &str,
     within: Duration,

@@ -42,6 +42,7 @@ pub mod retry;
 pub mod status;
 
 pub use lease::Leases;
+pub use relay::RelayLock;
 
 /// How long an append waits for its own events to come back through the mirror before it
 /// reports the mirror as stuck.
@@ -60,6 +61,9 @@ const MIRROR_BATCH: usize = 512;
 /// progress ack after waiting for its rate limit), short enough that a dead node's
 /// in-flight notification moves on soon.
 const RELAY_ACK_WAIT: Duration = Duration::from_secs(30);
+/// How long async-nats waits for a publish ack (its default: the context sets no timeout of
+/// its own). With [`DATA_PATH`] it bounds how long a publish can keep trying to land.
+const PUBLISH_ACK_WAIT: Duration = Duration::from_secs(5);
 /// The shared durable consumer of the outbox work queue.
 pub const RELAY_CONSUMER: &str = "relay";
 

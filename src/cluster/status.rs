@@ -42,6 +42,9 @@ pub struct ClusterStatus {
     pub unleased_shards: u64,
     /// Live nodes.
     pub nodes: Vec<NodeStatus>,
+    /// Notifiers whose relay lock a node's pass holds now (a lock its node stopped renewing
+    /// stays listed until another node takes it over).
+    pub relay_locks: Vec<super::relay::RelayLock>,
 }
 
 /// Reads the status of the cluster `config` points at.
@@ -50,6 +53,7 @@ pub async fn read(config: &Config) -> Result<ClusterStatus, ClusterError> {
     let last = cluster.stream_last_seq().await?;
     let depth = cluster.outbox_depth().await?;
     let (nodes, shards) = read_bucket(cluster.leases_bucket()).await?;
+    let relay_locks = super::relay::read_locks(&cluster).await?;
     let mut per_node: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for holder in shards.values() {
         per_node.entry(holder.as_str()).or_default().0 += 1;
@@ -83,6 +87,7 @@ pub async fn read(config: &Config) -> Result<ClusterStatus, ClusterError> {
         outbox_depth: depth,
         unleased_shards: u64::from(SHARDS).saturating_sub(shards.len() as u64),
         nodes,
+        relay_locks,
     })
 }
 
@@ -100,6 +105,14 @@ pub fn render(status: &ClusterStatus) -> String {
         out.push_str(&format!(
             "{:<24} {:>10} {:>8} {:>7} {:>7} {:>9}s\n",
             n.node, n.applied_seq, n.lag, n.shards, n.feeds, n.last_seen_secs
+        ));
+    }
+    for lock in &status.relay_locks {
+        out.push_str(&format!(
+            "relay lock {}: held by {} since {}\n",
+            lock.notifier,
+            lock.node,
+            lock.since.format("%Y-%m-%d %H:%M:%S UTC")
         ));
     }
     out
