@@ -691,12 +691,22 @@ async fn rate_limit_is_one_budget_for_the_whole_cluster() {
     let counts = per_key(&hook);
     assert_eq!(counts.len(), 2 * FEEDS.len());
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
-    for pair in got.windows(2) {
-        let gap = pair[1].at.duration_since(pair[0].at);
-        // A slot is taken when a delivery starts, so on one node the next may arrive up to
-        // one request's latency early; half the limit leaves room for that on a loaded box.
-        assert!(gap >= Duration::from_millis(350), "{gap:?}");
-    }
+    // One budget spaces n deliveries over at least (n - 1) limits; three per-node budgets
+    // would need a third of that. The receiver stamps arrivals in this (loaded) process, so
+    // a single gap can shrink by its scheduling delay (CI saw 180 ms for 700 ms); the span
+    // from first to last feels that delay only at its two ends, so it is what is checked,
+    // against two thirds of the one-budget span.
+    let (first, last) = (got.first().map(|r| r.at), got.last().map(|r| r.at));
+    let span = last
+        .zip(first)
+        .map(|(l, f)| l.duration_since(f))
+        .unwrap_or_default();
+    let one_budget = Duration::from_millis(700) * u32::try_from(got.len() - 1).unwrap_or(0);
+    assert!(
+        span >= one_budget * 2 / 3,
+        "{} deliveries in {span:?}",
+        got.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
