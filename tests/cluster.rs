@@ -1232,25 +1232,25 @@ impl HoldingReceiver {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_flight_sends() {
-    // A sender SIGKILLed mid-request never learns (nor records) whether its delivery arrived,
-    // so the contract there is at-least-once with an idempotency key: each alert reaches the
-    // receiver, what the dead holder had in flight comes again with the same
-    // Idempotency-Key (once, from the node that took its lock over), and nothing else repeats.
+/// Three NATS nodes named `names` on one server, one round of feeds, and a
+/// [`HoldingReceiver`] whose notifier gives up after `timeout`; returns once the first
+/// delivery is held open (the server and feed server are returned to keep them alive).
+async fn holding_cluster(
+    names: [&str; 3],
+    timeout: &str,
+) -> (NatsServer, FeedServer, HoldingReceiver, Vec<Node>) {
     let nats = NatsServer::start();
     let feeds = FeedServer::start().await;
     serve_round(&feeds, 1);
     let hook = HoldingReceiver::start().await;
-    let names = ["d1", "d2", "d3"];
-    let mut nodes: Vec<Node> = names
+    let nodes: Vec<Node> = names
         .iter()
         .map(|n| {
             Node::start(TestConfig::new(&config_with(
                 &feeds,
                 "1s",
                 &nats_log(&nats.url(), n),
-                &hook.notifier(n, "20s"),
+                &hook.notifier(n, timeout),
             )))
         })
         .collect();
@@ -1258,6 +1258,17 @@ async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_fligh
         !hook.posts().is_empty()
     })
     .await;
+    (nats, feeds, hook, nodes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_flight_sends() {
+    // A sender SIGKILLed mid-request never learns (nor records) whether its delivery arrived,
+    // so the contract there is at-least-once with an idempotency key: each alert reaches the
+    // receiver, what the dead holder had in flight comes again with the same
+    // Idempotency-Key (once, from the node that took its lock over), and nothing else repeats.
+    let names = ["d1", "d2", "d3"];
+    let (_nats, _feeds, hook, mut nodes) = holding_cluster(names, "20s").await;
     // The node sending it holds the notifier's relay lock, and `cluster status` says so.
     let s = status(&nodes[0].cfg).await;
     let holder = s["relay_locks"]
@@ -1363,26 +1374,8 @@ async fn a_stalled_relay_lock_holder_that_comes_back_repeats_nothing() {
     // deliveries in flight loses its relay lock to another node; when it resumes, its sends
     // complete and are recorded. The new holder must wait for that instead of sending them
     // again (the unfenced lock once did, in CI), and the stale holder must send nothing more.
-    let nats = NatsServer::start();
-    let feeds = FeedServer::start().await;
-    serve_round(&feeds, 1);
-    let hook = HoldingReceiver::start().await;
     let names = ["z1", "z2", "z3"];
-    let mut nodes: Vec<Node> = names
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1s",
-                &nats_log(&nats.url(), n),
-                &hook.notifier(n, "40s"),
-            )))
-        })
-        .collect();
-    wait_long(&hook.arrived, "a first delivery, held open", || {
-        !hook.posts().is_empty()
-    })
-    .await;
+    let (_nats, _feeds, hook, mut nodes) = holding_cluster(names, "40s").await;
     let stalled = hook.posts()[0].node.clone();
     let s = names.iter().position(|n| *n == stalled).unwrap();
     let other = (s + 1) % names.len();
