@@ -1419,3 +1419,43 @@ async fn a_stalled_relay_lock_holder_that_comes_back_repeats_nothing() {
         "{stalled_log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_bucket_made_by_the_old_version_loses_its_server_side_expiry() {
+    // Nodes upgraded in place keep their `<stream>_relay` bucket. One made by the version
+    // whose locks expired on the server's clock (max_age = the lock TTL) must lose that
+    // expiry, or a lock can again vanish under a live holder during an election.
+    use async_nats::jetstream::stream;
+    let nats = NatsServer::start();
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let old = stream::Config {
+        name: "KV_PARLEY_relay".to_string(),
+        subjects: vec!["$KV.PARLEY_relay.>".to_string()],
+        max_messages_per_subject: 1,
+        max_age: Duration::from_secs(10),
+        allow_rollup: true,
+        deny_delete: true,
+        discard: stream::DiscardPolicy::New,
+        duplicate_window: Duration::from_secs(10),
+        ..Default::default()
+    };
+    js.create_stream(old).await.unwrap();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let hook = Receiver::start(0).await;
+    let mut node = Node::start(TestConfig::new(&config(
+        &feeds,
+        &hook,
+        "1m",
+        &nats_log(&nats.url(), "u1"),
+    )));
+    wait_long(&hook.arrived, "every alert, through the relay", || {
+        hook.accepted().len() >= 2 * FEEDS.len()
+    })
+    .await;
+    node.stop().await;
+    let mut relay = js.get_stream("KV_PARLEY_relay").await.unwrap();
+    let info = relay.info().await.unwrap();
+    assert_eq!(info.config.max_age, Duration::ZERO, "{:?}", info.config);
+    assert_eq!(per_key(&hook).len(), 2 * FEEDS.len());
+}
