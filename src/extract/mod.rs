@@ -1193,7 +1193,7 @@ impl Extractor {
         let view = interact::View::new(toks, mtoks, ttoks, std::mem::take(view_bufs));
         let mut sides: Vec<Sides> = (0..ttoks.len())
             .map(|k| {
-                let mut s = interact::analyze(&view, &ttoks, k, has_if);
+                let mut s = interact::analyze(&view, ttoks, k, has_if);
                 // Welcoming a person to a place or meeting is hosting them, not support.
                 if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
                     candidates[k].ty = ty;
