@@ -609,14 +609,24 @@ fn clause(bounds: &[u32], len: usize, t0: usize, t1: usize) -> (usize, usize) {
 
 /// The tokens that bound a clause (a boundary word, or "that" after a verb that takes a
 /// that-clause), ascending. Computed once per sentence rather than rescanned per trigger.
-fn clause_bounds(toks: &[Tok<'_>]) -> Vec<u32> {
-    (0..toks.len())
-        .filter(|&i| {
-            is_boundary(toks[i].w)
-                || (toks[i].w == "that" && i > 0 && takes_that_clause(toks[i - 1].w))
-        })
-        .map(|i| i as u32)
-        .collect()
+fn clause_bounds(toks: &[Tok<'_>], bounds: &mut Vec<u32>) {
+    bounds.clear();
+    bounds.extend(
+        (0..toks.len())
+            .filter(|&i| {
+                is_boundary(toks[i].w)
+                    || (toks[i].w == "that" && i > 0 && takes_that_clause(toks[i - 1].w))
+            })
+            .map(|i| i as u32),
+    );
+}
+
+/// The vectors of a [`View`], kept between sentences so that each sentence reuses them.
+#[derive(Default)]
+pub(crate) struct ViewBufs {
+    sub: Vec<MentionTok>,
+    groups: Vec<(usize, usize)>,
+    bounds: Vec<u32>,
 }
 
 /// A sentence prepared for analysis: its tokens, the mentions usable as sides (a place
@@ -633,14 +643,26 @@ pub(crate) struct View<'t, 'a> {
 impl<'t, 'a> View<'t, 'a> {
     /// Prepares `toks` with `mentions` (sorted by `t0`) and the sentence's event words: a
     /// group never runs across an event verb ("Najib Mikati , met Blinken" is two groups).
-    pub fn new(toks: &'t [Tok<'a>], mentions: &[MentionTok], trigs: &[TrigTok]) -> View<'t, 'a> {
-        let sub: Vec<MentionTok> = mentions
-            .iter()
-            .filter(|m| !m.proxy)
-            .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)))
-            .copied()
-            .collect();
-        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(sub.len());
+    pub fn new(
+        toks: &'t [Tok<'a>],
+        mentions: &[MentionTok],
+        trigs: &[TrigTok],
+        bufs: ViewBufs,
+    ) -> View<'t, 'a> {
+        let ViewBufs {
+            mut sub,
+            mut groups,
+            mut bounds,
+        } = bufs;
+        sub.clear();
+        sub.extend(
+            mentions
+                .iter()
+                .filter(|m| !m.proxy)
+                .filter(|m| !(m.place && m.t0 > 0 && is_locative(toks[m.t0 - 1].w)))
+                .copied(),
+        );
+        groups.clear();
         for (i, m) in sub.iter().enumerate() {
             let join = i > 0 && {
                 let p = &sub[i - 1];
@@ -668,11 +690,21 @@ impl<'t, 'a> View<'t, 'a> {
                 _ => groups.push((i, i + 1)),
             }
         }
+        clause_bounds(toks, &mut bounds);
         View {
             toks,
             sub,
             groups,
-            bounds: clause_bounds(toks),
+            bounds,
+        }
+    }
+
+    /// Gives back the view's vectors for the next sentence.
+    pub fn into_bufs(self) -> ViewBufs {
+        ViewBufs {
+            sub: self.sub,
+            groups: self.groups,
+            bounds: self.bounds,
         }
     }
 
@@ -1285,7 +1317,12 @@ mod tests {
         let (words, ms, ts) = setup(s);
         let toks: Vec<Tok<'_>> = words.iter().map(|w| Tok { w }).collect();
         let has_if = words.iter().any(|w| w == "if" || w == "unless");
-        analyze(&View::new(&toks, &ms, &ts), &ts, k, has_if)
+        analyze(
+            &View::new(&toks, &ms, &ts, ViewBufs::default()),
+            &ts,
+            k,
+            has_if,
+        )
     }
 
     #[test]

@@ -933,6 +933,7 @@ impl Extractor {
             .filter(|w| w[0].sentence != w[1].sentence)
             .count();
         let mut events = Vec::with_capacity(sentences_with_actors);
+        let mut scratch = Scratch::default();
         let (mut f, mut c) = (0, 0);
         while f < found.len() {
             let sentence = found[f].sentence;
@@ -945,6 +946,7 @@ impl Extractor {
             group.sort_unstable_by_key(|m| (m.start, m.actor, m.end));
             events.push(self.event(
                 &ctx,
+                &mut scratch,
                 spans[sentence],
                 sentence,
                 group,
@@ -1079,9 +1081,10 @@ impl Extractor {
 
     /// Builds the event of one sentence: offsets made sentence-relative, interactions found,
     /// the main trigger chosen.
-    fn event(
+    fn event<'s>(
         &self,
-        ctx: &Ctx<'_, '_>,
+        ctx: &Ctx<'s, '_>,
+        scratch: &mut Scratch<'s>,
         (s0, s1): (usize, usize),
         sentence_index: usize,
         found: &[Found],
@@ -1098,11 +1101,23 @@ impl Extractor {
 
         // Tokens of the sentence (normalised), with mentions and triggers placed on them.
         let (na, nb) = norm_range(ctx.norm, (s0, s1));
-        let mut toks: Vec<Tok<'_>> = Vec::with_capacity(32);
-        let mut tok_starts: Vec<usize> = Vec::with_capacity(32);
+        let Scratch {
+            toks,
+            tok_starts,
+            mtoks,
+            cands,
+            ttoks,
+            words,
+            ranked: cands_ranked,
+            taken,
+            view: view_bufs,
+        } = scratch;
+        toks.clear();
+        tok_starts.clear();
         // The non-empty pieces between spaces, walked by hand (a memchr call per short word
         // cost more than the split itself).
-        let text = ctx.norm.text.as_str();
+        let norm: &'s normalize::Normalized = ctx.norm;
+        let text: &'s str = norm.text.as_str();
         let bytes = text.as_bytes();
         let mut pos = na;
         for i in na..=nb {
@@ -1117,88 +1132,87 @@ impl Extractor {
         }
         let tok_at = |n: usize| tok_starts.partition_point(|&s| s < n);
         let tok_end = |n: usize| tok_starts.partition_point(|&s| s < n);
-        let mtoks: Vec<MentionTok> = mentions
-            .iter()
-            .map(|m| {
-                let t1 = tok_end(m.nend).max(tok_at(m.nstart) + 1);
-                // "<actor>'s [adjectives] envoy": up to three words after the possessive.
-                let after = src.slice(m.end, src.end_of(m.end));
-                let possessive = ["'s ", "’s ", "' ", "’ "]
-                    .iter()
-                    .any(|p| after.starts_with(p));
-                let proxy = possessive
-                    && toks
-                        .get(t1..(t1 + 3).min(toks.len()))
-                        .is_some_and(|ws| ws.iter().any(|w| interact::is_proxy_noun(w.w)));
-                MentionTok {
-                    actor: m.actor,
-                    t0: tok_at(m.nstart),
-                    t1,
-                    place: self.place[m.actor],
-                    proxy,
-                }
-            })
-            .collect();
+        mtoks.clear();
+        mtoks.extend(mentions.iter().map(|m| {
+            let t1 = tok_end(m.nend).max(tok_at(m.nstart) + 1);
+            // "<actor>'s [adjectives] envoy": up to three words after the possessive.
+            let after = src.slice(m.end, src.end_of(m.end));
+            let possessive = ["'s ", "’s ", "' ", "’ "]
+                .iter()
+                .any(|p| after.starts_with(p));
+            let proxy = possessive
+                && toks
+                    .get(t1..(t1 + 3).min(toks.len()))
+                    .is_some_and(|ws| ws.iter().any(|w| interact::is_proxy_noun(w.w)));
+            MentionTok {
+                actor: m.actor,
+                t0: tok_at(m.nstart),
+                t1,
+                place: self.place[m.actor],
+                proxy,
+            }
+        }));
         // An event word inside a mention is part of a name ("Secretary of *State*").
-        let mut candidates: Vec<Candidate> = candidates
-            .iter()
-            .filter(|c| {
-                !mentions
-                    .iter()
-                    .any(|m| m.nstart < c.nend && c.nstart < m.nend)
-            })
-            .copied()
-            .collect();
-        let ttoks: Vec<TrigTok> = candidates
-            .iter()
-            .map(|c| {
-                let t0 = tok_at(c.nstart);
-                // After a determiner a participle is an adjective: "the besieged territory".
-                let det = t0 > 0
+        let all_candidates = candidates;
+        let candidates = cands;
+        candidates.clear();
+        candidates.extend(all_candidates.iter().copied().filter(|c| {
+            !mentions
+                .iter()
+                .any(|m| m.nstart < c.nend && c.nstart < m.nend)
+        }));
+        ttoks.clear();
+        ttoks.extend(candidates.iter().map(|c| {
+            let t0 = tok_at(c.nstart);
+            // After a determiner a participle is an adjective: "the besieged territory".
+            let det = t0 > 0
+                && matches!(
+                    toks[t0 - 1].w,
+                    "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
+                );
+            // After a possessive it is a noun too: "Biden's visit", "Macron's call for".
+            let possessed = mentions.iter().any(|m| {
+                m.end <= c.start
+                    && c.start - m.end <= 4
                     && matches!(
-                        toks[t0 - 1].w,
-                        "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
-                    );
-                // After a possessive it is a noun too: "Biden's visit", "Macron's call for".
-                let possessed = mentions.iter().any(|m| {
-                    m.end <= c.start
-                        && c.start - m.end <= 4
-                        && matches!(
-                            src.slice(m.end, c.start).trim_end(),
-                            "'s" | "’s" | "'" | "’"
-                        )
-                });
-                TrigTok {
-                    t0,
-                    t1: tok_end(c.nend).max(t0 + 1),
-                    ty: c.ty,
-                    verb: c.verb && !det && !possessed,
-                }
-            })
-            .collect();
-        let words: Vec<&str> = toks.iter().map(|t| t.w).collect();
+                        src.slice(m.end, c.start).trim_end(),
+                        "'s" | "’s" | "'" | "’"
+                    )
+            });
+            TrigTok {
+                t0,
+                t1: tok_end(c.nend).max(t0 + 1),
+                ty: c.ty,
+                verb: c.verb && !det && !possessed,
+            }
+        }));
+        words.clear();
+        words.extend(toks.iter().map(|t| t.w));
+        let words = &words[..];
         let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
-        let view = interact::View::new(&toks, &mtoks, &ttoks);
+        let view = interact::View::new(toks, mtoks, ttoks, std::mem::take(view_bufs));
         let mut sides: Vec<Sides> = (0..ttoks.len())
             .map(|k| {
-                let mut s = interact::analyze(&view, &ttoks, k, has_if);
+                let mut s = interact::analyze(&view, ttoks, k, has_if);
                 // Welcoming a person to a place or meeting is hosting them, not support.
                 if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
                     candidates[k].ty = ty;
                 }
                 let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
-                s.mode = interact::mode(candidates[k].ty, tw, &words, &s);
+                s.mode = interact::mode(candidates[k].ty, tw, words, &s);
                 s
             })
             .collect();
         let candidates = &candidates[..];
 
-        let cands_ranked: Vec<Candidate> = candidates
-            .iter()
-            .zip(&ttoks)
-            .map(|(c, t)| Candidate { verb: t.verb, ..*c })
-            .collect();
-        let main = choose_trigger(&cands_ranked, &sides, first_mention);
+        cands_ranked.clear();
+        cands_ranked.extend(
+            candidates
+                .iter()
+                .zip(ttoks.iter())
+                .map(|(c, t)| Candidate { verb: t.verb, ..*c }),
+        );
+        let main = choose_trigger(cands_ranked, &sides, first_mention);
         // Recall fallback: when the main (non-statement) trigger put exactly one actor on a
         // side but the sentence names other actors the side rules could not place (beyond
         // the window, across a comma or a clause), those take part as participants. A typed
@@ -1244,6 +1258,11 @@ impl Extractor {
             }
         }
         let ids = |v: &[usize]| -> Vec<String> {
+            // Sides are usually already sorted and distinct (one or two actors): then the
+            // ids are built straight from them, without a sorted copy.
+            if v.windows(2).all(|p| p[0] < p[1]) {
+                return v.iter().map(|&i| self.ids[i].clone()).collect();
+            }
             let mut v = v.to_vec();
             v.sort_unstable();
             v.dedup();
@@ -1283,16 +1302,19 @@ impl Extractor {
         let main_sides = main.map(|k| &sides[k]);
         let status = main_sides.and_then(|s| s.status).unwrap_or_default();
         let location = if ctx.lang == "en" {
-            let taken: Vec<(usize, usize)> = mentions
-                .iter()
-                .filter(|m| !self.place[m.actor])
-                .map(|m| (m.nstart, m.nend))
-                .collect();
-            self.location(ctx.norm, na, nb, &taken)
+            taken.clear();
+            taken.extend(
+                mentions
+                    .iter()
+                    .filter(|m| !self.place[m.actor])
+                    .map(|m| (m.nstart, m.nend)),
+            );
+            self.location(ctx.norm, na, nb, taken)
         } else {
             None
         };
-        let dated = when::resolve(&words, ctx.date, status == Status::Planned);
+        let dated = when::resolve(words, ctx.date, status == Status::Planned);
+        *view_bufs = view.into_bufs();
         let main = main.map(|k| &candidates[k]);
         ExtractedEvent {
             sentence_index,
@@ -1436,6 +1458,21 @@ fn is_location_cue(w: &str, before: &str) -> bool {
 }
 
 /// Per-article context for building events.
+/// Buffers reused from one event sentence to the next within an `extract` call: the
+/// per-sentence vectors would otherwise be allocated and freed for every event.
+#[derive(Default)]
+struct Scratch<'s> {
+    toks: Vec<Tok<'s>>,
+    tok_starts: Vec<usize>,
+    mtoks: Vec<MentionTok>,
+    cands: Vec<Candidate>,
+    ttoks: Vec<TrigTok>,
+    words: Vec<&'s str>,
+    ranked: Vec<Candidate>,
+    taken: Vec<(usize, usize)>,
+    view: interact::ViewBufs,
+}
+
 struct Ctx<'s, 'a> {
     src: &'s Source<'a>,
     norm: &'s normalize::Normalized,
@@ -1482,25 +1519,18 @@ fn choose_trigger(cands: &[Candidate], sides: &[Sides], first_mention: usize) ->
             1
         }
     };
-    let eligible: Vec<usize> = (0..cands.len()).filter(|&k| !sides[k].absorbed).collect();
-    let with = |n: usize| -> Vec<usize> {
-        eligible
-            .iter()
-            .copied()
-            .filter(|&k| sides[k].actor_count() >= n)
-            .collect()
+    // The pool: the eligible triggers linking two actors, else those with one, else all
+    // eligible ones (filtered in place rather than collected).
+    let counts = || {
+        (0..cands.len())
+            .filter(|&k| !sides[k].absorbed)
+            .map(|k| (k, sides[k].actor_count()))
     };
-    let (linked, anchored) = (with(2), with(1));
-    let pool = if !linked.is_empty() {
-        linked
-    } else if !anchored.is_empty() {
-        anchored
-    } else {
-        eligible
-    };
-    let best = pool.iter().map(|&k| rank(&cands[k])).min()?;
+    let most = counts().map(|(_, n)| n.min(2)).max()?;
+    let pool = || counts().filter(move |&(_, n)| n >= most).map(|(k, _)| k);
+    let best = pool().map(|k| rank(&cands[k])).min()?;
     let mut before = None;
-    for &k in pool.iter().filter(|&&k| rank(&cands[k]) == best) {
+    for k in pool().filter(|&k| rank(&cands[k]) == best) {
         if cands[k].start >= first_mention {
             return Some(k);
         }
