@@ -25,7 +25,7 @@
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
-use super::sentences::INTERESTING;
+use super::sentences::{INTERESTING, is_title};
 
 /// The fast path's table: ASCII letters and digits map to their lower-case form, every other
 /// byte to 0 (so one lookup both classifies and folds).
@@ -41,49 +41,15 @@ const FOLD: [u8; 256] = {
     t
 };
 
-/// Abbreviations whose trailing period is not part of the name ("Mr. X" = "Mr X"); a
-/// `match`, so a sentence-final period costs a length switch, not a compare per entry.
+/// Abbreviations whose trailing period is not part of the name ("Mr. X" = "Mr X"): the
+/// titles the sentence splitter knows (one list for both), plus name and company suffixes
+/// and "No.". Both are `match`es, so a sentence-final period costs a length switch.
 fn is_abbreviation(token: &[u8]) -> bool {
-    matches!(
-        token,
-        b"mr"
-            | b"mrs"
-            | b"ms"
-            | b"dr"
-            | b"gen"
-            | b"lt"
-            | b"col"
-            | b"sen"
-            | b"rep"
-            | b"gov"
-            | b"pres"
-            | b"st"
-            | b"prof"
-            | b"capt"
-            | b"sgt"
-            | b"maj"
-            | b"adm"
-            | b"cmdr"
-            | b"brig"
-            | b"rev"
-            | b"hon"
-            | b"jr"
-            | b"sr"
-            | b"mt"
-            | b"ft"
-            | b"gens"
-            | b"sens"
-            | b"reps"
-            | b"messrs"
-            | b"amb"
-            | b"supt"
-            | b"inc"
-            | b"corp"
-            | b"ltd"
-            | b"co"
-            | b"no"
-            | b"vs"
-    )
+    is_title(token)
+        || matches!(
+            token,
+            b"jr" | b"sr" | b"inc" | b"corp" | b"ltd" | b"co" | b"no"
+        )
 }
 
 /// Normalised text plus the map back to the original.

@@ -20,8 +20,9 @@
 //! - at a single line break, unless the next line starts with a lower-case letter or the line
 //!   ends with `,` `;` `:` `(` or a dash (a wrapped line).
 
-/// Abbreviations that precede a name and so never end a sentence (`w` lower case).
-fn is_title(w: &[u8]) -> bool {
+/// Abbreviations that precede a name and so never end a sentence (`w` lower case). The
+/// normaliser drops their period too (`normalize::is_abbreviation`).
+pub(super) fn is_title(w: &[u8]) -> bool {
     matches!(
         w,
         b"mr"
