@@ -243,13 +243,18 @@ async fn wait_long(notify: &tokio::sync::Notify, what: &str, cond: impl FnMut() 
     common::wait_within(notify, what, PATIENCE, cond).await;
 }
 
-/// Polls `cond` on the cluster status until it holds (bounded by [`PATIENCE`]).
-async fn until_status(cfg: &TestConfig, what: &str, cond: impl Fn(&serde_json::Value) -> bool) {
+/// Polls `cond` on the cluster status until it holds (bounded by [`PATIENCE`]); returns the
+/// status that met it.
+async fn until_status(
+    cfg: &TestConfig,
+    what: &str,
+    cond: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let s = status(cfg).await;
         if cond(&s) {
-            return;
+            return s;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -1271,14 +1276,7 @@ async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_fligh
     let (_nats, _feeds, hook, mut nodes) = holding_cluster(names, "20s").await;
     // The node sending it holds the notifier's relay lock, and `cluster status` says so.
     let s = status(&nodes[0].cfg).await;
-    let holder = s["relay_locks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["notifier"] == "hook")
-        .and_then(|l| l["node"].as_str())
-        .unwrap_or_else(|| panic!("no relay lock for hook: {s}"))
-        .to_string();
+    let holder = lock_holder(&s, "hook").unwrap_or_else(|| panic!("no relay lock for hook: {s}"));
     assert_eq!(hook.posts()[0].node, holder, "{s}");
     let victim = names.iter().position(|n| *n == holder).unwrap();
     nodes[victim].kill();
@@ -1342,30 +1340,25 @@ async fn sigkill_of_the_relay_lock_holder_mid_delivery_repeats_only_its_in_fligh
     );
 }
 
-/// Polls the cluster status until `notifier`'s relay lock is held by a node other than
-/// `not`; that node (bounded by [`PATIENCE`]).
+/// The node holding `notifier`'s relay lock, as `cluster status` lists it.
+fn lock_holder(s: &serde_json::Value, notifier: &str) -> Option<String> {
+    s["relay_locks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["notifier"] == notifier)
+        .and_then(|l| l["node"].as_str())
+        .map(str::to_owned)
+}
+
+/// Waits until `notifier`'s relay lock is held by a node other than `not`; returns it.
 async fn until_lock_moves(cfg: &TestConfig, notifier: &str, not: &str) -> String {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let s = status(cfg).await;
-        let holder = s["relay_locks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|l| l["notifier"] == notifier)
-            .and_then(|l| l["node"].as_str())
-            .map(str::to_owned);
-        if let Some(h) = holder
-            && h != not
-        {
-            return h;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the relay lock of {notifier} never left {not}; last status: {s}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let what = format!("the relay lock of {notifier} to leave {not}");
+    let s = until_status(cfg, &what, |s| {
+        lock_holder(s, notifier).is_some_and(|h| h != not)
+    })
+    .await;
+    lock_holder(&s, notifier).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
