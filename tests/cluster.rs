@@ -243,6 +243,28 @@ async fn wait_long(notify: &tokio::sync::Notify, what: &str, cond: impl FnMut() 
     common::wait_within(notify, what, PATIENCE, cond).await;
 }
 
+/// Starts one node per name on `nats`, polling `feeds` every `interval`, each with the
+/// notifier config `notifier(name)` returns.
+fn nats_nodes(
+    names: &[&str],
+    nats: &NatsServer,
+    feeds: &FeedServer,
+    interval: &str,
+    notifier: impl Fn(&str) -> String,
+) -> Vec<Node> {
+    names
+        .iter()
+        .map(|n| {
+            Node::start(TestConfig::new(&config_with(
+                feeds,
+                interval,
+                &nats_log(&nats.url(), n),
+                &notifier(n),
+            )))
+        })
+        .collect()
+}
+
 /// Polls `cond` on the cluster status until it holds (bounded by [`PATIENCE`]); returns the
 /// status that met it.
 async fn until_status(
@@ -595,17 +617,9 @@ async fn three_nodes_send_one_digest_and_run_once_keeps_its_group_interval() {
     serve_round(&feeds, 1);
     let hook = Receiver::start(0).await;
     let digest = webhook(&hook, "group_wait = \"1s\"\ngroup_interval = \"1h\"\n");
-    let mut nodes: Vec<Node> = ["g1", "g2", "g3"]
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1m",
-                &nats_log(&nats.url(), n),
-                &digest,
-            )))
-        })
-        .collect();
+    let mut nodes: Vec<Node> = nats_nodes(&["g1", "g2", "g3"], &nats, &feeds, "1m", |_| {
+        digest.to_string()
+    });
     wait_for(&hook.arrived, "the first digest", || {
         !hook.accepted().is_empty()
     })
@@ -670,17 +684,9 @@ async fn rate_limit_is_one_budget_for_the_whole_cluster() {
     serve_round(&feeds, 1);
     let hook = Receiver::start(0).await;
     let limited = webhook(&hook, "rate_limit = \"700ms\"\n");
-    let mut nodes: Vec<Node> = ["q1", "q2", "q3"]
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1m",
-                &nats_log(&nats.url(), n),
-                &limited,
-            )))
-        })
-        .collect();
+    let mut nodes: Vec<Node> = nats_nodes(&["q1", "q2", "q3"], &nats, &feeds, "1m", |_| {
+        limited.to_string()
+    });
     wait_for(&hook.arrived, "every alert, one by one", || {
         hook.accepted().len() >= 2 * FEEDS.len()
     })
@@ -724,17 +730,9 @@ async fn a_held_digest_outlives_every_node_that_held_it() {
     serve_round(&feeds, 1);
     let hook = Receiver::start(0).await;
     let digest = webhook(&hook, "group_wait = \"1h\"\n");
-    let mut nodes: Vec<Node> = ["h1", "h2", "h3"]
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1m",
-                &nats_log(&nats.url(), n),
-                &digest,
-            )))
-        })
-        .collect();
+    let mut nodes: Vec<Node> = nats_nodes(&["h1", "h2", "h3"], &nats, &feeds, "1m", |_| {
+        digest.to_string()
+    });
     // Up and holding their stores, so the CLI below queries them through their API.
     for node in &nodes {
         until_readyz(node, 200).await;
@@ -895,17 +893,9 @@ async fn cluster_metrics_follow_nodes_leases_lag_and_the_work_queue() {
     let notifier = format!(
         "\n[[notifier]]\nid = \"hook\"\ntype = \"command\"\nprogram = [\"/bin/sh\", \"-c\", {script:?}]\ntimeout = \"5m\"\n"
     );
-    let mut nodes: Vec<Node> = ["m1", "m2", "m3"]
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1m",
-                &nats_log(&nats.url(), n),
-                &notifier,
-            )))
-        })
-        .collect();
+    let mut nodes: Vec<Node> = nats_nodes(&["m1", "m2", "m3"], &nats, &feeds, "1m", |_| {
+        notifier.to_string()
+    });
     let g = |m: &BTreeMap<String, i64>, k: &str| m.get(&format!("parley_cluster_{k}")).copied();
     until_metrics(
         &nodes.iter().collect::<Vec<_>>(),
@@ -1139,17 +1129,9 @@ async fn stdout_notifiers_print_each_alert_once_on_one_sled_node_and_on_three_na
     assert_eq!(expected.len(), 2 * FEEDS.len(), "{expected:?}");
     assert!(expected.values().all(|n| *n == 1), "{expected:?}");
 
-    let mut nodes: Vec<Node> = ["p1", "p2", "p3"]
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1s",
-                &nats_log(&nats.url(), n),
-                STDOUT_HOOK,
-            )))
-        })
-        .collect();
+    let mut nodes: Vec<Node> = nats_nodes(&["p1", "p2", "p3"], &nats, &feeds, "1s", |_| {
+        STDOUT_HOOK.to_string()
+    });
     until_printed(&nodes, 2 * FEEDS.len()).await;
     until_status(&nodes[0].cfg, "caught up, outbox empty", |s| lag_zero(s, 3)).await;
     for node in &mut nodes {
@@ -1248,17 +1230,7 @@ async fn holding_cluster(
     let feeds = FeedServer::start().await;
     serve_round(&feeds, 1);
     let hook = HoldingReceiver::start().await;
-    let nodes: Vec<Node> = names
-        .iter()
-        .map(|n| {
-            Node::start(TestConfig::new(&config_with(
-                &feeds,
-                "1s",
-                &nats_log(&nats.url(), n),
-                &hook.notifier(n, timeout),
-            )))
-        })
-        .collect();
+    let nodes: Vec<Node> = nats_nodes(&names, &nats, &feeds, "1s", |n| hook.notifier(n, timeout));
     wait_long(&hook.arrived, "a first delivery, held open", || {
         !hook.posts().is_empty()
     })
