@@ -236,10 +236,8 @@ fn type_allowed(rule: &RuleConfig, t: Option<PloverType>) -> bool {
     rule.event_types.is_empty() || t.is_some_and(|t| rule.event_types.contains(&t))
 }
 
-/// The status of an event (occurred / planned / denied), once extraction provides it.
-///
-/// Extraction does not type statuses yet, so every event's status is unknown and passes a
-/// `status` filter. When `ExtractedEvent` gains a status, this is the one place to read it.
+/// The status of an event (occurred / planned / denied / hypothetical), as extraction
+/// typed it. This is the one place alert rules read it.
 fn event_status(event: &ExtractedEvent) -> Option<&str> {
     Some(event.status.as_str())
 }
