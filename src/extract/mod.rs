@@ -1110,6 +1110,7 @@ impl Extractor {
             words,
             ranked: cands_ranked,
             taken,
+            places,
             view: view_bufs,
         } = scratch;
         toks.clear();
@@ -1309,7 +1310,7 @@ impl Extractor {
                     .filter(|m| !self.place[m.actor])
                     .map(|m| (m.nstart, m.nend)),
             );
-            self.location(ctx.norm, na, nb, taken)
+            self.location(ctx.norm, na, nb, (words, &tok_starts[..]), taken, places)
         } else {
             None
         };
@@ -1355,7 +1356,9 @@ impl Extractor {
         norm: &normalize::Normalized,
         na: usize,
         nb: usize,
+        (words, starts): (&[&str], &[usize]),
         taken: &[(usize, usize)],
+        hits: &mut Vec<Hit>,
     ) -> Option<Location> {
         let text = &norm.text;
         let prev_words = |at: usize| -> (&str, &str) {
@@ -1367,12 +1370,13 @@ impl Extractor {
         // one (the word before the sentence is checked too, as the first place's previous
         // word may be there). That holds only while no place name has a cue word inside it
         // (`places_cue_free`), else a place found from an earlier start could run across the
-        // cue and hide the one after it.
+        // cue and hide the one after it. The sentence's words are its tokens (`words`,
+        // starting at `starts`), which begin at `na` when `na` is the padding space before
+        // the sentence, as it normally is; otherwise the word holding `na` is walked from
+        // its start.
         let mut from = na;
         {
             let bytes = text.as_bytes();
-            // Walk whole words: from the start of the word holding `na` (normally the
-            // padding space before the sentence).
             let mut pos = if bytes.get(na) == Some(&b' ') {
                 na
             } else {
@@ -1380,22 +1384,34 @@ impl Extractor {
             };
             let mut prev = prev_words(pos);
             let mut first_cue = is_location_cue(prev.0, prev.1).then_some(na);
-            let mut i = pos;
-            while first_cue.is_none() && i <= nb {
-                if i < nb && bytes[i] != b' ' {
-                    i += 1;
-                    continue;
-                }
-                if i > pos {
-                    let w = &text[pos..i];
+            if pos == na {
+                for (k, w) in words.iter().enumerate() {
+                    if first_cue.is_some() {
+                        break;
+                    }
                     if is_location_cue(w, prev.0) {
                         // The scan starts on the space before the cue word.
-                        first_cue = Some(pos.saturating_sub(1));
+                        first_cue = Some(starts[k].saturating_sub(1));
                     }
                     prev = (w, prev.0);
                 }
-                i += 1;
-                pos = i;
+            } else {
+                let mut i = pos;
+                while first_cue.is_none() && i <= nb {
+                    if i < nb && bytes[i] != b' ' {
+                        i += 1;
+                        continue;
+                    }
+                    if i > pos {
+                        let w = &text[pos..i];
+                        if is_location_cue(w, prev.0) {
+                            first_cue = Some(pos.saturating_sub(1));
+                        }
+                        prev = (w, prev.0);
+                    }
+                    i += 1;
+                    pos = i;
+                }
             }
             match first_cue {
                 None => return None,
@@ -1403,8 +1419,8 @@ impl Extractor {
                 Some(_) => {}
             }
         }
-        let mut hits = Vec::new();
-        matcher::scan(&self.places, &norm.text, from..nb, |_| true, &mut hits);
+        hits.clear();
+        matcher::scan(&self.places, &norm.text, from..nb, |_| true, hits);
         // A place inside a person's or role's mention ("Lebanon's prime minister") is not
         // where anything happened.
         hits.retain(|h| !taken.iter().any(|&(a, b)| a < h.end && h.start < b));
@@ -1470,6 +1486,7 @@ struct Scratch<'s> {
     words: Vec<&'s str>,
     ranked: Vec<Candidate>,
     taken: Vec<(usize, usize)>,
+    places: Vec<Hit>,
     view: interact::ViewBufs,
 }
 
