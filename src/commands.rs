@@ -96,7 +96,7 @@ struct ExtractOutput<'a> {
     source: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     published: Option<String>,
-    actors: &'a [String],
+    actors: &'a [crate::extract::ActorId],
     events: &'a [ExtractedEvent],
 }
 
@@ -768,7 +768,7 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
             let logged = EventExtracted {
                 article_id: a.article_id.clone(),
                 sentence_index: e.sentence_index,
-                actors: e.actors.clone(),
+                actors: crate::pipeline::owned_ids(&e.actors),
                 event_type: e.event_type,
                 trigger: e.trigger.clone(),
                 sentence: e.sentence.clone(),

@@ -20,7 +20,7 @@ use crate::events::{
     Alert, ArticleIngested, Event, EventExtracted, NewEvent, NotificationDelivered,
     NotificationFailed, RuleChanged, stable_id,
 };
-use crate::extract::{Document, ExtractedEvent, Extraction, Extractor};
+use crate::extract::{ActorId, Document, ExtractedEvent, Extraction, Extractor};
 use crate::feed::{Article, FetchOptions, Fetcher};
 use crate::notify::Notifier;
 use crate::store::{AlertGroup, Appended, OutboxEntry, Store, StoreError};
@@ -285,7 +285,7 @@ async fn ingest_chunk(
                 event: Event::EventExtracted(EventExtracted {
                     article_id: article.id.clone(),
                     sentence_index: e.sentence_index,
-                    actors: e.actors.clone(),
+                    actors: owned_ids(&e.actors),
                     event_type: e.event_type,
                     trigger: e.trigger.clone(),
                     sentence: e.sentence.clone(),
@@ -398,14 +398,19 @@ async fn ingest_chunk(
     Ok(())
 }
 
+/// Actor ids as the log keeps them (owned strings; extraction shares them).
+pub fn owned_ids(ids: &[ActorId]) -> Vec<String> {
+    ids.iter().map(|a| a.to_string()).collect()
+}
+
 /// The interaction fields of a logged `event.extracted` (sides, status, mode, date), from
 /// the extraction; shared by ingest and `replay --reextract` so both log the same shape.
 pub fn extracted_sides(e: &ExtractedEvent) -> EventExtracted {
     let typed = e.event_type.is_some();
     EventExtracted {
-        source: e.source.clone(),
-        target: e.target.clone(),
-        participants: e.participants.clone(),
+        source: owned_ids(&e.source),
+        target: owned_ids(&e.target),
+        participants: owned_ids(&e.participants),
         status: typed.then(|| e.status.as_str().to_string()),
         mode: e.mode.map(str::to_string),
         date: e.date,
@@ -892,7 +897,7 @@ impl History for StoreHistory<'_> {
                 .or_insert_with(|| (env.occurred_at, Vec::new()));
             entry.1.push(ExtractedEvent {
                 sentence_index: e.sentence_index,
-                actors: e.actors,
+                actors: e.actors.iter().map(|a| ActorId::from(a.as_str())).collect(),
                 event_type: e.event_type,
                 trigger: e.trigger,
                 sentence: e.sentence,

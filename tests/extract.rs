@@ -230,10 +230,8 @@ fn seed_article_coreference_and_sides() {
         Some(PloverType::Consult),
         "{tel_aviv:#?}"
     );
-    assert_eq!(
-        (tel_aviv.source.as_slice(), tel_aviv.target.as_slice()),
-        (&["blinken".to_string()][..], &["netanyahu".to_string()][..])
-    );
+    assert_eq!(tel_aviv.source, ["blinken"], "{tel_aviv:#?}");
+    assert_eq!(tel_aviv.target, ["netanyahu"], "{tel_aviv:#?}");
     assert_eq!(tel_aviv.date, Some(d("2023-11-11")), "the day before");
     assert_eq!(
         tel_aviv.location.as_ref().map(|l| l.name.as_str()),

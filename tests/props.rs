@@ -66,7 +66,8 @@ proptest! {
         let got: BTreeSet<String> = extractor
             .extract(&Document { title: "", text: &text, date: None })
             .actors
-            .into_iter()
+            .iter()
+            .map(|a| a.to_string())
             .collect();
         let naive: BTreeSet<String> = all
             .iter()

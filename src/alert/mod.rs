@@ -108,7 +108,7 @@ impl History for Vec<PastArticle> {
             .filter(|a| {
                 a.events
                     .iter()
-                    .any(|e| e.actors.iter().any(|x| actors.contains(x)))
+                    .any(|e| e.actors.iter().any(|x| actors.contains(&**x)))
             })
             .cloned()
             .collect())
@@ -256,12 +256,12 @@ fn sides(event: &ExtractedEvent) -> Vec<Vec<&str>> {
     let mut out: Vec<Vec<&str>> = Vec::new();
     for side in [&event.source, &event.target] {
         if !side.is_empty() {
-            out.push(side.iter().map(String::as_str).collect());
+            out.push(side.iter().map(|a| &**a).collect());
         }
     }
-    out.extend(event.participants.iter().map(|a| vec![a.as_str()]));
+    out.extend(event.participants.iter().map(|a| vec![&**a]));
     if out.is_empty() {
-        return event.actors.iter().map(|a| vec![a.as_str()]).collect();
+        return event.actors.iter().map(|a| vec![&**a]).collect();
     }
     out
 }
@@ -356,9 +356,9 @@ impl<'a> View<'a> {
             mentions: e
                 .mentions
                 .iter()
-                .filter(|m| actors.contains(&m.actor))
+                .filter(|m| actors.iter().any(|a| **a == *m.actor))
                 .map(|m| MatchedMention {
-                    actor: m.actor.clone(),
+                    actor: m.actor.to_string(),
                     text: m.text.clone(),
                     via_role: m.via_role,
                 })
@@ -389,7 +389,7 @@ fn article_matches<'a>(rule: &RuleConfig, view: &View<'a>) -> Vec<Match<'a>> {
                 if rule.scope == Scope::Event && event.event_type.is_none() {
                     continue;
                 }
-                let present: BTreeSet<&str> = event.actors.iter().map(String::as_str).collect();
+                let present: BTreeSet<&str> = event.actors.iter().map(|a| &**a).collect();
                 if let Some(actors) = match_slots(rule, &present) {
                     if rule.scope == Scope::Event && !on_opposite_sides(event, &actors) {
                         continue;
@@ -406,7 +406,7 @@ fn article_matches<'a>(rule: &RuleConfig, view: &View<'a>) -> Vec<Match<'a>> {
             let present: BTreeSet<&str> = view
                 .events
                 .iter()
-                .flat_map(|e| e.actors.iter().map(String::as_str))
+                .flat_map(|e| e.actors.iter().map(|a| &**a))
                 .collect();
             let Some(actors) = match_slots(rule, &present) else {
                 return Vec::new();
@@ -415,7 +415,7 @@ fn article_matches<'a>(rule: &RuleConfig, view: &View<'a>) -> Vec<Match<'a>> {
             let events: Vec<&ExtractedEvent> = view
                 .events
                 .iter()
-                .filter(|e| e.actors.iter().any(|a| actors.contains(a)))
+                .filter(|e| names_any(e, &actors))
                 .filter(|e| view.event_ok(rule, e))
                 .collect();
             if events.is_empty() {
@@ -564,35 +564,30 @@ fn evaluate_window(
     let present: BTreeSet<&str> = mine
         .iter()
         .chain(theirs.iter().flat_map(|(_, c)| c.iter()))
-        .flat_map(|e| e.actors.iter().map(String::as_str))
+        .flat_map(|e| e.actors.iter().map(|a| &**a))
         .filter(|a| all.contains(*a))
         .collect();
     let Some(actors) = match_slots(rule, &present) else {
         return;
     };
-    let names = |events: &[&ExtractedEvent]| {
-        events
-            .iter()
-            .any(|e| e.actors.iter().any(|a| actors.contains(a)))
-    };
+    let names = |events: &[&ExtractedEvent]| events.iter().any(|e| names_any(e, &actors));
     if !names(&mine) {
         return;
     }
-    let mine: Vec<&ExtractedEvent> = mine
-        .into_iter()
-        .filter(|e| e.actors.iter().any(|a| actors.contains(a)))
-        .collect();
+    let mine: Vec<&ExtractedEvent> = mine.into_iter().filter(|e| names_any(e, &actors)).collect();
     let mut support = vec![(view, mine)];
     for (p, c) in theirs {
-        let c: Vec<&ExtractedEvent> = c
-            .into_iter()
-            .filter(|e| e.actors.iter().any(|a| actors.contains(a)))
-            .collect();
+        let c: Vec<&ExtractedEvent> = c.into_iter().filter(|e| names_any(e, &actors)).collect();
         if !c.is_empty() {
             support.push((p, c));
         }
     }
     push_supported(config, rule, actors, support, raised_at, out);
+}
+
+/// Whether the event names any of `actors`.
+fn names_any(e: &ExtractedEvent, actors: &[String]) -> bool {
+    e.actors.iter().any(|a| actors.iter().any(|x| **x == **a))
 }
 
 /// What one article contributes to a window: its filtered sentences naming a rule actor.
@@ -606,7 +601,7 @@ fn contribution<'a>(
     }
     v.events
         .iter()
-        .filter(|e| e.actors.iter().any(|a| all.contains(a)))
+        .filter(|e| e.actors.iter().any(|a| all.contains(&**a)))
         .filter(|e| v.event_ok(rule, e))
         .collect()
 }
@@ -735,7 +730,7 @@ pub fn in_cooldown(
 mod tests {
     use super::*;
     use crate::config::{ActorConfig, ActorKind, DaemonConfig};
-    use crate::extract::ActorSpec;
+    use crate::extract::{ActorId, ActorSpec};
     use std::time::Duration;
 
     fn actor(id: &str) -> ActorConfig {
@@ -804,7 +799,7 @@ mod tests {
     fn event(i: usize, actors: &[&str], t: Option<PloverType>) -> ExtractedEvent {
         ExtractedEvent {
             sentence_index: i,
-            actors: actors.iter().map(|s| s.to_string()).collect(),
+            actors: actors.iter().map(|&s| ActorId::from(s)).collect(),
             event_type: t,
             trigger: None,
             sentence: format!("sentence {i}"),
@@ -813,7 +808,7 @@ mod tests {
     }
 
     fn extraction(events: Vec<ExtractedEvent>) -> Extraction {
-        let mut actors: Vec<String> = events.iter().flat_map(|e| e.actors.clone()).collect();
+        let mut actors: Vec<ActorId> = events.iter().flat_map(|e| e.actors.clone()).collect();
         actors.sort();
         actors.dedup();
         Extraction { actors, events }

@@ -144,11 +144,74 @@ pub struct Document<'a> {
     pub date: Option<NaiveDate>,
 }
 
+/// An actor's id as extraction reports it: shared, not copied, because one article names
+/// the same few actors many times over (every mention, side and interaction), and a copy
+/// of the id string for each was a large share of extraction's allocations. It reads,
+/// compares and serialises as the plain string.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct ActorId(std::sync::Arc<str>);
+
+impl std::ops::Deref for ActorId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for ActorId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ActorId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ActorId {
+    fn from(s: &str) -> ActorId {
+        ActorId(s.into())
+    }
+}
+
+impl std::fmt::Debug for ActorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for ActorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for ActorId {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for ActorId {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for ActorId {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
 /// The result of extracting one article.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Extraction {
     /// Every actor id mentioned anywhere, sorted and unique.
-    pub actors: Vec<String>,
+    pub actors: Vec<ActorId>,
     /// One event per sentence that mentions at least one actor, in text order.
     pub events: Vec<ExtractedEvent>,
 }
@@ -159,7 +222,7 @@ pub struct ExtractedEvent {
     /// Zero-based index among the article's sentences (title is sentence 0 when present).
     pub sentence_index: usize,
     /// Actor ids in the sentence, sorted and unique.
-    pub actors: Vec<String>,
+    pub actors: Vec<ActorId>,
     /// PLOVER type from the sentence's event word, or `None` when it has none.
     #[serde(rename = "type")]
     pub event_type: Option<PloverType>,
@@ -170,11 +233,11 @@ pub struct ExtractedEvent {
     /// Every actor mention: which actor, the matched text, and byte offsets in `sentence`.
     pub mentions: Vec<Mention>,
     /// Who acts in the main interaction (actor ids, sorted). Empty for joint actions.
-    pub source: Vec<String>,
+    pub source: Vec<ActorId>,
     /// Who is acted on (actor ids, sorted).
-    pub target: Vec<String>,
+    pub target: Vec<ActorId>,
     /// Actors acting together ("X and Y agreed", talks "between X and Y"), sorted.
-    pub participants: Vec<String>,
+    pub participants: Vec<ActorId>,
     /// Diplomatic subtype of the main interaction ("meet", "visit", "phone", ...).
     pub mode: Option<&'static str>,
     /// Byte offsets of the main trigger in `sentence`.
@@ -221,11 +284,11 @@ pub struct Interaction {
     #[serde(rename = "type")]
     pub event_type: PloverType,
     /// Who acts (actor ids, sorted).
-    pub source: Vec<String>,
+    pub source: Vec<ActorId>,
     /// Who is acted on.
-    pub target: Vec<String>,
+    pub target: Vec<ActorId>,
     /// Who acts together.
-    pub participants: Vec<String>,
+    pub participants: Vec<ActorId>,
     /// Subtype ("meet", "visit", "host", "phone", "negotiate", "mediate", "multilateral",
     /// "ceasefire-call", "ceasefire", "pause-call", "pause", "hostage-talks", "release",
     /// "hostage-taking", ...).
@@ -244,7 +307,7 @@ pub struct Interaction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mention {
     /// Actor id.
-    pub actor: String,
+    pub actor: ActorId,
     /// The text as written.
     pub text: String,
     /// Byte offset of the start in the sentence.
@@ -276,7 +339,7 @@ pub struct Extractor {
     /// after the match belongs to the mention.
     dotted: Vec<bool>,
     /// Actor ids, sorted; actor indexes below point into this.
-    ids: Vec<String>,
+    ids: Vec<ActorId>,
     /// `person[actor]`: the actor is a person (a pronoun may refer to it).
     person: Vec<bool>,
     /// `place[actor]`: the actor is a country or city (after "in"/"at" it is a location).
@@ -710,7 +773,7 @@ impl Extractor {
             owners: pats.owners,
             coref: pats.coref,
             dotted: pats.dotted,
-            ids,
+            ids: ids.iter().map(|id| ActorId::from(id.as_str())).collect(),
             person,
             place,
             offices,
@@ -1096,7 +1159,7 @@ impl Extractor {
         let mut actor_idx: Vec<usize> = mentions.iter().map(|m| m.actor).collect();
         actor_idx.sort_unstable();
         actor_idx.dedup();
-        let actors: Vec<String> = actor_idx.iter().map(|&i| self.ids[i].clone()).collect();
+        let actors: Vec<ActorId> = actor_idx.iter().map(|&i| self.ids[i].clone()).collect();
         let first_mention = mentions.first().map_or(s0, |m| m.start);
 
         // Tokens of the sentence (normalised), with mentions and triggers placed on them.
@@ -1258,7 +1321,7 @@ impl Extractor {
                 }
             }
         }
-        let ids = |v: &[usize]| -> Vec<String> {
+        let ids = |v: &[usize]| -> Vec<ActorId> {
             // Sides are usually already sorted and distinct (one or two actors): then the
             // ids are built straight from them, without a sorted copy.
             if v.windows(2).all(|p| p[0] < p[1]) {
@@ -1622,12 +1685,12 @@ mod tests {
         x.events
             .iter()
             .flat_map(|e| &e.mentions)
-            .map(|m| (m.actor.clone(), m.text.clone(), m.via_role))
+            .map(|m| (m.actor.to_string(), m.text.clone(), m.via_role))
             .collect()
     }
 
     /// (type, source, target, participants) of the first sentence's main interaction.
-    fn main_of(x: &Extraction) -> (Option<PloverType>, Vec<String>, Vec<String>, Vec<String>) {
+    fn main_of(x: &Extraction) -> (Option<PloverType>, Vec<ActorId>, Vec<ActorId>, Vec<ActorId>) {
         let e = &x.events[0];
         (
             e.event_type,
@@ -1656,10 +1719,7 @@ mod tests {
         let x = run("Mikati refused Blinken's request to stop the fire.", None);
         let (ty, source, target, _) = main_of(&x);
         assert_eq!(ty, Some(PloverType::Reject), "{x:#?}");
-        assert_eq!(
-            (source, target),
-            (vec!["mikati".to_string()], vec!["blinken".to_string()])
-        );
+        assert_eq!((source, target), (ids(&["mikati"]), ids(&["blinken"])));
         let y = run("Mikati denied holding talks with Blinken.", None);
         assert_eq!(y.events[0].event_type, Some(PloverType::Consult));
         assert_eq!(y.events[0].status, Status::Denied);
@@ -1681,9 +1741,9 @@ mod tests {
         let x = run("Blinken's envoy met Mikati in Beirut.", None);
         assert_eq!(x.events[0].actors, ["blinken", "mikati"]);
         let e = &x.events[0];
-        assert!(!e.source.contains(&"blinken".to_string()), "{e:#?}");
-        assert!(!e.participants.contains(&"blinken".to_string()), "{e:#?}");
-        assert!(!e.target.contains(&"blinken".to_string()), "{e:#?}");
+        assert!(!e.source.iter().any(|a| *a == "blinken"), "{e:#?}");
+        assert!(!e.participants.iter().any(|a| *a == "blinken"), "{e:#?}");
+        assert!(!e.target.iter().any(|a| *a == "blinken"), "{e:#?}");
     }
 
     #[test]
@@ -1698,8 +1758,8 @@ mod tests {
         assert!(
             e.interactions
                 .iter()
-                .all(|i| !(i.source.contains(&"blinken".to_string())
-                    && i.target.contains(&"mikati".to_string()))),
+                .all(|i| !(i.source.iter().any(|a| *a == "blinken")
+                    && i.target.iter().any(|a| *a == "mikati"))),
             "{e:#?}"
         );
     }
@@ -1950,8 +2010,8 @@ mod tests {
         })
     }
 
-    fn ids(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+    fn ids(v: &[&str]) -> Vec<ActorId> {
+        v.iter().map(|&s| ActorId::from(s)).collect()
     }
 
     #[test]
@@ -2039,15 +2099,11 @@ mod tests {
 
         let x = run2("Netanyahu spoke to reporters. The prime minister then flew to Cairo.");
         let m = &x.events[1].mentions[0];
-        assert_eq!(
-            (m.actor.as_str(), m.how),
-            ("netanyahu", Some("role")),
-            "{m:?}"
-        );
+        assert_eq!((&*m.actor, m.how), ("netanyahu", Some("role")), "{m:?}");
         let x = run2("Qatar's foreign minister arrived. The minister met Netanyahu.");
         let m = &x.events[1].mentions[0];
         assert_eq!(
-            (m.actor.as_str(), m.how),
+            (&*m.actor, m.how),
             ("qatar-fm", Some("definite-description")),
             "{m:?}"
         );
@@ -2159,13 +2215,13 @@ mod tests {
     }
 
     /// Every (type, sorted actor set of source+target+participants, status) of an article.
-    fn facts(x: &Extraction) -> Vec<(PloverType, Vec<String>, Status)> {
+    fn facts(x: &Extraction) -> Vec<(PloverType, Vec<ActorId>, Status)> {
         let mut v: Vec<_> = x
             .events
             .iter()
             .flat_map(|e| &e.interactions)
             .map(|i| {
-                let mut a: Vec<String> = i
+                let mut a: Vec<ActorId> = i
                     .source
                     .iter()
                     .chain(&i.target)
