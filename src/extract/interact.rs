@@ -149,12 +149,16 @@ pub(crate) struct TrigTok {
     pub verb: bool,
 }
 
+/// The actors (indexes) on one side of an interaction: almost always one to three, kept
+/// inline so that analysing a trigger allocates nothing.
+pub(crate) type Side = smallvec::SmallVec<[usize; 4]>;
+
 /// The sides, status and mode of one trigger.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Sides {
-    pub source: Vec<usize>,
-    pub target: Vec<usize>,
-    pub participants: Vec<usize>,
+    pub source: Side,
+    pub target: Side,
+    pub participants: Side,
     pub status: Option<Status>,
     pub mode: Option<&'static str>,
     /// The trigger is a denial verb governing the next trigger ("denied holding talks"); the
@@ -709,15 +713,15 @@ impl<'t, 'a> View<'t, 'a> {
     }
 
     /// Every distinct actor usable as a side in the sentence, sorted.
-    pub fn all_actors(&self) -> Vec<usize> {
+    pub fn all_actors(&self) -> Side {
         self.actors((!self.sub.is_empty()).then_some((0, self.sub.len())))
     }
 
-    fn actors(&self, g: Option<(usize, usize)>) -> Vec<usize> {
+    fn actors(&self, g: Option<(usize, usize)>) -> Side {
         let Some((a, b)) = g else {
-            return Vec::new();
+            return Side::new();
         };
-        let mut v: Vec<usize> = self.sub[a..b].iter().map(|m| m.actor).collect();
+        let mut v: Side = self.sub[a..b].iter().map(|m| m.actor).collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -1329,35 +1333,38 @@ mod tests {
     fn active_passive_and_joint() {
         // The basic shapes of a news sentence, each assigning the sides differently.
         let s = run("[1] <consult:met_with> [2] on tuesday .", 0);
-        assert_eq!((s.source, s.target), (vec![1], vec![2]));
+        assert_eq!((s.source.to_vec(), s.target.to_vec()), (vec![1], vec![2]));
         let s = run("[1] was <consult:received> by [2] in [@3] .", 0);
-        assert_eq!((s.source, s.target), (vec![2], vec![1]));
+        assert_eq!((s.source.to_vec(), s.target.to_vec()), (vec![2], vec![1]));
         let s = run("[1] and [2] <agree:agreed> to extend the truce .", 0);
-        assert_eq!(s.participants, vec![1, 2]);
+        assert_eq!(s.participants.to_vec(), vec![1, 2]);
         assert!(s.source.is_empty() && s.target.is_empty());
         let s = run("[1] <accuse:accused> [2] , [3] and [4] of delays .", 0);
-        assert_eq!((s.source, s.target), (vec![1], vec![2, 3, 4]));
+        assert_eq!(
+            (s.source.to_vec(), s.target.to_vec()),
+            (vec![1], vec![2, 3, 4])
+        );
         let s = run("talks <nconsult:talks> between [1] and [2] resumed .", 0);
-        assert_eq!(s.participants, vec![1, 2]);
+        assert_eq!(s.participants.to_vec(), vec![1, 2]);
     }
 
     #[test]
     fn apposition_relative_clause_and_statement_inversion() {
         // Asides between subject and verb must not steal the source.
         let s = run("[1] , who arrived from [@2] , <consult:met> [3] .", 0);
-        assert_eq!((s.source, s.target), (vec![1], vec![3]));
+        assert_eq!((s.source.to_vec(), s.target.to_vec()), (vec![1], vec![3]));
         let s = run(
             "[1] , lebanon caretaker prime minister , <consult:met> [3] .",
             0,
         );
-        assert_eq!((s.source, s.target), (vec![1], vec![3]));
+        assert_eq!((s.source.to_vec(), s.target.to_vec()), (vec![1], vec![3]));
         let s = run("the talks were useful , <statement:said> [1] .", 0);
-        assert_eq!(s.source, vec![1]);
+        assert_eq!(s.source.to_vec(), vec![1]);
         let s = run("[1] <statement:said> [2] had agreed .", 0);
-        assert_eq!((s.source, s.target), (vec![1], vec![]));
+        assert_eq!((s.source.to_vec(), s.target.to_vec()), (vec![1], vec![]));
         // A place after "in" is where, not whom.
         let s = run("[1] <consult:met> officials in [@2] .", 0);
-        assert_eq!((s.source, s.target), (vec![1], vec![]));
+        assert_eq!((s.source.to_vec(), s.target.to_vec()), (vec![1], vec![]));
     }
 
     #[test]

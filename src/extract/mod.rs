@@ -1156,7 +1156,7 @@ impl Extractor {
         let src = ctx.src;
         // `found` is sorted by position.
         let mentions = found;
-        let mut actor_idx: Vec<usize> = mentions.iter().map(|m| m.actor).collect();
+        let mut actor_idx: interact::Side = mentions.iter().map(|m| m.actor).collect();
         actor_idx.sort_unstable();
         actor_idx.dedup();
         let actors: Vec<ActorId> = actor_idx.iter().map(|&i| self.ids[i].clone()).collect();
@@ -1174,6 +1174,7 @@ impl Extractor {
             ranked: cands_ranked,
             taken,
             places,
+            sides,
             view: view_bufs,
         } = scratch;
         toks.clear();
@@ -1255,18 +1256,18 @@ impl Extractor {
         let words = &words[..];
         let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
         let view = interact::View::new(toks, mtoks, ttoks, std::mem::take(view_bufs));
-        let mut sides: Vec<Sides> = (0..ttoks.len())
-            .map(|k| {
-                let mut s = interact::analyze(&view, ttoks, k, has_if);
-                // Welcoming a person to a place or meeting is hosting them, not support.
-                if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
-                    candidates[k].ty = ty;
-                }
-                let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
-                s.mode = interact::mode(candidates[k].ty, tw, words, &s);
-                s
-            })
-            .collect();
+        sides.clear();
+        sides.extend((0..ttoks.len()).map(|k| {
+            let mut s = interact::analyze(&view, ttoks, k, has_if);
+            // Welcoming a person to a place or meeting is hosting them, not support.
+            if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
+                candidates[k].ty = ty;
+            }
+            let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
+            s.mode = interact::mode(candidates[k].ty, tw, words, &s);
+            s
+        }));
+        let sides = &mut sides[..];
         let candidates = &candidates[..];
 
         cands_ranked.clear();
@@ -1276,7 +1277,7 @@ impl Extractor {
                 .zip(ttoks.iter())
                 .map(|(c, t)| Candidate { verb: t.verb, ..*c }),
         );
-        let main = choose_trigger(cands_ranked, &sides, first_mention);
+        let main = choose_trigger(cands_ranked, sides, first_mention);
         // Recall fallback: when the main (non-statement) trigger put exactly one actor on a
         // side but the sentence names other actors the side rules could not place (beyond
         // the window, across a comma or a clause), those take part as participants. A typed
@@ -1297,7 +1298,8 @@ impl Extractor {
                     .count()
             };
             let here = seg(ttoks[k].t0);
-            let placed: Vec<usize> = sides
+            let mtoks: &[MentionTok] = mtoks;
+            let placed: interact::Side = sides
                 .iter()
                 .enumerate()
                 .filter(|&(j, o)| j != k && !o.absorbed && seg(ttoks[j].t0) != here)
@@ -1306,8 +1308,7 @@ impl Extractor {
                     o.source
                         .iter()
                         .copied()
-                        .filter(|&a| mtoks.iter().any(|m| m.actor == a && seg(m.t0) == there))
-                        .collect::<Vec<_>>()
+                        .filter(move |&a| mtoks.iter().any(|m| m.actor == a && seg(m.t0) == there))
                 })
                 .collect();
             let s = &mut sides[k];
@@ -1550,6 +1551,7 @@ struct Scratch<'s> {
     ranked: Vec<Candidate>,
     taken: Vec<(usize, usize)>,
     places: Vec<Hit>,
+    sides: Vec<Sides>,
     view: interact::ViewBufs,
 }
 
