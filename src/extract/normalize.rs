@@ -359,7 +359,12 @@ impl Normalizer {
             st.map[o + 1] = orig;
             o += 2;
             t.last_space = true;
-            i += 1;
+            // The space that usually follows adds nothing after the one just written.
+            i += if bytes.get(i + 1) == Some(&b' ') {
+                2
+            } else {
+                1
+            };
         }
         self.tok = t;
         self.flush(&st, o);
