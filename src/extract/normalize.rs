@@ -246,14 +246,6 @@ impl Normalizer {
             if f != 0 {
                 // Letters and digits, and single spaces between them, lower-cased as they
                 // are copied: eight bytes at a time.
-                if t.last_space {
-                    t = Token {
-                        last_space: false,
-                        start: flushed + o,
-                        seg_len: 0,
-                        dropped: false,
-                    };
-                }
                 if let Some(word) = bytes.get(i..).and_then(|r| r.first_chunk::<8>()) {
                     let w = u64::from_le_bytes(*word);
                     let space = bytes_equal(w, b' ');
@@ -267,16 +259,21 @@ impl Normalizer {
                     let orig = base + i as u32;
                     let map: [u32; 8] = std::array::from_fn(|k| orig + k as u32);
                     st.map[o..o + 8].copy_from_slice(&map);
-                    // Spaces in the block: the token state is as after its last one.
+                    // Spaces in the block: the token state is as after its last one (or, with
+                    // none, as after the space before the block if there was one).
                     let spaces = space & (stop & stop.wrapping_neg()).wrapping_sub(1);
-                    if spaces == 0 {
+                    if spaces == 0 && !t.last_space {
                         t.seg_len += len;
                     } else {
-                        let last = (63 - spaces.leading_zeros() as usize) / 8;
+                        let after = if spaces == 0 {
+                            0
+                        } else {
+                            (63 - spaces.leading_zeros() as usize) / 8 + 1
+                        };
                         t = Token {
-                            last_space: last + 1 == len,
-                            start: flushed + o + last + 1,
-                            seg_len: len - last - 1,
+                            last_space: after == len,
+                            start: flushed + o + after,
+                            seg_len: len - after,
                             dropped: false,
                         };
                     }
@@ -284,6 +281,14 @@ impl Normalizer {
                     o += len;
                 } else {
                     // The segment's last few bytes: one at a time.
+                    if t.last_space {
+                        t = Token {
+                            last_space: false,
+                            start: flushed + o,
+                            seg_len: 0,
+                            dropped: false,
+                        };
+                    }
                     st.text[o] = f;
                     st.map[o] = base + i as u32;
                     t.seg_len += 1;
