@@ -273,12 +273,18 @@ pub(crate) fn split_at(text: &str, marks: &[u32], base: usize, out: &mut Vec<(us
         if k >= n {
             break;
         }
-        let next_word = word_at(text, k);
-        if next_word.chars().next().is_some_and(char::is_lowercase) {
+        // The first char of `word_at(text, k)`, without finding the word's end first (most
+        // periods never need it): that word is empty when a 0xC2-led char starts it.
+        let next_first = if b[k] == 0xC2 {
+            None
+        } else {
+            text[k..].chars().next()
+        };
+        if next_first.is_some_and(char::is_lowercase) {
             i = k;
             continue;
         }
-        if single_period && !period_ends_sentence(text, i, next_word) {
+        if single_period && !period_ends_sentence(text, i, next_first, k) {
             i = k;
             continue;
         }
@@ -293,8 +299,9 @@ pub(crate) fn split_at(text: &str, marks: &[u32], base: usize, out: &mut Vec<(us
     }
 }
 
-/// Whether the period at `dot` ends a sentence, given the word before it and `next_word`.
-fn period_ends_sentence(text: &str, dot: usize, next_word: &str) -> bool {
+/// Whether the period at `dot` ends a sentence, given the word before it and the next word
+/// (at `next`, starting with `next_first`).
+fn period_ends_sentence(text: &str, dot: usize, next_first: Option<char>, next: usize) -> bool {
     let b = text.as_bytes();
     let mut w = dot;
     while w > 0 && (b[w - 1].is_ascii_alphabetic() || b[w - 1] == b'.') {
@@ -317,13 +324,13 @@ fn period_ends_sentence(text: &str, dot: usize, next_word: &str) -> bool {
     if is_title(lower) {
         return false;
     }
-    let next_is_number = next_word.starts_with(|c: char| c.is_ascii_digit());
+    let next_is_number = next_first.is_some_and(|c| c.is_ascii_digit());
     if is_before_number(lower) && next_is_number {
         return false;
     }
     let initialism = word.split('.').all(|p| p.len() == 1);
     if initialism || is_maybe_final(lower) {
-        return is_opener(next_word);
+        return is_opener(word_at(text, next));
     }
     true
 }
@@ -408,18 +415,60 @@ fn skip_closers(b: &[u8], mut i: usize) -> usize {
 
 /// Pushes the trimmed span `start..end` if it is not empty.
 fn push(text: &str, out: &mut Vec<(usize, usize)>, start: usize, end: usize) {
-    let s = &text[start..end];
-    let trimmed_start = s.len() - s.trim_start().len();
-    let t = s.trim();
-    if !t.is_empty() {
-        let a = start + trimmed_start;
-        out.push((a, a + t.len()));
+    // ASCII whitespace by bytes; the Unicode trim only when a non-ASCII char is at an end.
+    let b = text.as_bytes();
+    let (mut a, mut z) = (start, end);
+    while a < z && is_ascii_space(b[a]) {
+        a += 1;
     }
+    while z > a && is_ascii_space(b[z - 1]) {
+        z -= 1;
+    }
+    if a < z && (b[a] >= 0x80 || b[z - 1] >= 0x80) {
+        let s = &text[a..z];
+        let t = s.trim_start();
+        a += s.len() - t.len();
+        z = a + t.trim_end().len();
+    }
+    if a < z {
+        out.push((a, z));
+    }
+}
+
+/// The ASCII chars `char::is_whitespace` accepts (unlike `u8::is_ascii_whitespace`, with
+/// the vertical tab).
+#[inline]
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn push_trims_like_str_trim(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{a0}", "\u{2003}", "\u{85}",
+                    "a", "é", "\u{200b}", ".",
+                ]),
+                0..12,
+            )
+        ) {
+            // `push` trims ASCII by bytes for speed; it must cut exactly where `str::trim`
+            // does, or sentence spans (and so mention offsets) would move.
+            let text = parts.concat();
+            let mut out = Vec::new();
+            push(&text, &mut out, 0, text.len());
+            let t = text.trim();
+            let a = text.len() - text.trim_start().len();
+            let expect = if t.is_empty() { vec![] } else { vec![(a, a + t.len())] };
+            prop_assert_eq!(out, expect, "{:?}", text);
+        }
+    }
 
     fn sents(text: &str) -> Vec<&str> {
         split(text).into_iter().map(|(a, b)| &text[a..b]).collect()
