@@ -633,6 +633,17 @@ pub(crate) struct ViewBufs {
     bounds: Vec<u32>,
 }
 
+impl ViewBufs {
+    /// Room for `n` mentions, groups and clause bounds before any of them grows.
+    pub fn with_capacity(n: usize) -> ViewBufs {
+        ViewBufs {
+            sub: Vec::with_capacity(n),
+            groups: Vec::with_capacity(n),
+            bounds: Vec::with_capacity(n),
+        }
+    }
+}
+
 /// A sentence prepared for analysis: its tokens, the mentions usable as sides (a place
 /// after a locative preposition is a location, not a side), and their groups (ranges of
 /// `sub`). Built once per sentence, shared by all its triggers.

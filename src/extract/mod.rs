@@ -996,7 +996,7 @@ impl Extractor {
             .filter(|w| w[0].sentence != w[1].sentence)
             .count();
         let mut events = Vec::with_capacity(sentences_with_actors);
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::new();
         let (mut f, mut c) = (0, 0);
         while f < found.len() {
             let sentence = found[f].sentence;
@@ -1537,10 +1537,8 @@ fn is_location_cue(w: &str, before: &str) -> bool {
     ) || (w == "of" && matches!(before, "capital" | "city"))
 }
 
-/// Per-article context for building events.
 /// Buffers reused from one event sentence to the next within an `extract` call: the
 /// per-sentence vectors would otherwise be allocated and freed for every event.
-#[derive(Default)]
 struct Scratch<'s> {
     toks: Vec<Tok<'s>>,
     tok_starts: Vec<usize>,
@@ -1555,6 +1553,30 @@ struct Scratch<'s> {
     view: interact::ViewBufs,
 }
 
+impl Scratch<'_> {
+    /// Sized for a typical news sentence (a few dozen tokens, a few mentions and event
+    /// words), so the vectors seldom grow: growing each from empty cost more reallocations
+    /// per article than the sentences themselves allocate.
+    fn new() -> Self {
+        const TOKENS: usize = 48;
+        const FEW: usize = 8;
+        Scratch {
+            toks: Vec::with_capacity(TOKENS),
+            tok_starts: Vec::with_capacity(TOKENS),
+            mtoks: Vec::with_capacity(FEW),
+            cands: Vec::with_capacity(FEW),
+            ttoks: Vec::with_capacity(FEW),
+            words: Vec::with_capacity(TOKENS),
+            ranked: Vec::with_capacity(FEW),
+            taken: Vec::with_capacity(FEW),
+            places: Vec::with_capacity(FEW),
+            sides: Vec::with_capacity(FEW),
+            view: interact::ViewBufs::with_capacity(FEW),
+        }
+    }
+}
+
+/// Per-article context for building events.
 struct Ctx<'s, 'a> {
     src: &'s Source<'a>,
     norm: &'s normalize::Normalized,
