@@ -216,7 +216,7 @@ impl Normalizer {
     /// ASCII is handled here, letters and digits eight bytes at a time, into a [`Stage`];
     /// apostrophes, non-ASCII chars and periods after a token that did not start in the
     /// stage go through the char-level methods below. The tests hold this loop to the
-    /// char-level rules alone (the module's first version, kept as `reference`).
+    /// char-level rules alone (`segment_chars`, how the module's first version did all text).
     pub fn segment(&mut self, src: &str, base: usize, mut marks: Option<&mut Vec<u32>>) {
         let src = cut_to_room(src, base);
         // Offsets fit in u32 from here on: base + src.len() <= MAX_LEN.
@@ -400,6 +400,34 @@ impl Normalizer {
         len
     }
 
+    /// The char-level rules alone, one char at a time through the methods `segment` falls
+    /// back to (the module's first version did all text this way): the tests hold the
+    /// eight-byte path of `segment` to it.
+    #[cfg(test)]
+    fn segment_chars(&mut self, src: &str, base: usize, mut marks: Option<&mut Vec<u32>>) {
+        let src = cut_to_room(src, base);
+        let base = base as u32;
+        let bytes = src.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if FOLD[b as usize] == 0
+                && INTERESTING[b as usize]
+                && let Some(m) = marks.as_deref_mut()
+            {
+                m.push(i as u32);
+            }
+            let orig = base + i as u32;
+            if b < 0x80 && b != b'\'' {
+                self.ascii(b, orig);
+                i += 1;
+            } else {
+                i += self.char_at(src, i, orig);
+            }
+        }
+        self.space(base + src.len() as u32);
+    }
+
     /// The normalised text.
     pub fn finish(self) -> Normalized {
         let text = match String::from_utf8(self.text) {
@@ -556,276 +584,6 @@ fn starts_alnum(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The module's first version (char-level apart from ASCII letter runs), kept verbatim
-    /// as the oracle for the byte-level `Normalizer::segment`.
-    #[allow(dead_code)]
-    mod reference {
-        use super::super::*;
-
-        /// Builds one normalised text from one or more segments (an article's title and body), so
-        /// both are searched in one pass without first copying them into one string.
-        pub(crate) struct Reference {
-            text: Vec<u8>,
-            map: Vec<u32>,
-            /// The last output byte is a space.
-            last_space: bool,
-            /// The last output char is alphanumeric (or a dropped abbreviation period inside a token).
-            in_token: bool,
-            /// Byte offset in `text` where the current token started.
-            token_start: usize,
-            /// Alphanumeric chars since the token start or since the last dropped period.
-            seg_len: usize,
-            /// A period has already been dropped inside the current token ("U.S").
-            dropped_in_token: bool,
-        }
-
-        impl Reference {
-            /// An empty normaliser sized for about `len` input bytes.
-            pub(crate) fn with_capacity(len: usize) -> Reference {
-                let cap = len + len / 4 + 16;
-                let mut n = Reference {
-                    text: Vec::with_capacity(cap),
-                    map: Vec::with_capacity(cap),
-                    last_space: false,
-                    in_token: false,
-                    token_start: 0,
-                    seg_len: 0,
-                    dropped_in_token: false,
-                };
-                n.space(0);
-                n
-            }
-
-            /// Appends `src`, whose offsets are reported as `base + offset`. Text beyond what a `u32`
-            /// offset can address is cut at a char boundary. Segments are separated by a space.
-            /// With `marks`, also records the offsets (in `src`) of the bytes the sentence splitter
-            /// looks at ([`INTERESTING`]), so it need not scan the text again.
-            pub(crate) fn segment(
-                &mut self,
-                src: &str,
-                base: usize,
-                mut marks: Option<&mut Vec<u32>>,
-            ) {
-                let room = MAX_LEN.saturating_sub(base);
-                let src = if src.len() > room {
-                    let mut cut = room;
-                    while !src.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    &src[..cut]
-                } else {
-                    src
-                };
-                // Offsets fit in u32 from here on: base + src.len() <= MAX_LEN.
-                let base = base as u32;
-                let bytes = src.as_bytes();
-                let mut i = 0;
-                while i < bytes.len() {
-                    let b = bytes[i];
-                    if FOLD[b as usize] != 0 {
-                        // Fast path: a run of ASCII letters and digits, lower-cased as it is copied.
-                        self.start_token();
-                        let from = i;
-                        i += 1;
-                        while i < bytes.len() && FOLD[bytes[i] as usize] != 0 {
-                            i += 1;
-                        }
-                        // A separate copy loop: one reserve, no per-byte length bookkeeping.
-                        self.text
-                            .extend(bytes[from..i].iter().map(|&c| FOLD[c as usize]));
-                        self.seg_len += i - from;
-                        self.map.extend(base + from as u32..base + i as u32);
-                        self.last_space = false;
-                        continue;
-                    }
-                    if INTERESTING[b as usize]
-                        && let Some(m) = marks.as_deref_mut()
-                    {
-                        m.push(i as u32);
-                    }
-                    let orig = base + i as u32;
-                    if b == b' ' {
-                        self.space(orig);
-                        i += 1;
-                        continue;
-                    }
-                    if b < 0x80 {
-                        if b == b'\'' {
-                            i += self.apostrophe(src, i, 1, orig);
-                            continue;
-                        }
-                        self.ascii(b, orig);
-                        i += 1;
-                        continue;
-                    }
-                    // Non-ASCII: decode one char. `i` is always on a char boundary here.
-                    let Some(c) = src[i..].chars().next() else {
-                        break;
-                    };
-                    let len = c.len_utf8();
-                    if is_apostrophe(c) {
-                        i += self.apostrophe(src, i, len, orig);
-                        continue;
-                    }
-                    self.unicode(c, orig);
-                    i += len;
-                }
-                self.space(base + src.len() as u32);
-            }
-
-            /// The normalised text.
-            pub(crate) fn finish(self) -> Normalized {
-                let text = match String::from_utf8(self.text) {
-                    Ok(t) => t,
-                    // Unreachable: only whole chars are ever pushed.
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                };
-                Normalized {
-                    text,
-                    map: self.map,
-                }
-            }
-
-            #[inline]
-            fn end_token(&mut self) {
-                self.in_token = false;
-                self.seg_len = 0;
-                self.dropped_in_token = false;
-            }
-
-            #[inline]
-            fn space(&mut self, orig: u32) {
-                self.end_token();
-                if !self.last_space {
-                    self.text.push(b' ');
-                    self.map.push(orig);
-                    self.last_space = true;
-                }
-            }
-
-            #[inline]
-            fn push_char(&mut self, c: char, orig: u32) {
-                let mut buf = [0u8; 4];
-                let enc = c.encode_utf8(&mut buf).as_bytes();
-                self.text.extend_from_slice(enc);
-                self.map.extend(std::iter::repeat_n(orig, enc.len()));
-                self.last_space = false;
-            }
-
-            #[inline]
-            fn start_token(&mut self) {
-                if !self.in_token {
-                    self.in_token = true;
-                    self.token_start = self.text.len();
-                    self.seg_len = 0;
-                    self.dropped_in_token = false;
-                }
-            }
-
-            #[inline]
-            fn alnum(&mut self, c: char, orig: u32) {
-                self.start_token();
-                self.seg_len += 1;
-                self.push_char(c, orig);
-            }
-
-            /// Punctuation and symbols: a token of their own, spaced on both sides.
-            #[inline]
-            fn other(&mut self, c: char, orig: u32) {
-                self.space(orig);
-                self.push_char(c, orig);
-                self.space(orig);
-            }
-
-            #[inline]
-            fn ascii(&mut self, b: u8, orig: u32) {
-                match b {
-                    b'a'..=b'z' | b'0'..=b'9' => self.alnum(b as char, orig),
-                    b'A'..=b'Z' => self.alnum((b | 0x20) as char, orig),
-                    b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b'-' => self.space(orig),
-                    b'.' => self.period(orig),
-                    _ => self.other(b as char, orig),
-                }
-            }
-
-            /// A period: dropped after an initial or a known abbreviation, kept otherwise.
-            fn period(&mut self, orig: u32) {
-                if self.in_token && self.seg_len > 0 {
-                    let token = &self.text[self.token_start..];
-                    let initial = self.seg_len == 1
-                        && std::str::from_utf8(token)
-                            .ok()
-                            .and_then(|t| t.chars().next_back())
-                            .is_some_and(char::is_alphabetic);
-                    if initial || (!self.dropped_in_token && is_abbreviation(token)) {
-                        // The token stays open so "U.S" continues as the one token "us".
-                        self.seg_len = 0;
-                        self.dropped_in_token = true;
-                        return;
-                    }
-                }
-                self.other('.', orig);
-            }
-
-            /// An apostrophe at byte `i` of `src` (`len` bytes long); returns the bytes consumed.
-            fn apostrophe(&mut self, src: &str, i: usize, len: usize, orig: u32) -> usize {
-                if self.in_token {
-                    let rest = &src[i + len..];
-                    let next = rest.as_bytes().first();
-                    if matches!(next, Some(b's' | b'S')) && !starts_alnum(&rest[1..]) {
-                        // Possessive "'s": drop both, so "Israel's" matches "Israel".
-                        return len + 1;
-                    }
-                    if self.text.last() == Some(&b's') && !starts_alnum(rest) {
-                        // Plural possessive "ministers'".
-                        return len;
-                    }
-                }
-                self.other('\'', orig);
-                len
-            }
-
-            /// Any non-ASCII char other than the apostrophes.
-            fn unicode(&mut self, c: char, orig: u32) {
-                match c {
-                    '\u{2010}'..='\u{2015}'
-                    | '\u{2212}'
-                    | '\u{2043}'
-                    | '\u{FE58}'
-                    | '\u{FE63}'
-                    | '\u{FF0D}' => self.space(orig),
-                    '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {
-                    }
-                    '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' => self.other('"', orig),
-                    '\u{201A}' | '\u{201B}' => self.other('\'', orig),
-                    c if c.is_whitespace() => self.space(orig),
-                    c => decompose_compatible(c, |d| self.decomposed(d, orig)),
-                }
-            }
-
-            /// One char of a compatibility decomposition.
-            fn decomposed(&mut self, d: char, orig: u32) {
-                if d.is_ascii() {
-                    self.ascii(d as u8, orig);
-                } else if is_apostrophe(d) {
-                    // What a second pass makes of it ("″" is "′′", "ŉ" is "ʼn"): one canonical form.
-                    self.other('\'', orig);
-                } else if is_combining_mark(d) {
-                } else if d.is_alphanumeric() {
-                    for l in d.to_lowercase() {
-                        if !is_combining_mark(l) {
-                            self.alnum(l, orig);
-                        }
-                    }
-                } else if d.is_whitespace() {
-                    self.space(orig);
-                } else {
-                    self.other(d, orig);
-                }
-            }
-        }
-    }
-
     /// The normalised text without its padding spaces, and with punctuation re-glued, so the
     /// expectations read naturally.
     fn n(s: &str) -> String {
@@ -969,7 +727,7 @@ mod tests {
     }
 
     /// The normalised text, map and marks of `title` then `body`, by the fast path or by
-    /// the reference.
+    /// the char-level rules alone ([`Normalizer::segment_chars`]).
     fn both(title: &str, body: &str, fast: bool) -> (String, Vec<u32>, Vec<u32>) {
         let mut marks = Vec::new();
         let base = title.len() + 1;
@@ -979,16 +737,16 @@ mod tests {
             n.segment(body, base, Some(&mut marks));
             n.finish()
         } else {
-            let mut n = reference::Reference::with_capacity(title.len() + body.len());
-            n.segment(title, 0, None);
-            n.segment(body, base, Some(&mut marks));
+            let mut n = Normalizer::with_capacity(title.len() + body.len());
+            n.segment_chars(title, 0, None);
+            n.segment_chars(body, base, Some(&mut marks));
             n.finish()
         };
         (out.text, out.map, marks)
     }
 
     #[test]
-    fn fast_path_matches_reference_on_news_text() {
+    fn fast_path_matches_char_level_rules_on_news_text() {
         // The byte-level fast path must give exactly what the char-level rules give, on the
         // kind of text it is tuned for (long ASCII stretches that cross the stage's end).
         let body = "Antony J. Blinken met Gen. Ali Khan and Mr. Ford in St. Louis, the U.S. said. \
@@ -1023,7 +781,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
         #[test]
-        fn fast_path_matches_reference(title in parts(), body in parts()) {
+        fn fast_path_matches_char_level_rules(title in parts(), body in parts()) {
             // `segment` is a byte-level rewrite of the char-level rules for speed; any
             // difference in text, map or splitter marks would move or lose mentions.
             let (title, body) = (title.concat(), body.concat());
