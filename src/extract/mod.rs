@@ -1435,47 +1435,34 @@ impl Extractor {
         // word may be there). That holds only while no place name has a cue word inside it
         // (`places_cue_free`), else a place found from an earlier start could run across the
         // cue and hide the one after it. The sentence's words are its tokens (`words`,
-        // starting at `starts`), which begin at `na` when `na` is the padding space before
-        // the sentence, as it normally is; otherwise the word holding `na` is walked from
-        // its start.
+        // starting at `starts`).
         let mut from = na;
         {
             let bytes = text.as_bytes();
-            let mut pos = if bytes.get(na) == Some(&b' ') {
+            // The space before the first word: `na` itself, or the one before the word
+            // holding `na`.
+            let pos = if bytes.get(na) == Some(&b' ') {
                 na
             } else {
                 text[..na].rfind(' ').unwrap_or(0)
             };
             let mut prev = prev_words(pos);
             let mut first_cue = is_location_cue(prev.0, prev.1).then_some(na);
-            if pos == na {
-                for (k, w) in words.iter().enumerate() {
-                    if first_cue.is_some() {
-                        break;
-                    }
-                    if is_location_cue(w, prev.0) {
-                        // The scan starts on the space before the cue word.
-                        first_cue = Some(starts[k].saturating_sub(1));
-                    }
-                    prev = (w, prev.0);
+            for (k, &w) in words.iter().enumerate() {
+                if first_cue.is_some() {
+                    break;
                 }
-            } else {
-                let mut i = pos;
-                while first_cue.is_none() && i <= nb {
-                    if i < nb && bytes[i] != b' ' {
-                        i += 1;
-                        continue;
-                    }
-                    if i > pos {
-                        let w = &text[pos..i];
-                        if is_location_cue(w, prev.0) {
-                            first_cue = Some(pos.saturating_sub(1));
-                        }
-                        prev = (w, prev.0);
-                    }
-                    i += 1;
-                    pos = i;
+                // A first token cut at `na` is read as its whole word.
+                let (w, start) = if k == 0 && pos != na {
+                    (&text[pos + 1..starts[0] + w.len()], pos + 1)
+                } else {
+                    (w, starts[k])
+                };
+                if is_location_cue(w, prev.0) {
+                    // The scan starts on the space before the cue word.
+                    first_cue = Some(start.saturating_sub(1));
                 }
+                prev = (w, prev.0);
             }
             match first_cue {
                 None => return None,
