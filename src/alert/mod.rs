@@ -356,7 +356,7 @@ impl<'a> View<'a> {
             mentions: e
                 .mentions
                 .iter()
-                .filter(|m| actors.iter().any(|a| **a == *m.actor))
+                .filter(|m| actors.iter().any(|a| m.actor == *a))
                 .map(|m| MatchedMention {
                     actor: m.actor.to_string(),
                     text: m.text.clone(),
@@ -587,7 +587,7 @@ fn evaluate_window(
 
 /// Whether the event names any of `actors`.
 fn names_any(e: &ExtractedEvent, actors: &[String]) -> bool {
-    e.actors.iter().any(|a| actors.iter().any(|x| **x == **a))
+    e.actors.iter().any(|a| actors.iter().any(|x| a == x))
 }
 
 /// What one article contributes to a window: its filtered sentences naming a rule actor.

@@ -159,18 +159,6 @@ impl std::ops::Deref for ActorId {
     }
 }
 
-impl std::borrow::Borrow<str> for ActorId {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for ActorId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl From<&str> for ActorId {
     fn from(s: &str) -> ActorId {
         ActorId(s.into())
