@@ -230,42 +230,52 @@ fn run_and_kill(config: &Path, phase: Phase, nth: usize, delay_ms: u64) -> bool 
 async fn sigkill_at_random_points_loses_nothing() {
     // The log's invariants and replayable projections survive SIGKILL in any phase; every
     // alert reaches the receiver, and twice only if its delivery was in flight at a kill.
-    let iterations = env_or("PARLEY_CRASH_ITERATIONS", 4);
+    // Phases take turns, so every phase is tried; a run can finish before its kill point (a
+    // kill that did not land), so the loop goes on until each phase has at least one kill or
+    // the iterations run out, and the test then asserts that each phase got one.
+    let iterations = env_or("PARLEY_CRASH_ITERATIONS", 8);
     let items = env_or("PARLEY_CRASH_ITEMS", 300) as usize;
     let seed = env_or("PARLEY_CRASH_SEED", fastrand::u64(..));
-    println!("crash test: seed {seed}, {iterations} iterations, {items} items");
+    println!("crash test: seed {seed}, up to {iterations} iterations, {items} items");
     let mut rng = fastrand::Rng::with_seed(seed);
 
     let feeds = FeedServer::start().await;
     let hook = Receiver::start(0).await;
     let cfg = TestConfig::new(&config(&feeds.url("feed.xml"), &hook.url()));
-
-    let mut kills = 0u64;
-    let mut previous = 0usize;
-    // Alerts the receiver accepted while the log had no `notification.delivered` for them at
-    // the kill that followed: the only ones that may legitimately arrive twice.
-    let mut in_flight: BTreeSet<String> = BTreeSet::new();
-    for iteration in 0..iterations {
-        // The feed grows every iteration, so every run has new items to ingest and deliver.
-        let served = items * (iteration as usize + 1) / iterations.max(1) as usize;
+    let serve = |served: usize| {
         feeds.set(
             "feed.xml",
             Route::Feed {
                 body: feed(served),
                 etag: format!("\"{served}\""),
             },
-        );
+        )
+    };
+
+    const PHASES: [Phase; 4] = [Phase::Poll, Phase::Extract, Phase::Alert, Phase::Notify];
+    let mut kills = [0u64; 4];
+    let mut previous = 0usize;
+    // Alerts the receiver accepted while the log had no `notification.delivered` for them at
+    // the kill that followed: the only ones that may legitimately arrive twice.
+    let mut in_flight: BTreeSet<String> = BTreeSet::new();
+    // Each iteration brings `step` new items, so every run has items to ingest and deliver.
+    let step = (items / (2 * iterations.max(1) as usize)).max(1);
+    for iteration in 0..iterations {
+        // The next phase (in turn) that has no kill yet; all have one: the test is done.
+        let Some(index) = (0..4)
+            .map(|k| (iteration as usize + k) % 4)
+            .find(|&k| kills[k] == 0)
+        else {
+            break;
+        };
+        let phase = PHASES[index];
+        let served = (previous + step).min(items - 1);
+        serve(served);
         let new = (served - previous).max(1);
         previous = served;
-        let phase = match rng.u8(0..4) {
-            0 => Phase::Poll,
-            1 => Phase::Extract,
-            2 => Phase::Alert,
-            _ => Phase::Notify,
-        };
         let (nth, delay_ms) = match phase {
             Phase::Poll => (1, rng.u64(0..20)),
-            Phase::Extract => (1, rng.u64(0..300)),
+            Phase::Extract => (1, rng.u64(0..100)),
             Phase::Alert | Phase::Notify => (rng.usize(1..=new), rng.u64(0..5)),
         };
         let path = cfg.path();
@@ -273,7 +283,7 @@ async fn sigkill_at_random_points_loses_nothing() {
             .await
             .unwrap();
         if killed {
-            kills += 1;
+            kills[index] += 1;
         }
         let seen = check_invariants(&cfg.state()).await;
         for h in hook.accepted() {
@@ -289,6 +299,13 @@ async fn sigkill_at_random_points_loses_nothing() {
             seen.done
         );
     }
+    for (phase, n) in PHASES.iter().zip(kills) {
+        assert!(
+            n > 0,
+            "no kill landed in phase {phase:?} (kills per phase {kills:?}): the test did not cover it"
+        );
+    }
+    serve(items);
 
     // Let a final run finish: every alert must be delivered.
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
@@ -331,7 +348,7 @@ async fn sigkill_at_random_points_loses_nothing() {
         );
     }
     println!(
-        "{kills} kills, {} deliveries, {} alerts repeated (all in flight at a kill)",
+        "kills per phase {kills:?}, {} deliveries, {} alerts repeated (all in flight at a kill)",
         hook.accepted().len(),
         repeated.len()
     );

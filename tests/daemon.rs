@@ -58,8 +58,8 @@ fn seed_feed(body: &str, date: &str) -> String {
 
 /// The seed story served as one feed item, a webhook receiver refusing its first
 /// `fail_first` POSTs, and a config polling the one and notifying the other.
-async fn seed_setup(fail_first: usize) -> Option<Seed> {
-    let (body, date) = seed_body_and_date()?;
+async fn seed_setup(fail_first: usize) -> Seed {
+    let (body, date) = seed_body_and_date();
     let feeds = FeedServer::start().await;
     feeds.set(
         "seed.xml",
@@ -74,13 +74,13 @@ async fn seed_setup(fail_first: usize) -> Option<Seed> {
         &hook.url(),
         "",
     ));
-    Some(Seed {
+    Seed {
         feeds,
         hook,
         cfg,
         body,
         date,
-    })
+    }
 }
 
 /// What [`seed_setup`] starts.
@@ -95,9 +95,7 @@ struct Seed {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_story_raises_the_right_alerts_and_only_those() {
     // The spine's definition of done: the seed story over HTTP raises exactly the expected alerts.
-    let Some(Seed { hook, cfg, .. }) = seed_setup(0).await else {
-        return;
-    };
+    let Seed { hook, cfg, .. } = seed_setup(0).await;
 
     let out = cfg.parley_async(&["run", "--once"]).await;
     assert_ok(&out);
@@ -137,16 +135,13 @@ async fn seed_story_raises_the_right_alerts_and_only_those() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_once_appends_nothing_and_notifies_nobody() {
     // Idempotency across runs: a re-poll (304 or the same items) must not duplicate anything.
-    let Some(Seed {
+    let Seed {
         feeds,
         hook,
         cfg,
         body,
         date,
-    }) = seed_setup(0).await
-    else {
-        return;
-    };
+    } = seed_setup(0).await;
     // A second feed without validators support would refetch; use a changing ETag to force a 200.
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let before = json_lines(&cfg.parley_async(&["events", "--json"]).await);
@@ -177,9 +172,7 @@ async fn second_once_appends_nothing_and_notifies_nobody() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_feeds_do_not_stop_the_others() {
     // One bad feed never stops the others, and a failing feed does not fail `--once`.
-    let Some((body, date)) = seed_body_and_date() else {
-        return;
-    };
+    let (body, date) = seed_body_and_date();
     let feeds = FeedServer::start().await;
     feeds.set(
         "good.xml",
@@ -237,9 +230,7 @@ async fn failing_feeds_do_not_stop_the_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_outage_is_retried_and_every_attempt_recorded() {
     // The outbox relay retries a refusing receiver and records each attempt as an event.
-    let Some(Seed { hook, cfg, .. }) = seed_setup(2).await else {
-        return;
-    };
+    let Seed { hook, cfg, .. } = seed_setup(2).await;
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let alerts = json_lines(&cfg.parley_async(&["alerts", "--json"]).await);
     assert!(!alerts.is_empty());
@@ -397,9 +388,7 @@ async fn cooldown_silences_a_repeat_for_the_same_actor_set() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_rebuilds_without_notifying() {
     // A replay never calls a notifier, and the rebuilt outbox does not re-send anything.
-    let Some(Seed { hook, cfg, .. }) = seed_setup(0).await else {
-        return;
-    };
+    let Seed { hook, cfg, .. } = seed_setup(0).await;
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let delivered = hook.all().len();
     let out = cfg.parley_async(&["replay"]).await;
