@@ -765,15 +765,7 @@ pub async fn reextract(store: &Store, prepared: &Prepared) -> Result<(u64, u64, 
         let mut fingerprints = std::collections::HashSet::new();
         let mut produced = Vec::new();
         for e in &extraction.events {
-            let logged = EventExtracted {
-                article_id: a.article_id.clone(),
-                sentence_index: e.sentence_index,
-                actors: crate::pipeline::owned_ids(&e.actors),
-                event_type: e.event_type,
-                trigger: e.trigger.clone(),
-                sentence: e.sentence.clone(),
-                ..crate::pipeline::extracted_sides(e)
-            };
+            let logged = crate::pipeline::logged_event(&a.article_id, e);
             let fingerprint = extraction_fingerprint(&logged);
             if fingerprints.insert(fingerprint.clone()) {
                 produced.push((fingerprint, e.sentence_index, logged));

@@ -31,8 +31,7 @@ use crate::metrics::{ConfigReloaded, Metrics};
 use crate::pipeline::{self, ArticleFetch, Prepared, Stats};
 use crate::service;
 use crate::signal::{self, Signal};
-use crate::store::FeedState;
-use crate::store::Store;
+use crate::store::{FeedState, Store, StoreError};
 
 /// How long a graceful stop may take before parley gives up waiting and exits: pollers,
 /// ingest and the relay get this long to finish, then the store is flushed (bounded too).
@@ -166,6 +165,9 @@ struct Ctx {
     hooks: Hooks,
     /// Polls finished (any outcome): the watchdog's evidence that the scheduler moves.
     polls_done: Arc<std::sync::atomic::AtomicU64>,
+    /// True while this generation's outbox relay runs (false while its supervisor waits to
+    /// restart it): the watchdog pings only while notifications can go out.
+    relay_up: Arc<AtomicBool>,
     /// The NATS backend, if configured: feed leases and shared feed state.
     cluster: Option<ClusterRuntime>,
 }
@@ -191,6 +193,7 @@ impl Ctx {
             robots: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
             hooks: hooks.clone(),
             polls_done: Arc::default(),
+            relay_up: Arc::new(AtomicBool::new(true)),
             cluster: cluster.cloned(),
         };
         (ctx, rx)
@@ -575,41 +578,47 @@ impl Generation {
                 }
             });
         }
-        if let Some(c) = cluster {
+        let relay_up = ctx.relay_up.clone();
+        let store_failed = hooks.store_failed.clone();
+        match cluster {
             // The shared work queue replaces the local outbox relay: each notification goes
             // to one node of the cluster.
-            let (cluster, cancel) = (c.cluster.clone(), cancel.clone());
-            tracker.spawn(async move {
-                let mut backoff = Duration::from_millis(200);
-                loop {
-                    let relay = cluster.clone().relay(
-                        prepared.clone(),
-                        store.clone(),
-                        stats.clone(),
-                        cancel.clone(),
-                    );
-                    match relay.await {
-                        Ok(()) => return,
-                        Err(error) => {
-                            warn!(%error, retry_in = ?backoff, "Cluster relay stopped; restarting.")
-                        }
-                    }
-                    tokio::select! {
-                        () = cancel.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                }
-            });
-        } else {
-            let cancel = cancel.clone();
-            tracker.spawn(async move {
-                if let Err(error) =
-                    pipeline::relay_loop(prepared, store, stats, wake_relay, cancel, drain).await
-                {
-                    error!(%error, "Outbox relay stopped.");
-                }
-            });
+            Some(c) => {
+                let cluster = c.cluster.clone();
+                let cancel = cancel.clone();
+                tracker.spawn(supervise_relay(
+                    relay_up,
+                    store_failed,
+                    cancel.clone(),
+                    move || {
+                        let relay = cluster.clone().relay(
+                            prepared.clone(),
+                            store.clone(),
+                            stats.clone(),
+                            cancel.clone(),
+                        );
+                        async move { relay.await.map_err(StoreError::from) }
+                    },
+                ));
+            }
+            None => {
+                let cancel = cancel.clone();
+                tracker.spawn(supervise_relay(
+                    relay_up,
+                    store_failed,
+                    cancel.clone(),
+                    move || {
+                        pipeline::relay_loop(
+                            prepared.clone(),
+                            store.clone(),
+                            stats.clone(),
+                            wake_relay.clone(),
+                            cancel.clone(),
+                            drain,
+                        )
+                    },
+                ));
+            }
         }
         tracker.close();
         Generation { cancel, tracker }
@@ -634,9 +643,52 @@ impl Generation {
     }
 }
 
+/// Keeps a generation's outbox relay (the sled one or the NATS work queue) running until the
+/// generation is cancelled. A relay that stops on an error is restarted with backoff (200 ms
+/// doubling to 10 s); one that stops because the store cannot write ends the daemon, as ingest
+/// does (`store_failed`), since every delivery it records would fail too. `up` tells the
+/// watchdog whether a relay is running.
+async fn supervise_relay<F, Fut>(
+    up: Arc<AtomicBool>,
+    store_failed: CancellationToken,
+    cancel: CancellationToken,
+    mut start: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        up.store(true, Ordering::Release);
+        let result = start().await;
+        up.store(false, Ordering::Release);
+        match result {
+            Ok(()) => return,
+            Err(error) if store_cannot_write(&error) => {
+                error!(%error, "The store cannot write; the outbox relay stops and so does the daemon, so that a restart resumes from the log.");
+                store_failed.cancel();
+                return;
+            }
+            Err(error) => warn!(%error, retry_in = ?backoff, "Outbox relay stopped; restarting."),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Whether an error means the store can no longer write (sled keeps an I/O error such as
+/// ENOSPC for the life of the open database): the daemon must stop, and a restart resumes.
+fn store_cannot_write(error: &StoreError) -> bool {
+    matches!(error, StoreError::Db { .. })
+}
+
 /// Pings systemd's watchdog only while the daemon really works. Each round checks that
 /// the poll scheduler admits work (a poll slot is free, or a poll finished since the last
-/// round: busy is fine, stuck is not), sends a heartbeat through the ingest queue (the
+/// round: busy is fine, stuck is not), that the outbox relay is running (not stopped and
+/// waiting for its supervisor's restart), sends a heartbeat through the ingest queue (the
 /// single ingest task is taking batches) and makes a no-op round trip through the store's
 /// appender (the single writer is flushing). If any of them stalls, the pings stop and
 /// systemd restarts the service.
@@ -650,7 +702,8 @@ async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
     let mut polls_seen = ctx.polls_done.load(Ordering::Relaxed);
     loop {
         let polls = ctx.polls_done.load(Ordering::Relaxed);
-        let admitting = polls != polls_seen || ctx.limit.available_permits() > 0;
+        let admitting = (polls != polls_seen || ctx.limit.available_permits() > 0)
+            && ctx.relay_up.load(Ordering::Acquire);
         polls_seen = polls;
         let round = async {
             if !admitting {
@@ -682,7 +735,7 @@ async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
                 .fetch_add(1, Ordering::Relaxed);
         } else {
             warn!(
-                "Watchdog round failed: the poll scheduler, ingest or the store appender is stuck."
+                "Watchdog round failed: the poll scheduler, ingest, the outbox relay or the store appender is stuck."
             );
         }
         let rest = every.saturating_sub(started.elapsed());
@@ -755,7 +808,7 @@ async fn ingest_loop(
         .await;
         if let Err(error) = &result {
             error!(feed = %log_name(&feed.location), %error, "Ingest failed.");
-            if matches!(error, crate::store::StoreError::Db { .. }) {
+            if store_cannot_write(error) {
                 error!(%error, "The store cannot write (is the disk full?); nothing more is appended. Stopping so that a restart resumes from the log once it can.");
                 hooks.store_failed.cancel();
             }

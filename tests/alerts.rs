@@ -118,6 +118,7 @@ impl Inbox {
 }
 
 /// A feed item: guid, publication date (YYYY-MM-DD HH:MM), text.
+#[derive(Clone, Copy)]
 struct It<'a>(&'a str, &'a str, &'a str);
 
 /// An RSS feed whose item links are on `host`, so outlets differ by site host.
@@ -1302,4 +1303,72 @@ notify = ["hook"]
     run_once(&cfg).await;
     assert_eq!(alerts(&cfg).await.len(), 1);
     assert_eq!(inbox.accepted("hook").len(), 1);
+}
+
+/// The alerts of the `met-in-window` rule below when the articles `runs` are polled in
+/// successive `run --once` (the feed grows by one run's articles each time).
+async fn window_alerts_over_runs(runs: &[&[It<'_>]]) -> Vec<serde_json::Value> {
+    let rules = r#"
+[[rule]]
+id = "met-in-window"
+actors = ["kellner", "odum"]
+min_actors = 2
+scope = "window"
+window = "48h"
+status = ["occurred"]
+notify = ["hook"]
+"#;
+    let feeds = FeedServer::start().await;
+    let inbox = Inbox::start(0).await;
+    let cfg = TestConfig::new(&config(
+        &feeds,
+        &[("a.xml", "Outlet A")],
+        &format!("{rules}{}", hook(&inbox, "")),
+    ));
+    let mut served: Vec<It<'_>> = Vec::new();
+    for run in runs {
+        served.extend_from_slice(run);
+        serve(&feeds, "a.xml", feed("a.example", &served));
+        run_once(&cfg).await;
+    }
+    alerts(&cfg).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_status_filter_reads_earlier_events_as_logged_in_any_batching() {
+    // An earlier article's denied meeting must read back from the log as denied: a window rule
+    // with status = ["occurred"] raises the same alerts whether the articles arrive in one
+    // ingest batch or in two (history once rebuilt every past event as occurred).
+    let denied = It(
+        "d1",
+        "2025-03-01 09:00",
+        "Kellner did not meet Rahim in Vienna on Saturday, her office said.",
+    );
+    let met = It(
+        "m1",
+        "2025-03-01 09:00",
+        "Kellner met Rahim in Vienna on Saturday, her office said.",
+    );
+    let later = It(
+        "o1",
+        "2025-03-01 15:00",
+        "Odum met Gruber in Cairo on Saturday.",
+    );
+    let keys = |alerts: &[serde_json::Value]| -> Vec<Vec<String>> {
+        alerts.iter().map(actors_of).collect()
+    };
+
+    let one_batch = window_alerts_over_runs(&[&[denied, later]]).await;
+    let two_batches = window_alerts_over_runs(&[&[denied], &[later]]).await;
+    assert!(
+        one_batch.is_empty(),
+        "a denied meeting is not an occurred one: {one_batch:?}"
+    );
+    assert_eq!(keys(&two_batches), keys(&one_batch), "{two_batches:?}");
+
+    // The control: an occurred meeting earlier in the window does count, in both batchings.
+    let one_batch = window_alerts_over_runs(&[&[met, later]]).await;
+    let two_batches = window_alerts_over_runs(&[&[met], &[later]]).await;
+    assert_eq!(keys(&one_batch), vec![vec!["kellner", "odum"]]);
+    assert_eq!(keys(&two_batches), keys(&one_batch));
 }

@@ -250,7 +250,7 @@ fn status_allowed(rule: &RuleConfig, event: &ExtractedEvent) -> bool {
 ///
 /// Extraction assigns `source` and `target` (and `participants` for joint action, each of
 /// whom acts with the others, so each is a side of its own). Where it could assign neither
-/// (or the event was rebuilt from the log, which keeps only the actors), every actor is its
+/// (events logged before extraction v2 have no sides), every actor is its
 /// own side, so "opposite sides" falls back to "two different actors of one typed event".
 fn sides(event: &ExtractedEvent) -> Vec<Vec<&str>> {
     let mut out: Vec<Vec<&str>> = Vec::new();
