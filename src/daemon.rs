@@ -117,6 +117,9 @@ impl ClusterRuntime {
         let log = &prepared.config.log;
         let gauges = Arc::new(crate::metrics::ClusterGauges::default());
         let cluster = Cluster::connect(log, gauges).await?;
+        // Before mirroring or relaying anything: a second live process with this node id
+        // would duplicate notifications, so it must not start.
+        crate::cluster::lease::register(&cluster).await?;
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         cluster.attach(store, cancel.clone(), &tracker)?;

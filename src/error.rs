@@ -58,7 +58,9 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Extract(_) => EXIT_CONFIG,
+            Error::Config(_)
+            | Error::Extract(_)
+            | Error::Cluster(crate::cluster::ClusterError::DuplicateNode { .. }) => EXIT_CONFIG,
             Error::Usage(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }

@@ -1424,3 +1424,43 @@ async fn a_relay_bucket_made_by_the_old_version_loses_its_server_side_expiry() {
     assert_eq!(info.config.max_age, Duration::ZERO, "{:?}", info.config);
     assert_eq!(per_key(&hook).len(), 2 * FEEDS.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_live_node_with_the_same_id_exits_78_and_nothing_is_delivered_twice() {
+    // Two live processes with one node id once took each other's relay lock as "an earlier
+    // process of this node" and delivered alerts two or three times: the second must refuse
+    // to start with a configuration error that names `log.node_id`.
+    let nats = NatsServer::start();
+    let feeds = FeedServer::start().await;
+    serve_round(&feeds, 1);
+    let expected = sled_baseline(&feeds).await;
+
+    let hook = Receiver::start(0).await;
+    let mut first = Node::start(node_cfg(&feeds, &hook, &nats.url(), "twin", "1s"));
+    until_status(&first.cfg, "the first node registered", |s| {
+        s["nodes"].as_array().is_some_and(|n| n.len() == 1)
+    })
+    .await;
+    let second = node_cfg(&feeds, &hook, &nats.url(), "twin", "1s");
+    let out = second.parley_async(&["run"]).await;
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(stderr(&out).contains("log.node_id"), "{}", stderr(&out));
+
+    wait_long(&hook.arrived, "every baseline alert from the first node", || {
+        per_key(&hook).keys().cloned().collect::<BTreeSet<_>>() == expected
+    })
+    .await;
+    // More polls go by (1 s interval) before the check, so a duplicate would have time to land.
+    until_status(&first.cfg, "caught up, outbox empty", |s| lag_zero(s, 1)).await;
+    first.stop().await;
+    let counts = per_key(&hook);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+
+    // A restart after a clean stop claims the id again at once (the key was deleted).
+    first.restart();
+    until_status(&first.cfg, "the restarted node registered", |s| {
+        s["nodes"].as_array().is_some_and(|n| n.len() == 1)
+    })
+    .await;
+    first.stop().await;
+}

@@ -52,6 +52,13 @@ pub struct NodeInfo {
     pub shards: u64,
     /// When it last renewed its presence.
     pub at: DateTime<Utc>,
+    /// A random token of the process (empty from versions before node identity): two live
+    /// processes with one node id are told apart by it (see [`register`]).
+    #[serde(default)]
+    pub instance: String,
+    /// When that process started.
+    #[serde(default)]
+    pub started: Option<DateTime<Utc>>,
 }
 
 /// The shard of a feed (by its key, so every node agrees).
@@ -129,6 +136,87 @@ impl Leases {
             self.changed.notify_waiters();
         }
     }
+}
+
+/// Claims this node's identity before it does anything else: creates its presence key
+/// (`node.<node_id>`) with this process's instance token. A live key of another instance
+/// (renewed while we watch it for one lease TTL) means a second process runs with the same
+/// `log.node_id`: that would take the other's relay lock as an earlier process of its own and
+/// deliver notifications twice, so start-up is refused. A key that is not renewed within the
+/// TTL expires (the bucket's max age): it was an earlier process of this node that died, and
+/// the claim then goes through. A cleanly stopped process deletes its key, so a restart does
+/// not wait.
+pub async fn register(cluster: &Cluster) -> Result<(), ClusterError> {
+    let me = cluster.config().node_id.clone();
+    let ttl = cluster.config().lease_ttl;
+    let bucket = cluster.leases_bucket();
+    let key = node_key(&me);
+    let info = NodeInfo {
+        node: me.clone(),
+        applied_seq: 0,
+        shards: 0,
+        at: Utc::now(),
+        instance: cluster.instance().to_string(),
+        started: Some(cluster.started()),
+    };
+    let value =
+        bytes::Bytes::from(serde_json::to_vec(&info).map_err(|e| js_err("encode presence", e))?);
+    // Bounded: each pass either claims the key, refuses, or outlasts a dead entry's TTL.
+    for _ in 0..8 {
+        match bucket.create(&key, value.clone()).await {
+            Ok(_) => {
+                info!(node = %me, instance = %cluster.instance(), "Node identity claimed.");
+                return Ok(());
+            }
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+            Err(e) => return Err(js_err("claim the node identity", e)),
+        }
+        let Some(first) = bucket
+            .entry(&key)
+            .await
+            .map_err(|e| js_err("read the node identity", e))?
+        else {
+            continue;
+        };
+        let other: Option<NodeInfo> = serde_json::from_slice(&first.value).ok();
+        warn!(node = %me, "Another process holds this node id's presence; waiting one lease TTL to see whether it is alive.");
+        // Watch it for a TTL (plus a renewal period): a live process renews every TTL/3.
+        let deadline = tokio::time::Instant::now() + ttl + ttl / 3;
+        let mut renewed = false;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(ttl / 6).await;
+            match bucket
+                .entry(&key)
+                .await
+                .map_err(|e| js_err("read the node identity", e))?
+            {
+                Some(now) if now.revision != first.revision => {
+                    renewed = now.operation == kv::Operation::Put;
+                    break;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        if renewed {
+            let (instance, started) = other
+                .map(|o| (o.instance, o.started.map(|t| t.to_rfc3339())))
+                .unwrap_or_default();
+            return Err(ClusterError::DuplicateNode {
+                node: me,
+                instance: if instance.is_empty() {
+                    "an older parley".into()
+                } else {
+                    instance
+                },
+                started: started.unwrap_or_else(|| "unknown".into()),
+            });
+        }
+    }
+    Err(js_err(
+        "claim the node identity",
+        "the presence key kept changing hands",
+    ))
 }
 
 /// Runs lease rounds every third of a TTL until cancelled, then releases every lease and
@@ -349,6 +437,8 @@ async fn round(cluster: &Cluster, leases: &Leases) -> Result<(), ClusterError> {
         applied_seq: cluster.applied(),
         shards: leases.count(),
         at: Utc::now(),
+        instance: cluster.instance().to_string(),
+        started: Some(cluster.started()),
     };
     let value =
         bytes::Bytes::from(serde_json::to_vec(&info).map_err(|e| js_err("encode presence", e))?);

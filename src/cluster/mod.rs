@@ -84,6 +84,18 @@ pub enum ClusterError {
     /// The local store (the mirror) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another live process uses this node's id (a configuration error: exit 78).
+    #[error(
+        "node id {node:?} is in use by another live parley process (instance {instance}, started {started}); give each node its own `log.node_id` in the [log] table"
+    )]
+    DuplicateNode {
+        /// The node id both use.
+        node: String,
+        /// The other process's instance token.
+        instance: String,
+        /// When the other process started (RFC 3339), if it said.
+        started: String,
+    },
 }
 
 impl From<ClusterError> for StoreError {
@@ -155,6 +167,10 @@ struct Inner {
     /// Woken each time the connection comes back.
     reconnected: Arc<tokio::sync::Notify>,
     gauges: Arc<ClusterGauges>,
+    /// This process's random token in its presence key (see [`lease::register`]).
+    instance: String,
+    /// When this process connected.
+    started: chrono::DateTime<chrono::Utc>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -250,6 +266,8 @@ impl Cluster {
                 applied: watch::channel(0).0,
                 reconnected,
                 gauges,
+                instance: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+                started: chrono::Utc::now(),
             }),
         })
     }
@@ -257,6 +275,16 @@ impl Cluster {
     /// The `[log]` config this connection was made with.
     pub fn config(&self) -> &LogConfig {
         &self.inner.config
+    }
+
+    /// This process's instance token: tells two processes with one node id apart.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// When this process connected to the log.
+    pub fn started(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.started
     }
 
     /// The gauges this connection keeps current.
