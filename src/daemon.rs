@@ -26,8 +26,8 @@ use crate::config::LogBackend;
 use crate::error::Error;
 use crate::events::{Alert, Event};
 use crate::feed::article::Robots;
-use crate::feed::{self, FeedLocation, FetchOutcome, FullText, Validators};
-use crate::metrics::{ConfigReloaded, Metrics};
+use crate::feed::{self, FeedLocation, FetchOutcome, FullText};
+use crate::metrics::{ConfigReloaded, FetchRefused, Metrics};
 use crate::pipeline::{self, ArticleFetch, Prepared, Stats};
 use crate::service;
 use crate::signal::{self, Signal};
@@ -1088,7 +1088,17 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 Err(join) => Err((format!("parser crashed: {join}"), None)),
             }
         }
-        Err(error) => Err((error.message.clone(), error.retry_after)),
+        Err(error) => {
+            if let Some(refused) = error.refused {
+                FetchRefused {
+                    what: "feed redirect",
+                    url: &shown,
+                    refused,
+                }
+                .emit(&ctx.stats);
+            }
+            Err((error.message.clone(), error.retry_after))
+        }
     };
     // The feed request is done: free its host slot before article pages (maybe on the same
     // host) queue for theirs.
@@ -1208,6 +1218,17 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
             continue;
         }
         let shown = FeedLocation::Http(url.clone()).redacted();
+        // Checked before robots.txt too: a link to a refused address costs no request at all.
+        if let Err(refused) = ctx.prepared.fetcher.policy().check_url(&url, false) {
+            FetchRefused {
+                what: "article page",
+                url: &shown,
+                refused,
+            }
+            .emit(&ctx.stats);
+            ArticleFetch::Refused.count(&ctx.stats);
+            continue;
+        }
         if !robots_allow(ctx, &url).await {
             info!(article = %shown, "robots.txt disallows the article page; keeping the feed's text.");
             ArticleFetch::RobotsDisallowed.count(&ctx.stats);
@@ -1217,11 +1238,7 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
         let Some(slot) = host_slot(ctx, &location).await else {
             continue;
         };
-        let fetched = ctx
-            .prepared
-            .fetcher
-            .fetch(&location, &Validators::default())
-            .await;
+        let fetched = ctx.prepared.fetcher.fetch_page(&url).await;
         drop(slot);
         let (bytes, content_type) = match fetched {
             Ok(FetchOutcome::Body {
@@ -1234,8 +1251,21 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
                 continue;
             }
             Err(error) => {
-                warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
-                ArticleFetch::Failed.count(&ctx.stats);
+                match error.refused {
+                    Some(refused) => {
+                        FetchRefused {
+                            what: "article page",
+                            url: &shown,
+                            refused,
+                        }
+                        .emit(&ctx.stats);
+                        ArticleFetch::Refused.count(&ctx.stats);
+                    }
+                    None => {
+                        warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
+                        ArticleFetch::Failed.count(&ctx.stats);
+                    }
+                }
                 continue;
             }
         };
@@ -1278,20 +1308,25 @@ async fn robots_allow(ctx: &Ctx, url: &url::Url) -> bool {
     let Ok(robots_url) = url.join("/robots.txt") else {
         return false;
     };
-    let location = FeedLocation::Http(robots_url);
+    let location = FeedLocation::Http(robots_url.clone());
     let robots = {
         let Some(_slot) = host_slot(ctx, &location).await else {
             return false;
         };
-        match ctx
-            .prepared
-            .fetcher
-            .fetch(&location, &Validators::default())
-            .await
-        {
+        match ctx.prepared.fetcher.fetch_page(&robots_url).await {
             Ok(FetchOutcome::Body { bytes, .. }) => Robots::parse(&bytes),
             Ok(_) => Robots::AllowAll,
-            Err(error) => Robots::after_error(error.status),
+            Err(error) => {
+                if let Some(refused) = error.refused {
+                    FetchRefused {
+                        what: "robots.txt",
+                        url: &location.redacted(),
+                        refused,
+                    }
+                    .emit(&ctx.stats);
+                }
+                Robots::after_error(error.status)
+            }
         }
     };
     let allowed = robots.allowed(url.as_str());

@@ -213,6 +213,20 @@ impl Collector for Snapshot {
                 ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
             }
         }
+        {
+            // `parley_fetch_refused_total{reason=...}`: one series per address class.
+            let metric_type = ConstCounter::new(0u64).metric_type();
+            let mut family = e.encode_descriptor(
+                "fetch_refused",
+                "Requests named by feed content that the address policy refused, by reason.",
+                None,
+                metric_type,
+            )?;
+            for (i, reason) in crate::feed::address::REASONS.iter().enumerate() {
+                let value = s.fetch_refused[i].load(Ordering::Relaxed);
+                ConstCounter::new(value).encode(family.encode_family(&[("reason", *reason)])?)?;
+            }
+        }
         let v = &self.service;
         counter(
             &mut e,
@@ -410,6 +424,32 @@ impl FeedGone<'_> {
     pub fn emit(&self, counters: &ServiceCounters) {
         counters.feeds_gone.fetch_add(1, Ordering::Relaxed);
         warn!(feed = %self.feed, "Feed is gone (410); it is disabled and no longer polled. Remove it from the config.");
+    }
+}
+
+/// A request that feed content asked for (an article page, a robots.txt, a feed's redirect)
+/// and the address policy refused: logged and counted together. Nothing was sent.
+#[derive(Debug)]
+pub struct FetchRefused<'a> {
+    /// What was asked for: "article page", "robots.txt" or "feed redirect".
+    pub what: &'static str,
+    /// The URL, as [`crate::feed::FeedLocation::redacted`] shows it.
+    pub url: &'a str,
+    /// Why.
+    pub refused: crate::feed::address::Refused,
+}
+
+impl FetchRefused<'_> {
+    /// Logs and counts the event.
+    pub fn emit(&self, stats: &Stats) {
+        let reason = self.refused.reason;
+        if let Some(i) = crate::feed::address::REASONS
+            .iter()
+            .position(|r| *r == reason)
+        {
+            stats.fetch_refused[i].fetch_add(1, Ordering::Relaxed);
+        }
+        warn!(what = self.what, url = %self.url, reason, addr = %self.refused.addr, "Fetch refused by the address policy; keeping what the feed said.");
     }
 }
 

@@ -21,6 +21,7 @@ use crate::events::{
     NotificationFailed, RuleChanged, stable_id,
 };
 use crate::extract::{ActorId, Document, ExtractedEvent, Extraction, Extractor, Status};
+use crate::feed::address::AddressPolicy;
 use crate::feed::{Article, FetchOptions, Fetcher};
 use crate::notify::Notifier;
 use crate::store::{AlertGroup, Appended, OutboxEntry, Store, StoreError};
@@ -64,10 +65,16 @@ impl Prepared {
             })?;
             notifiers.insert(n.id.clone(), notifier);
         }
+        let feed_urls = config.feeds.iter().filter_map(|f| match &f.location {
+            crate::feed::FeedLocation::Http(url) => Some(url),
+            crate::feed::FeedLocation::File(_) => None,
+        });
+        let policy = AddressPolicy::new(config.daemon.allow_networks.clone(), feed_urls);
         let fetcher = Fetcher::new(FetchOptions {
             timeout: config.daemon.request_timeout,
             max_body_bytes: config.daemon.max_body_bytes,
             user_agent: config.daemon.user_agent.clone(),
+            policy: Arc::new(policy),
         })?;
         Ok(Prepared {
             config: Arc::new(config),
@@ -109,6 +116,9 @@ pub struct Stats {
     pub held: AtomicU64,
     /// `fetch_article` page fetches by outcome, indexed by [`ArticleFetch`].
     pub article_fetch: [AtomicU64; ArticleFetch::ALL.len()],
+    /// Requests feed content asked for that the address policy refused, indexed like
+    /// [`crate::feed::address::REASONS`].
+    pub fetch_refused: [AtomicU64; crate::feed::address::REASONS.len()],
 }
 
 /// What became of one `fetch_article` attempt: the `outcome` label of
@@ -124,6 +134,8 @@ pub enum ArticleFetch {
     RobotsDisallowed,
     /// The request failed (network, status, size) or returned no body.
     Failed,
+    /// The address policy refused the page (or its robots.txt): nothing was sent.
+    Refused,
     /// The page had no main text.
     NoText,
     /// The text could not be stored.
@@ -132,11 +144,12 @@ pub enum ArticleFetch {
 
 impl ArticleFetch {
     /// Every outcome, in label order.
-    pub const ALL: [ArticleFetch; 6] = [
+    pub const ALL: [ArticleFetch; 7] = [
         ArticleFetch::Cached,
         ArticleFetch::Fetched,
         ArticleFetch::RobotsDisallowed,
         ArticleFetch::Failed,
+        ArticleFetch::Refused,
         ArticleFetch::NoText,
         ArticleFetch::StoreFailed,
     ];
@@ -148,6 +161,7 @@ impl ArticleFetch {
             ArticleFetch::Fetched => "fetched",
             ArticleFetch::RobotsDisallowed => "robots_disallowed",
             ArticleFetch::Failed => "failed",
+            ArticleFetch::Refused => "refused",
             ArticleFetch::NoText => "no_text",
             ArticleFetch::StoreFailed => "store_failed",
         }

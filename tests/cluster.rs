@@ -1446,9 +1446,11 @@ async fn a_second_live_node_with_the_same_id_exits_78_and_nothing_is_delivered_t
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     assert!(stderr(&out).contains("log.node_id"), "{}", stderr(&out));
 
-    wait_long(&hook.arrived, "every baseline alert from the first node", || {
-        per_key(&hook).keys().cloned().collect::<BTreeSet<_>>() == expected
-    })
+    wait_long(
+        &hook.arrived,
+        "every baseline alert from the first node",
+        || per_key(&hook).keys().cloned().collect::<BTreeSet<_>>() == expected,
+    )
     .await;
     // More polls go by (1 s interval) before the check, so a duplicate would have time to land.
     until_status(&first.cfg, "caught up, outbox empty", |s| lag_zero(s, 1)).await;

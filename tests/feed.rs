@@ -38,6 +38,11 @@ fn fetcher_with(limit: u64, timeout: Duration) -> Fetcher {
         timeout,
         max_body_bytes: limit,
         user_agent: "parley-test/1".into(),
+        // The test servers are on loopback, which the address policy opens only on purpose.
+        policy: std::sync::Arc::new(parley::feed::address::AddressPolicy {
+            allow: vec!["127.0.0.0/8".parse().unwrap()],
+            ..Default::default()
+        }),
     })
     .expect("fetcher")
 }

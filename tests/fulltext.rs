@@ -60,9 +60,11 @@ fn html(body: String) -> Route {
     }
 }
 
+/// The test's config. Its article pages are on 127.0.0.1, which the address policy refuses
+/// for feed content unless opened on purpose, as here.
 fn config(server: &FeedServer, actors: &str) -> String {
     format!(
-        "[daemon]\nstate_dir = \"state\"\nrequest_timeout = \"5s\"\n\n[api]\nenabled = false\n\n\
+        "[daemon]\nstate_dir = \"state\"\nrequest_timeout = \"5s\"\nallow_networks = [\"127.0.0.0/8\"]\n\n[api]\nenabled = false\n\n\
          [[feed]]\nurl = {:?}\nname = \"Wire\"\nfetch_article = true\n{actors}",
         server.url("feed.xml")
     )
@@ -196,5 +198,102 @@ async fn thin_items_are_read_from_their_pages_within_robots_and_reextracted_offl
         stdout(&again).contains("0 new event records"),
         "{}",
         stdout(&again)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_content_never_reaches_loopback_link_local_or_parleys_own_api() {
+    // The address policy: item links to 127.0.0.1 (parley's own API port among them) and to a
+    // name that resolves to 127.0.0.1, and a feed's redirect to 169.254.169.254, are refused
+    // without a request; the items are kept with the feed's text and the other feed goes on.
+    let server = FeedServer::start().await;
+    // Any request that slips through to a non-loopback address would go to this proxy (set
+    // through http_proxy below), so a broken policy shows here instead of leaving the host.
+    let trap = FeedServer::start().await;
+    server.set(
+        "news/1",
+        html(page(&["Kellner met Odum in Vienna on Tuesday."])),
+    );
+    server.set(
+        "news/2",
+        html(page(&["Kellner met Odum in Geneva on Friday."])),
+    );
+    let port = server.addr.unwrap().port();
+    server.set(
+        "feed.xml",
+        Route::Feed {
+            body: thin_feed(&[
+                ("n1", &server.url("news/1"), "Kellner in Vienna."),
+                (
+                    "n2",
+                    &format!("http://localhost:{port}/news/2"),
+                    "Kellner in Geneva.",
+                ),
+                (
+                    "n3",
+                    "http://127.0.0.1:7878/api/v1/events",
+                    "Odum in Cairo.",
+                ),
+            ]),
+            etag: "\"v1\"".into(),
+        },
+    );
+    server.set(
+        "moved.xml",
+        Route::Redirect {
+            code: 302,
+            location: "http://169.254.169.254/latest/meta-data/".into(),
+        },
+    );
+    let cfg = TestConfig::new(&format!(
+        "[daemon]\nstate_dir = \"state\"\nrequest_timeout = \"5s\"\n\n[api]\nenabled = false\n\n\
+         [[feed]]\nurl = {:?}\nname = \"Wire\"\nfetch_article = true\n\n\
+         [[feed]]\nurl = {:?}\nname = \"Moved\"\n{ACTORS}",
+        server.url("feed.xml"),
+        server.url("moved.xml"),
+    ));
+    let proxy = format!("http://127.0.0.1:{}", trap.addr.unwrap().port());
+    let path = cfg.path();
+    let out = tokio::task::spawn_blocking(move || {
+        parley_cmd(&path, &["run", "--once"])
+            .env("http_proxy", &proxy)
+            .env("HTTP_PROXY", &proxy)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_ok(&out);
+    let log = stderr(&out);
+
+    for path in ["news/1", "news/2", "robots.txt"] {
+        assert!(
+            server.requests_for(path).is_empty(),
+            "{path} was fetched:\n{log}"
+        );
+    }
+    assert!(
+        trap.requests.lock().unwrap().is_empty(),
+        "a request left for a refused address: {:?}",
+        trap.requests.lock().unwrap()
+    );
+    assert_eq!(
+        log.matches("Fetch refused by the address policy").count(),
+        4,
+        "three links and one redirect:\n{log}"
+    );
+    assert!(
+        log.contains("link_local") && log.contains("loopback"),
+        "{log}"
+    );
+    // The items are kept, with the feed's own text; the good feed counted ok, the moved one failed.
+    let ingested = cfg.parley(&["events", "--kind", "article.ingested", "--json"]);
+    assert_ok(&ingested);
+    assert_eq!(json_lines(&ingested).len(), 3);
+    let summary = stdout(&out);
+    assert!(
+        summary.contains("1 ok") && summary.contains("1 failed"),
+        "{summary}"
     );
 }

@@ -776,6 +776,7 @@ mod tests {
         Config {
             source: "t.toml".into(),
             daemon: DaemonConfig {
+                allow_networks: Vec::new(),
                 state_dir: "s".into(),
                 poll_interval: Duration::from_secs(60),
                 concurrency: 1,

@@ -19,6 +19,7 @@
 //! max_backoff = "6h"
 //! per_host_concurrency = 2          # requests at once to one host, 1..=64
 //! per_host_delay = "1s"             # optional: least time between two requests to one host
+//! allow_networks = ["10.0.0.0/8"]    # optional: non-public ranges feed links may reach
 //!
 //! [api]                             # optional; the daemon's HTTP API (main file only)
 //! enabled = true
@@ -164,6 +165,9 @@ pub struct DaemonConfig {
     pub per_host_concurrency: usize,
     /// Least time between the starts of two requests to one host. Default none.
     pub per_host_delay: Option<Duration>,
+    /// Networks that feed content may make parley connect to although they are not public
+    /// (loopback, link-local, private, ...): see `feed::address`. Default none.
+    pub allow_networks: Vec<ipnet::IpNet>,
 }
 
 /// `[api]`: the daemon's HTTP API (health, metrics, queries, the alert stream).
@@ -904,6 +908,7 @@ mod tests {
                 max_backoff: DEFAULT_MAX_BACKOFF,
                 per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
                 per_host_delay: None,
+                allow_networks: Vec::new(),
             },
             api: ApiConfig::default(),
             log: LogConfig::default(),

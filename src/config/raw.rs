@@ -50,6 +50,7 @@ pub(crate) struct RawDaemon {
     pub max_backoff: Option<Str>,
     pub per_host_concurrency: Option<Spanned<i64>>,
     pub per_host_delay: Option<Str>,
+    pub allow_networks: Option<Vec<Str>>,
 }
 
 /// `[api]`.

@@ -360,7 +360,24 @@ impl Builder<'_> {
             .map(|s| self.duration(file, s, "daemon.per_host_delay", true))
             .transpose()?
             .filter(|d| !d.is_zero());
+        let mut allow_networks = Vec::new();
+        for s in d.allow_networks.iter().flatten() {
+            let text = self.nonempty(file, s, "daemon.allow_networks")?;
+            let net = text
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    file.err(
+                        &s.span(),
+                        format!(
+                            "daemon.allow_networks: {text:?} is not a network (CIDR like \"10.0.0.0/8\", or one address)"
+                        ),
+                    )
+                })?;
+            allow_networks.push(net.trunc());
+        }
         Ok(DaemonConfig {
+            allow_networks,
             state_dir,
             poll_interval,
             concurrency,

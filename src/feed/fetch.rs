@@ -16,6 +16,7 @@ use tokio::io::AsyncReadExt;
 use tracing::debug;
 use url::Url;
 
+use super::address::{PolicyResolver, Refused, refused_in};
 use super::location::scrub;
 use super::{FetchError, FetchOptions, FetchOutcome, Fetcher, Validators};
 
@@ -42,6 +43,15 @@ impl FetchError {
             message: message.into(),
             retry_after: None,
             status: None,
+            refused: None,
+        }
+    }
+
+    /// A request the address policy refused before anything was sent.
+    pub(super) fn refused(refused: Refused) -> FetchError {
+        FetchError {
+            refused: Some(refused),
+            ..FetchError::plain(refused.to_string())
         }
     }
 }
@@ -53,48 +63,62 @@ pub(super) fn new(options: FetchOptions) -> Result<Fetcher, FetchError> {
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_FEEDS));
     let moves: Moves = Moves::default();
-    let seen = moves.clone();
-    let policy = redirect::Policy::custom(move |attempt| {
-        // Remember whether the whole chain is permanent so the fetch can report a move.
-        if let Some(first) = attempt.previous().first() {
-            let permanent = matches!(
-                attempt.status(),
-                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
-            );
-            let mut map = seen.lock().unwrap_or_else(|p| p.into_inner());
-            let still = attempt.previous().len() == 1 || matches!(map.get(first), Some(Some(_)));
-            map.insert(
-                first.clone(),
-                (permanent && still).then(|| attempt.url().clone()),
-            );
-        }
-        // `previous` includes the original URL, so it holds one more entry than hops taken.
-        if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else if !matches!(attempt.url().scheme(), "http" | "https") {
-            let scheme = attempt.url().scheme().to_string();
-            attempt.error(format!("redirect to unsupported scheme `{scheme}:`"))
-        } else {
-            attempt.follow()
-        }
-    });
-    let client = reqwest::Client::builder()
-        .user_agent(user_agent)
-        .default_headers(headers)
-        .timeout(options.timeout)
-        .connect_timeout(options.timeout)
-        .gzip(true)
-        .brotli(true)
-        .redirect(policy)
-        .build()
-        .map_err(|error| {
-            FetchError::plain(format!(
-                "cannot build the HTTP client: {}",
-                chain(&error.without_url())
-            ))
-        })?;
+    let build = |for_feeds: bool| {
+        let policy = options.policy.clone();
+        let seen = moves.clone();
+        let redirects = redirect::Policy::custom(move |attempt| {
+            // Remember whether the whole chain is permanent so the fetch can report a move.
+            if for_feeds && let Some(first) = attempt.previous().first() {
+                let permanent = matches!(
+                    attempt.status(),
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
+                let mut map = seen.lock().unwrap_or_else(|p| p.into_inner());
+                let still =
+                    attempt.previous().len() == 1 || matches!(map.get(first), Some(Some(_)));
+                map.insert(
+                    first.clone(),
+                    (permanent && still).then(|| attempt.url().clone()),
+                );
+            }
+            // `previous` includes the original URL, so it holds one more entry than hops taken.
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if !matches!(attempt.url().scheme(), "http" | "https") {
+                let scheme = attempt.url().scheme().to_string();
+                attempt.error(format!("redirect to unsupported scheme `{scheme}:`"))
+            } else if let Err(refused) = policy.check_url(attempt.url(), for_feeds) {
+                // A redirect is feed content: only a feed's own origin is trusted.
+                attempt.error(refused)
+            } else {
+                attempt.follow()
+            }
+        });
+        reqwest::Client::builder()
+            .user_agent(user_agent.clone())
+            .default_headers(headers.clone())
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout)
+            .gzip(true)
+            .brotli(true)
+            .redirect(redirects)
+            .dns_resolver(std::sync::Arc::new(PolicyResolver::new(
+                options.policy.clone(),
+                for_feeds,
+            )))
+            .build()
+            .map_err(|error| {
+                FetchError::plain(format!(
+                    "cannot build the HTTP client: {}",
+                    chain(&error.without_url())
+                ))
+            })
+    };
+    let client = build(true)?;
+    let pages = build(false)?;
     Ok(Fetcher {
         client,
+        pages,
         options,
         moves,
     })
@@ -104,10 +128,11 @@ impl Fetcher {
     /// One conditional GET; the body is streamed and cut off at the size limit.
     pub(super) async fn fetch_http(
         &self,
+        client: &reqwest::Client,
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        let mut request = self.client.get(url.clone());
+        let mut request = client.get(url.clone());
         // A stored validator that is not a valid header value is simply not sent (full fetch).
         if let Some(etag) = validators
             .etag
@@ -157,6 +182,7 @@ impl Fetcher {
                 message,
                 retry_after,
                 status: Some(status.as_u16()),
+                refused: None,
             });
         }
         if status.is_redirection() {
@@ -220,6 +246,9 @@ impl Fetcher {
     /// URL's credentials or query.
     fn request_error(&self, error: reqwest::Error, url: &Url) -> FetchError {
         let error = error.without_url();
+        if let Some(refused) = refused_in(&error) {
+            return FetchError::refused(refused);
+        }
         let kind = if error.is_timeout() {
             format!(
                 "timed out after {}",

@@ -9,6 +9,7 @@
 //! - `parse`: feed-rs with deterministic ids and a panic guard;
 //! - `text`: HTML to plain text and link canonicalisation.
 
+pub mod address;
 pub mod article;
 mod charset;
 mod dates;
@@ -61,6 +62,8 @@ pub struct FetchOptions {
     pub max_body_bytes: u64,
     /// User-Agent header.
     pub user_agent: String,
+    /// Where feed content may make parley connect (see [`address`]).
+    pub policy: std::sync::Arc<address::AddressPolicy>,
 }
 
 /// What one fetch produced.
@@ -95,13 +98,19 @@ pub struct FetchError {
     /// The HTTP status, when the server answered with an error status (robots.txt: a 4xx
     /// means "no rules", anything else means "do not crawl now").
     pub status: Option<u16>,
+    /// Set when the address policy refused the request (see [`address`]): nothing was sent.
+    pub refused: Option<address::Refused>,
 }
 
 /// A reusable fetcher (one HTTP client for all feeds).
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    /// The one shared client: connection pool, decompression, redirect policy, timeouts.
+    /// The shared client for configured feeds: connection pool, decompression, redirect
+    /// policy, timeouts. Configured feed hosts resolve as written.
     client: reqwest::Client,
+    /// The same for what feed content names (article pages, robots.txt): no name is
+    /// trusted, every address is checked by the address policy.
+    pages: reqwest::Client,
     /// The options it was built with (size limit and timeout are enforced per request).
     options: FetchOptions,
     /// Redirect chains seen by the redirect policy, by original URL: `Some(target)` while
@@ -122,9 +131,33 @@ impl Fetcher {
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
         match location {
-            FeedLocation::Http(url) => self.fetch_http(url, validators).await,
+            FeedLocation::Http(url) => {
+                // A feed polled where a redirect moved it is checked like the redirect was.
+                if let Err(refused) = self.options.policy.check_url(url, true) {
+                    return Err(FetchError::refused(refused));
+                }
+                self.fetch_http(&self.client, url, validators).await
+            }
             FeedLocation::File(path) => fetch::read_file(path, self.options.max_body_bytes).await,
         }
+    }
+}
+
+impl Fetcher {
+    /// The address policy this fetcher enforces.
+    pub fn policy(&self) -> &address::AddressPolicy {
+        &self.options.policy
+    }
+
+    /// Fetches a URL that feed content named (an article page, a robots.txt): an IP literal
+    /// the address policy refuses is never requested, and a name is checked on the address
+    /// connected to. A refusal comes back as a [`FetchError`] with `refused` set.
+    pub async fn fetch_page(&self, url: &url::Url) -> Result<FetchOutcome, FetchError> {
+        if let Err(refused) = self.options.policy.check_url(url, false) {
+            return Err(FetchError::refused(refused));
+        }
+        self.fetch_http(&self.pages, url, &Validators::default())
+            .await
     }
 }
 

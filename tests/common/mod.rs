@@ -102,6 +102,8 @@ pub enum Route {
         code: u16,
         retry_after: Option<String>,
     },
+    /// A redirect (`code` 301/302/307/308) to `location`.
+    Redirect { code: u16, location: String },
 }
 
 /// One request the feed server saw: its path and its If-None-Match header.
@@ -163,6 +165,13 @@ async fn serve_feed(
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_str(&ra).unwrap());
             }
+            response
+        }
+        Some(Route::Redirect { code, location }) => {
+            let mut response = StatusCode::from_u16(code).unwrap().into_response();
+            response
+                .headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_str(&location).unwrap());
             response
         }
         None => StatusCode::NOT_FOUND.into_response(),
