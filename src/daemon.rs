@@ -56,6 +56,8 @@ pub struct RunOptions {
 struct IngestRequest {
     feed: Option<FeedConfig>,
     articles: Vec<feed::Article>,
+    /// When the poll that fetched the articles started: their arrival, for alert latency.
+    polled_at: Instant,
     done: oneshot::Sender<Result<(), crate::store::StoreError>>,
 }
 
@@ -717,6 +719,7 @@ async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
                 .send(IngestRequest {
                     feed: None,
                     articles: Vec::new(),
+                    polled_at: Instant::now(),
                     done,
                 })
                 .await
@@ -800,15 +803,21 @@ async fn ingest_loop(
             None
         };
         let prepared = prepared.clone();
+        let started = Instant::now();
         let result = pipeline::ingest(
             &prepared,
             &store,
             &stats,
             &feed,
             request.articles,
+            request.polled_at,
             &wake_relay,
         )
         .await;
+        stats
+            .latency
+            .ingest_batch
+            .observe(started.elapsed().as_secs_f64());
         if let Err(error) = &result {
             error!(feed = %log_name(&feed.location), %error, "Ingest failed.");
             if store_cannot_write(error) {
@@ -1021,6 +1030,19 @@ async fn host_slot(
 /// it is due next (backoff on failure, Retry-After honoured). `None` if the state could not
 /// be read or saved, or ingest did not finish.
 async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
+    let started = Instant::now();
+    let next = poll_feed_from(ctx, feed, started).await;
+    if !matches!(next, Some(Next::Never)) {
+        ctx.stats
+            .latency
+            .poll
+            .observe(started.elapsed().as_secs_f64());
+    }
+    next
+}
+
+/// [`poll_feed`] for a poll that started at `started` (its articles' arrival time).
+async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Option<Next> {
     let key = feed.location.key();
     // Logs and metrics show the URL without its query string, where API keys live.
     let shown = log_name(&feed.location);
@@ -1115,6 +1137,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 let request = IngestRequest {
                     feed: Some(feed.clone()),
                     articles,
+                    polled_at: started,
                     done: done_tx,
                 };
                 if ctx.ingest.send(request).await.is_err() {

@@ -10,8 +10,14 @@
 //! Events that both log and count are small structs with an `emit` method (the Vector
 //! "internal events" idea): the log line and the counter cannot drift apart.
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -22,6 +28,89 @@ use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
 use crate::pipeline::Stats;
+
+/// The label of `parley_alert_latency_seconds`: which notifier delivered.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NotifierLabel {
+    /// The notifier id (bounded: notifiers are configured).
+    pub notifier: String,
+}
+
+/// Latency histograms: they measure parley's promise of "an alert within one poll interval
+/// plus 5 s". Cheap to clone (the histograms share their state).
+#[derive(Debug, Clone)]
+pub struct Latency {
+    /// `parley_poll_duration_seconds`: one feed's poll, from its request to its ingest done.
+    pub poll: Histogram,
+    /// `parley_ingest_batch_seconds`: one ingest request (a feed's new articles), extraction
+    /// and append included.
+    pub ingest_batch: Histogram,
+    /// `parley_alert_latency_seconds{notifier}`: from the article's arrival (the start of
+    /// the poll that fetched it) to the alert's first successful delivery by that notifier.
+    pub alert: Family<NotifierLabel, Histogram, fn() -> Histogram>,
+    /// When each recent alert's article arrived, by alert id (bounded, oldest dropped first).
+    /// In memory only: an alert raised before a restart is delivered but not measured.
+    arrivals: Arc<Mutex<Arrivals>>,
+}
+
+/// Arrival times of recent alerts, in insertion order for eviction.
+#[derive(Debug, Default)]
+struct Arrivals {
+    at: HashMap<String, Instant>,
+    order: VecDeque<String>,
+}
+
+/// Alerts whose arrival time is kept for [`Latency::delivered`]: far more than are pending
+/// delivery at any time.
+const ARRIVALS_KEPT: usize = 20_000;
+
+fn alert_buckets() -> Histogram {
+    // 0.25 s .. ~68 min: retries with backoff and grouping stretch the tail.
+    Histogram::new(exponential_buckets(0.25, 2.0, 15))
+}
+
+impl Default for Latency {
+    fn default() -> Latency {
+        Latency {
+            // 10 ms .. ~82 s.
+            poll: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
+            ingest_batch: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            alert: Family::new_with_constructor(alert_buckets as fn() -> Histogram),
+            arrivals: Arc::default(),
+        }
+    }
+}
+
+impl Latency {
+    /// Records when the article behind a newly appended alert arrived.
+    pub fn arrived(&self, alert_id: &str, at: Instant) {
+        let mut a = self.arrivals.lock().unwrap_or_else(|p| p.into_inner());
+        if a.at.insert(alert_id.to_string(), at).is_none() {
+            a.order.push_back(alert_id.to_string());
+        }
+        while a.order.len() > ARRIVALS_KEPT {
+            if let Some(old) = a.order.pop_front() {
+                a.at.remove(&old);
+            }
+        }
+    }
+
+    /// Observes an alert's successful delivery by `notifier` (the outbox delivers each
+    /// alert once per notifier, so this is its first).
+    pub fn delivered(&self, alert_id: &str, notifier: &str) {
+        let at = {
+            let a = self.arrivals.lock().unwrap_or_else(|p| p.into_inner());
+            a.at.get(alert_id).copied()
+        };
+        if let Some(at) = at {
+            self.alert
+                .get_or_create(&NotifierLabel {
+                    notifier: notifier.to_string(),
+                })
+                .observe(at.elapsed().as_secs_f64());
+        }
+    }
+}
 
 /// The `Content-Type` of `/metrics` (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -377,6 +466,22 @@ impl Metrics {
             "build",
             "Build information; the value is always 1.",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        let latency = &self.stats.latency;
+        registry.register(
+            "poll_duration_seconds",
+            "One feed's poll, from its request until its articles are ingested.",
+            latency.poll.clone(),
+        );
+        registry.register(
+            "ingest_batch_seconds",
+            "One ingest request (a poll's new articles): dedup, extraction, rules, append.",
+            latency.ingest_batch.clone(),
+        );
+        registry.register(
+            "alert_latency_seconds",
+            "From an article's arrival (the start of the poll that fetched it) to its alert's first successful delivery, by notifier.",
+            latency.alert.clone(),
         );
         registry.register_collector(Box::new(Snapshot {
             stats: self.stats.clone(),

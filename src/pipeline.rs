@@ -119,6 +119,8 @@ pub struct Stats {
     /// Requests feed content asked for that the address policy refused, indexed like
     /// [`crate::feed::address::REASONS`].
     pub fetch_refused: [AtomicU64; crate::feed::address::REASONS.len()],
+    /// Poll, ingest and alert latency histograms.
+    pub latency: crate::metrics::Latency,
 }
 
 /// What became of one `fetch_article` attempt: the `outcome` label of
@@ -244,13 +246,14 @@ pub async fn ingest(
     stats: &Stats,
     feed: &FeedConfig,
     articles: Vec<Article>,
+    arrived: std::time::Instant,
     wake_relay: &Notify,
 ) -> Result<(), StoreError> {
     ensure_reconciled(prepared, store).await?;
     let mut articles = articles.into_iter().peekable();
     while articles.peek().is_some() {
         let chunk: Vec<Article> = articles.by_ref().take(INGEST_CHUNK).collect();
-        ingest_chunk(prepared, store, stats, feed, chunk, wake_relay).await?;
+        ingest_chunk(prepared, store, stats, feed, chunk, arrived, wake_relay).await?;
     }
     Ok(())
 }
@@ -264,6 +267,7 @@ async fn ingest_chunk(
     stats: &Stats,
     feed: &FeedConfig,
     articles: Vec<Article>,
+    arrived: std::time::Instant,
     wake_relay: &Notify,
 ) -> Result<(), StoreError> {
     let feed_key = feed.location.key();
@@ -397,6 +401,7 @@ async fn ingest_chunk(
             Appending::Article => Stats::add(&stats.articles_new, 1),
             Appending::Alert { rule, actors, id } => {
                 new_alerts += 1;
+                stats.latency.arrived(&id, arrived);
                 info!(%rule, %actors, alert = %id, "Alert raised.");
             }
             Appending::Other => {}
@@ -742,7 +747,10 @@ async fn deliver_digest(
     for entry in &kept {
         let attempt = entry.attempts + 1;
         match &result {
-            Ok(()) => events.push(delivered_event(entry, attempt)),
+            Ok(()) => {
+                stats.latency.delivered(&entry.alert_id, &entry.notifier);
+                events.push(delivered_event(entry, attempt))
+            }
             Err(error) => {
                 let next = notifier.next_attempt_for(attempt, Utc::now(), entry.queued_at);
                 given_up += u64::from(next.is_none());
@@ -813,6 +821,7 @@ async fn deliver_entry(
     match notifier.deliver(&alert).await {
         Ok(()) => {
             store.append(vec![delivered_event(&entry, attempt)]).await?;
+            stats.latency.delivered(&entry.alert_id, &entry.notifier);
             Stats::add(&stats.delivered, 1);
             debug!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, "Notification delivered.");
             Ok(())
