@@ -125,10 +125,14 @@ fn parse_prometheus(text: &str) -> (HashMap<String, f64>, HashMap<String, String
             None => series,
         };
         assert!(valid_name(name), "bad sample name in {line:?}");
-        assert!(
-            types.contains_key(name),
-            "sample {name} has no preceding # TYPE"
-        );
+        // A histogram's samples are its name plus _bucket, _sum and _count.
+        let typed = types.contains_key(name)
+            || ["_bucket", "_sum", "_count"].iter().any(|suffix| {
+                name.strip_suffix(suffix)
+                    .and_then(|base| types.get(base))
+                    .is_some_and(|k| k == "histogram" || k == "summary")
+            });
+        assert!(typed, "sample {name} has no preceding # TYPE");
         samples.insert(series.to_string(), value);
     }
     (samples, types)
@@ -228,7 +232,11 @@ async fn api_serves_health_metrics_stream_and_the_cli_while_the_daemon_runs() {
     assert_eq!(alert["rule"], "lebanon");
     assert_eq!(alert["actors"], serde_json::json!(["blinken", "mikati"]));
 
-    // /metrics parses as Prometheus text and counts what happened.
+    // /metrics parses as Prometheus text and counts what happened (once the alert is delivered).
+    wait_for(&hook.arrived, "the alert's delivery", || {
+        !hook.accepted().is_empty()
+    })
+    .await;
     let r = http
         .get(format!("{base}/metrics"))
         .bearer_auth(TOKEN)
@@ -242,8 +250,54 @@ async fn api_serves_health_metrics_stream_and_the_cli_while_the_daemon_runs() {
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
-    let (samples, types) = parse_prometheus(&r.text().await.unwrap());
+    let text = r.text().await.unwrap();
+    let (samples, types) = parse_prometheus(&text);
     assert!(samples["parley_alerts_raised_total"] >= 1.0, "{samples:?}");
+    // The latency histograms saw the polls, the ingest and the delivery.
+    for name in [
+        "parley_poll_duration_seconds",
+        "parley_ingest_batch_seconds",
+        "parley_alert_latency_seconds",
+    ] {
+        assert_eq!(types[name], "histogram", "{name}");
+    }
+    assert!(
+        samples["parley_poll_duration_seconds_count"] >= 1.0,
+        "{samples:?}"
+    );
+    assert!(
+        samples["parley_ingest_batch_seconds_count"] >= 1.0,
+        "{samples:?}"
+    );
+    assert_eq!(
+        samples[r#"parley_alert_latency_seconds_count{notifier="hook"}"#], 1.0,
+        "{samples:?}"
+    );
+    assert_eq!(types["parley_fetch_refused_total"], "counter");
+    // And Prometheus's own linter accepts the exposition.
+    let mut promtool = std::process::Command::new(debian_binary("promtool", "prometheus"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        promtool
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let linted = promtool.wait_with_output().unwrap();
+    assert!(
+        linted.status.success() && linted.stdout.is_empty() && linted.stderr.is_empty(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&linted.stdout),
+        String::from_utf8_lossy(&linted.stderr)
+    );
     assert_eq!(types["parley_alerts_raised_total"], "counter");
     assert_eq!(samples["parley_feeds_configured"], 1.0);
     assert_eq!(samples["parley_ready"], 1.0);

@@ -32,6 +32,63 @@ pub fn cannot_run(reason: &str) {
     }
 }
 
+/// A program from a Debian package (`nats-server`, `promtool`), installed on first use. On a
+/// fresh machine the harness installs the package itself (as root, once, behind a lock
+/// shared by every test process), so the README's test command needs no set-up step; where
+/// it cannot, the test fails with the reason and the command to run.
+pub fn debian_binary(program: &str, package: &str) -> PathBuf {
+    static FOUND: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let find = || -> Option<PathBuf> {
+        for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/bin", "/sbin"] {
+            let p = PathBuf::from(dir).join(program);
+            if p.exists() {
+                return Some(p);
+            }
+        }
+        None
+    };
+    let mut found = FOUND.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = found.get_or_insert_with(HashMap::new).get(program) {
+        return p.clone();
+    }
+    let path = find().unwrap_or_else(|| {
+        let lock_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("apt-install.lock");
+        let lock = std::fs::File::create(&lock_path).expect("create the install lock");
+        lock.lock().expect("take the install lock");
+        if let Some(p) = find() {
+            return p;
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            panic!(
+                "{program} is not installed and this test is not root, so it cannot install it: \
+                 run `sudo apt-get install -y {package}`"
+            );
+        }
+        eprintln!("{program} is missing: installing Debian's package {package}");
+        let install = || {
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends", package])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !install() {
+            let _ = Command::new("apt-get")
+                .args(["update", "-qq"])
+                .stdout(std::process::Stdio::null())
+                .status();
+            assert!(install(), "apt-get install {package} failed");
+        }
+        find().unwrap_or_else(|| panic!("{package} installed but {program} not found"))
+    });
+    found
+        .get_or_insert_with(HashMap::new)
+        .insert(program.to_string(), path.clone());
+    path
+}
+
 /// Where the seed article is read from: `PARLEY_SEED_ARTICLE`, else the project's shared
 /// folder next to the repo.
 fn seed_path() -> PathBuf {

@@ -27,61 +27,9 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// nats-server where Debian and the usual prefixes put it.
-fn find_binary() -> Option<PathBuf> {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin"] {
-        let p = PathBuf::from(dir).join("nats-server");
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    let out = Command::new("which").arg("nats-server").output().ok()?;
-    out.status
-        .success()
-        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-/// The nats-server binary. On a fresh machine the harness installs Debian's package itself
-/// (as root, once, behind a lock shared by every test process), so the README's test command
-/// needs no set-up step; where it cannot, the cluster tests fail with the reason.
+/// The nats-server binary (the harness installs Debian's package on a fresh machine).
 fn binary() -> PathBuf {
-    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(p) = find_binary() {
-            return p;
-        }
-        let lock_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nats-install.lock");
-        let lock = std::fs::File::create(&lock_path).expect("create the install lock");
-        lock.lock().expect("take the install lock");
-        if let Some(p) = find_binary() {
-            return p;
-        }
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            panic!(
-                "nats-server is not installed and this test is not root, so it cannot install it: \
-                 run `sudo apt-get install -y nats-server` (the cluster tests need a real server)"
-            );
-        }
-        eprintln!("nats-server is missing: installing Debian's package (apt-get install nats-server)");
-        let install = || {
-            Command::new("apt-get")
-                .args(["install", "-y", "-qq", "nats-server"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !install() {
-            let _ = Command::new("apt-get")
-                .args(["update", "-qq"])
-                .stdout(Stdio::null())
-                .status();
-            assert!(install(), "apt-get install nats-server failed");
-        }
-        find_binary().expect("nats-server installed but not found on the PATH")
-    })
-    .clone()
+    super::debian_binary("nats-server", "nats-server")
 }
 
 /// Starts a server with `extra` arguments and waits for its "Server is ready" log line
