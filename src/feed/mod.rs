@@ -6,7 +6,10 @@
 //! - `location`: parsing feed locations from the config and their canonical keys;
 //! - `fetch`: the HTTP client (conditional GET, streaming size limit, `Retry-After`) and
 //!   local-file reads;
-//! - `parse`: feed-rs with deterministic ids and a panic guard;
+//! - `parse`: feed-rs with deterministic ids and a panic guard, and the choice of reader;
+//! - `legacy`: Atom 0.3 and RSS 0.9x/1.0 (RDF), which feed-rs drops;
+//! - `recover`: tolerant reading of malformed XML (bare `&`, HTML entities, stray end tags,
+//!   truncation), so a broken feed still yields its complete items;
 //! - `text`: HTML to plain text and link canonicalisation.
 
 pub mod address;
@@ -14,8 +17,10 @@ pub mod article;
 mod charset;
 mod dates;
 mod fetch;
+mod legacy;
 mod location;
 mod parse;
+mod recover;
 mod repair;
 mod text;
 
@@ -212,8 +217,8 @@ pub struct ParseError(pub String);
 /// panic inside the parser fails only this body, as a [`ParseError`]. `content_type` only
 /// sharpens error messages (an HTML page is reported as such); the format and the character
 /// encoding are taken from the body itself (BOM / XML declaration), as feed-rs requires.
-/// Truncated bodies fail, except when the cut falls inside the closing root tag (every item
-/// is then complete and is kept).
+/// Malformed XML is repaired where it can be (see [`parse_feed`]): a truncated body keeps
+/// every item that was complete before the cut.
 ///
 /// If an entry has no guid, its id comes from its canonical link; without a link, from the
 /// title and date; without a title either, from its text and date.
@@ -222,6 +227,20 @@ pub fn parse(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<Vec<Article>, ParseError> {
+    parse::parse(feed_key, body, content_type).map(|parsed| parsed.articles)
+}
+
+pub use parse::{Parsed, Recovery};
+
+/// [`parse`], also saying whether the body was malformed XML that had to be repaired to be
+/// read (bare `&`, HTML entities, stray or missing end tags, truncation). Such a feed is
+/// healthy but flagged: the daemon counts it (`parley_feed_recoveries_total`) and `parley
+/// feeds` marks it "recovered", so its publisher can be told.
+pub fn parse_feed(
+    feed_key: &str,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Parsed, ParseError> {
     parse::parse(feed_key, body, content_type)
 }
 

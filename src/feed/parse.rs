@@ -3,30 +3,125 @@
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use chrono::{DateTime, Utc};
 use feed_rs::model::{Content, Entry, Link, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 use tracing::{debug, warn};
 
 use super::text::{canonical_link, contains_text, html_to_text, maybe_html_to_text, paragraphs};
 use super::{Article, ParseError};
-use super::{charset, dates, repair};
+use super::{charset, dates, legacy, recover, repair};
 use crate::events::stable_id;
 
-/// See [`super::parse`].
+/// See [`super::parse_feed`].
 pub(super) fn parse(
     feed_key: &str,
     body: &[u8],
     content_type: Option<&str>,
-) -> Result<Vec<Article>, ParseError> {
+) -> Result<Parsed, ParseError> {
     let start = skip_bom_and_space(body);
     if start.is_empty() {
         return Err(ParseError("empty body: nothing to parse".to_string()));
     }
     guarded(feed_key, || {
         let prepared = prepare(body, content_type);
-        parse_unguarded(feed_key, prepared.as_bytes())
-            .map_err(|error| explain(error, start, content_type))
+        let (items, recovery) =
+            dispatch(&prepared).map_err(|error| explain(error, start, content_type))?;
+        Ok(Parsed {
+            articles: articles(feed_key, &items),
+            recovery,
+        })
     })
+}
+
+/// A feed's item, normalised to what [`to_article`] needs, whichever reader found it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Item {
+    /// The guid (RSS), id (Atom) or `rdf:about` (RDF), as given.
+    pub guid: Option<String>,
+    /// Plain-text title, one line.
+    pub title: String,
+    /// The article's own page.
+    pub link: Option<String>,
+    /// Published, else updated.
+    pub published: Option<DateTime<Utc>>,
+    /// Summary as plain paragraphs.
+    pub summary: Option<String>,
+    /// Content as plain paragraphs.
+    pub content: Option<String>,
+}
+
+/// Picks the reader for a prepared body: the legacy walker for Atom 0.3 and RSS 0.9x/1.0,
+/// feed-rs for the rest. When feed-rs refuses malformed XML, the tolerant reader repairs the
+/// document and feed-rs reads the repaired copy; [`Recovery`] says what was repaired.
+fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError> {
+    if !text.trim_start().starts_with('{')
+        && let Some(format) = legacy::sniff(text)
+        && let Some((items, repairs)) = legacy::parse(format, text)
+    {
+        return Ok((items, repairs.any().then_some(Recovery { repairs })));
+    }
+    let error = match feed_rs_items(text.as_bytes()) {
+        Ok(items) => return Ok((items, None)),
+        Err(error) => error,
+    };
+    if !matches!(error, ParseFeedError::XmlReader(_)) {
+        return Err(error);
+    }
+    let tree = recover::read(text);
+    if !tree.repairs.any() {
+        return Err(error);
+    }
+    let repaired = recover::to_xml(&tree);
+    match feed_rs_items(repaired.as_bytes()) {
+        Ok(items) => Ok((
+            items,
+            Some(Recovery {
+                repairs: tree.repairs,
+            }),
+        )),
+        Err(_) => Err(error),
+    }
+}
+
+/// What the tolerant reader repaired in a feed that strict parsing refused. It exists so the
+/// operator can see that a feed only works because parley forgives it (`parley feeds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    repairs: recover::Repairs,
+}
+
+impl std::fmt::Display for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.repairs;
+        let mut parts = Vec::new();
+        if r.entities > 0 {
+            parts.push(format!("{} bad entity or ampersand", r.entities));
+        }
+        if r.closed > 0 {
+            parts.push(format!("{} unclosed tag", r.closed));
+        }
+        if r.skipped_ends > 0 {
+            parts.push(format!("{} stray end tag", r.skipped_ends));
+        }
+        if r.truncated {
+            parts.push("truncated".to_string());
+        }
+        if r.cut_items > 0 {
+            parts.push(format!("{} cut item dropped", r.cut_items));
+        }
+        write!(f, "{}", parts.join(", "))
+    }
+}
+
+/// Articles, and whether the body had to be repaired to be read. It exists beside
+/// [`super::parse`] so the daemon can flag and count recovered feeds.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The articles, first of each id only.
+    pub articles: Vec<Article>,
+    /// Set when the XML was malformed and had to be repaired to be read.
+    pub recovery: Option<Recovery>,
 }
 
 /// Turns a body into what feed-rs parses reliably: UTF-8 whatever the source encoding (see
@@ -74,7 +169,7 @@ fn guarded<T>(
     }
 }
 
-fn parse_unguarded(feed_key: &str, body: &[u8]) -> Result<Vec<Article>, ParseFeedError> {
+fn feed_rs_items(body: &[u8]) -> Result<Vec<Item>, ParseFeedError> {
     // An empty id from the generator means "the feed gave none": feed-rs's own fallback ids
     // are random (UUIDs) or version-dependent, and would break deduplication across polls.
     let parser = Builder::new()
@@ -83,25 +178,41 @@ fn parse_unguarded(feed_key: &str, body: &[u8]) -> Result<Vec<Article>, ParseFee
         .timestamp_parser(dates::parse_timestamp)
         .build();
     let feed = parser.parse(body)?;
+    Ok(feed.entries.iter().map(from_entry).collect())
+}
+
+/// Articles from items, first of each id only.
+fn articles(feed_key: &str, items: &[Item]) -> Vec<Article> {
     let mut seen = HashSet::new();
-    let mut articles = Vec::with_capacity(feed.entries.len());
-    for entry in &feed.entries {
-        let article = to_article(feed_key, entry);
+    let mut articles = Vec::with_capacity(items.len());
+    for item in items {
+        let article = to_article(feed_key, item);
         if seen.insert(article.id.clone()) {
             articles.push(article);
         }
     }
-    Ok(articles)
+    articles
 }
 
-fn to_article(feed_key: &str, entry: &Entry) -> Article {
-    let guid = Some(entry.id.trim())
-        .filter(|g| !g.is_empty())
-        .map(String::from);
-    let title = entry.title.as_ref().map(title_text).unwrap_or_default();
-    let published = entry.published.or(entry.updated);
-    let link = article_link(&entry.links);
-    let text = article_text(&title, entry.summary.as_ref(), entry.content.as_ref());
+fn from_entry(entry: &Entry) -> Item {
+    Item {
+        guid: Some(entry.id.trim())
+            .filter(|g| !g.is_empty())
+            .map(String::from),
+        title: entry.title.as_ref().map(title_text).unwrap_or_default(),
+        link: article_link(&entry.links),
+        published: entry.published.or(entry.updated),
+        summary: entry.summary.as_ref().map(text_of),
+        content: entry.content.as_ref().and_then(content_text),
+    }
+}
+
+fn to_article(feed_key: &str, item: &Item) -> Article {
+    let guid = item.guid.clone();
+    let title = item.title.clone();
+    let published = item.published;
+    let link = item.link.clone();
+    let text = article_text(&title, item.summary.clone(), item.content.clone());
 
     let id = if let Some(guid) = &guid {
         stable_id("art", &[feed_key, "guid", guid])
@@ -159,11 +270,9 @@ fn title_text(title: &Text) -> String {
 
 /// Title, then summary, then content, each as plain paragraphs; a summary the content already
 /// contains (or the other way round, or one that just repeats the title) is left out.
-fn article_text(title: &str, summary: Option<&Text>, content: Option<&Content>) -> String {
-    let summary = summary.map(text_of).filter(|s| !s.is_empty() && s != title);
-    let content = content
-        .and_then(content_text)
-        .filter(|c| !c.is_empty() && c != title);
+fn article_text(title: &str, summary: Option<String>, content: Option<String>) -> String {
+    let summary = summary.filter(|s| !s.is_empty() && s != title);
+    let content = content.filter(|c| !c.is_empty() && c != title);
     let mut parts: Vec<String> = Vec::new();
     if !title.is_empty() {
         parts.push(title.to_string());
