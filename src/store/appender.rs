@@ -161,6 +161,7 @@ impl Appender {
         path: String,
         durable: Arc<AtomicU64>,
     ) -> Result<Self, StoreError> {
+        super::migrate::run(&db, &path)?;
         let last = match db
             .range(keys::event(0)..=keys::event(u64::MAX))
             .next_back()
@@ -203,7 +204,15 @@ impl Appender {
                 "Projections are stale; rebuilding them from the log."
             );
             appender.checkpoint = 0;
-            appender.catch_up(&mut |_, _| {})?;
+            // A rebuild of a long log takes a while: say how far it is, every tenth.
+            let mut shown = 0;
+            appender.catch_up(&mut |done, total| {
+                let tenth = if total == 0 { 10 } else { done * 10 / total };
+                if tenth > shown {
+                    shown = tenth;
+                    info!(done, total, "Rebuilding projections.");
+                }
+            })?;
         } else if checkpoint < last {
             info!(
                 checkpoint,
@@ -401,10 +410,7 @@ impl Appender {
             event: new.event,
         };
         let event_key = keys::event(seq);
-        let value = serde_json::to_vec(&env).map_err(|e| StoreError::Corrupt {
-            key: keys::printable(&event_key),
-            message: e.to_string(),
-        })?;
+        let value = projection::encode(&event_key, &env)?;
         let ops = projection::fold(&*overlay, &env)?;
         overlay.apply(ops);
         overlay.put(event_key, value);

@@ -56,6 +56,9 @@ pub(crate) const SUPERSEDED: u8 = b'x';
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
 pub(crate) const PROJECTION_VERSION: &[u8] = b"mprojection_version";
+/// `m` + "store_format" → u32 BE: how values are encoded (`codec`; absent = format 1, bare
+/// JSON). `migrate` converts older stores at open.
+pub(crate) const STORE_FORMAT: &[u8] = b"mstore_format";
 /// With the NATS backend: the stream seq of the last message mirrored into this log.
 pub(crate) const STREAM_CURSOR: &[u8] = b"mstream_cursor";
 

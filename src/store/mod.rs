@@ -73,7 +73,9 @@ use crate::feed::Validators;
 
 mod appender;
 mod cluster;
+mod codec;
 mod keys;
+mod migrate;
 mod projection;
 
 pub use cluster::{ClusterReport, EventCluster};
@@ -726,10 +728,7 @@ impl Store {
         state: &FeedState,
     ) -> Result<(), StoreError> {
         let key = keys::feed(feed_key);
-        let value = serde_json::to_vec(state).map_err(|e| StoreError::Corrupt {
-            key: keys::printable(&key),
-            message: e.to_string(),
-        })?;
+        let value = projection::encode(&key, state)?;
         let (reply, answer) = oneshot::channel();
         self.send(Request::PutFeed { key, value, reply })?;
         answer.await.unwrap_or(Err(StoreError::Closed))
@@ -744,7 +743,7 @@ impl Store {
         use sha2::Digest;
         let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         for (key, value) in [
-            (keys::text(&sha), text.as_bytes().to_vec()),
+            (keys::text(&sha), codec::pack(text.as_bytes())),
             (keys::url_text(url), sha.as_bytes().to_vec()),
         ] {
             let (reply, answer) = oneshot::channel();
@@ -758,12 +757,17 @@ impl Store {
     pub fn article_text(&self, sha256_hex: &str) -> Result<Option<String>, StoreError> {
         let key = keys::text(sha256_hex);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => String::from_utf8(v.to_vec())
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
+            Some(v) => {
+                let corrupt = |message: String| StoreError::Corrupt {
                     key: keys::printable(&key),
-                    message: e.to_string(),
-                }),
+                    message,
+                };
+                // Text is always packed: `migrate` packs format-1 text at open.
+                let bytes = codec::unpack(&v).map_err(corrupt)?;
+                String::from_utf8(bytes.into_owned())
+                    .map(Some)
+                    .map_err(|e| corrupt(e.to_string()))
+            }
             None => Ok(None),
         }
     }
@@ -938,6 +942,98 @@ mod tests {
         }
         let store = reopen_after_raw(dir.path());
         assert_eq!(store.projection_snapshot().unwrap(), snapshot);
+    }
+
+    /// The format-1 encoder of parley before issue 17 (bare JSON, bare text), kept here to
+    /// build old stores without an old binary: writes the log, ids, a feed state, a text and
+    /// a projection the way `Store` wrote them then.
+    mod format1 {
+        use super::*;
+
+        pub(super) fn write(dir: &Path, events: Vec<NewEvent>) {
+            let db = raw(dir);
+            for (i, new) in events.into_iter().enumerate() {
+                let seq = i as u64 + 1;
+                let env = Envelope {
+                    seq,
+                    event_id: new.event_id.clone(),
+                    schema_version: crate::events::SCHEMA_VERSION,
+                    occurred_at: new.occurred_at,
+                    recorded_at: new.occurred_at,
+                    event: new.event,
+                };
+                db.insert(keys::event(seq), serde_json::to_vec(&env).unwrap())
+                    .unwrap();
+                db.insert(keys::id(&new.event_id), seq.to_be_bytes().to_vec())
+                    .unwrap();
+                db.insert(keys::CHECKPOINT, seq.to_be_bytes().to_vec())
+                    .unwrap();
+            }
+            let feed = FeedState {
+                items_seen: 7,
+                ..Default::default()
+            };
+            db.insert(keys::feed("f"), serde_json::to_vec(&feed).unwrap())
+                .unwrap();
+            db.insert(keys::text("abc"), "Plain text, café.".as_bytes().to_vec())
+                .unwrap();
+            db.insert(keys::url_text("http://x/1"), b"abc".to_vec())
+                .unwrap();
+            db.insert(
+                keys::alert_state("meet", "chn,usa"),
+                b"\"2025-03-01T09:00:00Z\"".to_vec(),
+            )
+            .unwrap();
+            db.insert(keys::PROJECTION_VERSION, 5u32.to_be_bytes().to_vec())
+                .unwrap();
+            db.flush().unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_format1_store_is_converted_once_at_open() {
+        // Issue 17: a store written before the compact format opens after the upgrade, reads
+        // the same, and ends with every value packed and projections as a fresh store's.
+        let old = tempfile::tempdir().unwrap();
+        format1::write(old.path(), events());
+        let fresh = tempfile::tempdir().unwrap();
+        let expected = {
+            let store = Store::open(fresh.path()).unwrap();
+            store.append(events()).await.unwrap();
+            store.projection_snapshot().unwrap()
+        };
+        {
+            let store = reopen_after_raw(old.path());
+            let got: Vec<Envelope> = store.iter_from(1).map(Result::unwrap).collect();
+            assert_eq!(got.len(), 3);
+            for (env, new) in got.iter().zip(events()) {
+                assert_eq!((&env.event_id, &env.event), (&new.event_id, &new.event));
+                assert_eq!(env.recorded_at, new.occurred_at, "stored fields kept");
+            }
+            assert_eq!(store.projection_snapshot().unwrap(), expected);
+            assert_eq!(store.feed_state("f").unwrap().unwrap().items_seen, 7);
+            assert_eq!(
+                store.article_text_for_url("http://x/1").unwrap(),
+                Some(("abc".into(), "Plain text, café.".into()))
+            );
+        }
+        let db = raw(old.path());
+        assert_eq!(
+            db.get(keys::STORE_FORMAT).unwrap().as_deref(),
+            Some(&migrate::FORMAT.to_be_bytes()[..])
+        );
+        for item in db.iter() {
+            let (k, v) = item.unwrap();
+            if [keys::EVENT, keys::FEED, keys::TEXT, keys::PROJECTION].contains(&k[0])
+                && !v.is_empty()
+            {
+                assert!(
+                    codec::is_packed(&v),
+                    "{} left unpacked",
+                    keys::printable(&k)
+                );
+            }
+        }
     }
 
     #[tokio::test]

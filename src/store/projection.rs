@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use super::codec;
 use super::keys;
 use super::{AlertGroup, DeadLetter, NotifierState, RuleRecord};
 use crate::events::{Envelope, Event, actor_key};
@@ -20,7 +21,8 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 3 added alert groups on outbox entries, per-group and per-notifier delivery times.
 /// Version 4 added event clusters (`pp`, `ph`, `pc`, `pe`).
 /// Version 5 added superseded extractions (`px`), which leave the actor index.
-pub(crate) const VERSION: u32 = 5;
+/// Version 6 stores values packed (`codec`: tagged, zstd) instead of bare JSON.
+pub(crate) const VERSION: u32 = 6;
 
 /// Read access to the current projection state, as the fold needs it.
 pub(crate) trait ProjectionRead {
@@ -60,24 +62,30 @@ pub(crate) struct OutboxRecord {
     pub group: Option<AlertGroup>,
 }
 
-/// Decodes a JSON projection value, naming the key on failure.
+/// Decodes a stored value (log record, projection, feed state: `codec`'s format 2, or the
+/// bare JSON of format 1), naming the key on failure.
 pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
     key: &[u8],
     value: &[u8],
 ) -> Result<T, StoreError> {
-    serde_json::from_slice(value).map_err(|e| StoreError::Corrupt {
+    let corrupt = |message: String| StoreError::Corrupt {
         key: keys::printable(key),
-        message: e.to_string(),
-    })
+        message,
+    };
+    let json = codec::unpack(value).map_err(corrupt)?;
+    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
 }
 
-/// Encodes a projection value. Serialising these plain structs cannot fail; the error path
-/// exists only so that an impossible failure is an error rather than a panic.
+/// Encodes a stored value (JSON, packed by `codec`). Serialising these plain structs cannot
+/// fail; the error path exists only so that an impossible failure is an error rather than a
+/// panic.
 pub(crate) fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
-        key: keys::printable(key),
-        message: e.to_string(),
-    })
+    serde_json::to_vec(value)
+        .map(|json| codec::pack(&json))
+        .map_err(|e| StoreError::Corrupt {
+            key: keys::printable(key),
+            message: e.to_string(),
+        })
 }
 
 /// The writes that folding `env` into the projections produces.
@@ -538,7 +546,7 @@ mod tests {
     fn corrupt_state_is_an_error() {
         // A damaged projection value must surface as Corrupt, never a panic.
         let mut m = Map::default();
-        m.0.insert(keys::alert_state("r", "a"), b"not json".to_vec());
+        m.0.insert(keys::alert_state("r", "a"), codec::pack(b"not json"));
         let err = fold(&m, &env(1, "x", t(0), raised("r", &["a"], &[]))).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     }
