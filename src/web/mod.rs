@@ -132,6 +132,8 @@ async fn require_session(
 
 /// Defence in depth behind the escaping: scripts, styles and frames only from here, no
 /// inline script at all, and no Referer sent to outlets when a source link is followed.
+/// `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` on a
+/// form POST, and the Origin check would refuse the UI's own forms (the browser test saw it).
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
@@ -147,7 +149,7 @@ async fn security_headers(mut response: Response) -> Response {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response

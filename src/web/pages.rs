@@ -262,7 +262,12 @@ fn inbox_page(store: &Store, config: &Config, q: &InboxQuery) -> Result<InboxPag
 fn inbox_row(config: &Config, alert: &Alert, acked: bool) -> InboxRow {
     InboxRow {
         url: format!("/alerts/{}", view::url_encode(&alert.alert_id)),
-        short_id: alert.alert_id.chars().take(12).collect(),
+        short_id: alert
+            .alert_id
+            .trim_start_matches("alert-")
+            .chars()
+            .take(8)
+            .collect(),
         id: alert.alert_id.clone(),
         raised: Time::of(alert.raised_at),
         rule: alert.rule.clone(),
@@ -821,7 +826,7 @@ pub(super) async fn pair(
                 )
             })
             .collect();
-        by_type.sort_by(|x, y| y.1.cmp(&x.1));
+        by_type.sort_by_key(|t| std::cmp::Reverse(t.1));
         let newest: Vec<_> = envs.iter().rev().take(PAIR_ROWS).cloned().collect();
         Ok(PairPage {
             a: actor_ref(&config, &a),

@@ -233,7 +233,7 @@ pub fn timeline(items: &[(NaiveDate, Option<PloverType>)]) -> Timeline {
         .max()
         .unwrap_or(0);
     let months = (last - first + 1).max(1) as u32;
-    let col = (560 / months).clamp(6, 48);
+    let col = (560 / months).clamp(6, 80);
     let width = LEFT + col * months + 16;
     let mut rows: Vec<(Option<PloverType>, BTreeMap<i32, u32>)> = counts.into_iter().collect();
     rows.sort_by_key(|(_, m)| std::cmp::Reverse(m.values().sum::<u32>()));
@@ -265,7 +265,7 @@ pub fn timeline(items: &[(NaiveDate, Option<PloverType>)]) -> Timeline {
         })
         .collect();
     let axis_y = 20 + rows.len() as u32 * ROW;
-    let every = (56 / col).max(1) as i32;
+    let every = 64_u32.div_ceil(col).max(1) as i32;
     let ticks = (first..=last)
         .filter(|m| (m - first) % every == 0)
         .map(|m| Tick {
@@ -348,8 +348,10 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Edges, heaviest last so they are drawn on top.
     pub edges: Vec<Edge>,
-    /// viewBox side.
-    pub size: i32,
+    /// viewBox width.
+    pub width: i32,
+    /// viewBox height.
+    pub height: i32,
 }
 
 /// Lays out actors on a circle (ordered by id, so the picture is stable between loads) with
@@ -375,9 +377,10 @@ pub fn graph(
             }
         }
     }
-    let size = 720;
-    let c = f64::from(size) / 2.0;
-    let radius = c - 150.0;
+    // Room for labels of ~200 px either side of the circle, and a line above and below.
+    let radius = 240.0;
+    let (cx, cy) = (radius + 210.0, radius + 40.0);
+    let (width, height) = ((2.0 * cx) as i32, (2.0 * cy) as i32);
     let n = degree.len().max(1) as f64;
     let max_degree = degree.values().copied().max().unwrap_or(1).max(1) as f64;
     let mut pos: BTreeMap<String, (i32, i32)> = BTreeMap::new();
@@ -387,8 +390,8 @@ pub fn graph(
         .map(|(i, (id, d))| {
             let angle = std::f64::consts::TAU * i as f64 / n - std::f64::consts::FRAC_PI_2;
             let (s, co) = angle.sin_cos();
-            let x = (c + radius * co).round() as i32;
-            let y = (c + radius * s).round() as i32;
+            let x = (cx + radius * co).round() as i32;
+            let y = (cy + radius * s).round() as i32;
             pos.insert(id.clone(), (x, y));
             let r = 6 + ((f64::from(*d) / max_degree).sqrt() * 12.0) as u32;
             let out = f64::from(r) + 8.0;
@@ -448,7 +451,12 @@ pub fn graph(
         })
         .collect();
     edges.sort_by_key(|e| e.count);
-    Graph { nodes, edges, size }
+    Graph {
+        nodes,
+        edges,
+        width,
+        height,
+    }
 }
 
 #[cfg(test)]
