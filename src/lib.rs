@@ -23,3 +23,4 @@ pub mod plover;
 pub mod service;
 pub mod signal;
 pub mod store;
+pub mod web;

@@ -17,6 +17,7 @@
 //! | `GET /api/v1/silences`   | token | silences, like `parley silence list`            |
 //! | `POST /api/v1/silences`  | token | `{"rule","actors","for","reason"}`; answers the id |
 //! | `POST /api/v1/silences/{id}/expire` | token | `parley silence expire ID`         |
+//! | `/`, `/alerts/..`, `/actors/..`, ... | token | the web UI (`crate::web`); a session cookie from `/login` |
 //!
 //! "token": when `[api] token` (or `token_file`) is set, `Authorization: Bearer <token>` is
 //! required; it is compared in constant time. The write routes exist because sled admits
@@ -82,7 +83,7 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    fn config(&self) -> Arc<Config> {
+    pub(crate) fn config(&self) -> Arc<Config> {
         match self.config.read() {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -119,6 +120,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .merge(protected)
+        .merge(crate::web::router(state.clone()))
         .with_state(state)
 }
 
@@ -136,7 +138,7 @@ pub async fn serve(listener: TcpListener, state: ApiState) {
 
 /// SHA-256 both sides, then compare the digests in constant time: neither the token's
 /// content nor its length leaks through timing.
-fn token_matches(given: &str, expected: &str) -> bool {
+pub(crate) fn token_matches(given: &str, expected: &str) -> bool {
     let a = Sha256::digest(given.as_bytes());
     let b = Sha256::digest(expected.as_bytes());
     a.ct_eq(&b).into()
@@ -155,7 +157,11 @@ async fn require_token(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        if !given.is_some_and(|g| token_matches(g, expected)) {
+        // The web UI's session cookie also reads (GET): its inbox subscribes to the alert
+        // stream with EventSource, which cannot send a header. Writes keep the bearer token.
+        let cookie = request.method() == axum::http::Method::GET
+            && crate::web::cookie_authorizes(&headers, expected);
+        if !given.is_some_and(|g| token_matches(g, expected)) && !cookie {
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer")],

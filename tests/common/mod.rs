@@ -2,6 +2,7 @@
 //! webhook receiver), temporary config folders, and the real `parley` binary.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod nats;
 
 use std::collections::HashMap;
