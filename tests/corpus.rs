@@ -119,8 +119,8 @@ fn ensure_pip() -> Result<(), String> {
 fn ensure_sdists(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let lock_path = dir.join(".lock");
-    let lock = std::fs::File::create(&lock_path)
-        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    let lock =
+        std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
     lock.lock()
         .map_err(|e| format!("lock {}: {e}", lock_path.display()))?;
     let mut found = BTreeMap::new();
@@ -140,7 +140,11 @@ fn ensure_sdists(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, String> 
                     .arg(dir))?;
             }
             let _ = std::fs::remove_dir_all(&unpacked);
-            run(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(dir))?;
+            run(Command::new("tar")
+                .arg("-xzf")
+                .arg(&archive)
+                .arg("-C")
+                .arg(dir))?;
             std::fs::write(&done, b"").map_err(|e| format!("{}: {e}", done.display()))?;
         }
         found.insert(name, unpacked);

@@ -161,9 +161,24 @@ pub async fn register(cluster: &Cluster) -> Result<(), ClusterError> {
     };
     let value =
         bytes::Bytes::from(serde_json::to_vec(&info).map_err(|e| js_err("encode presence", e))?);
+    // Every operation rides out elections like the lease rounds' do (a replicated bucket's
+    // leader may be moving while nodes start).
+    let within = super::retry::DATA_PATH;
+    let read = || {
+        retry("read the node identity", within, retry::entry_final, || {
+            bucket.entry(key.clone())
+        })
+    };
     // Bounded: each pass either claims the key, refuses, or outlasts a dead entry's TTL.
     for _ in 0..8 {
-        match bucket.create(&key, value.clone()).await {
+        match retry(
+            "claim the node identity",
+            within,
+            retry::create_final,
+            || bucket.create(&key, value.clone()),
+        )
+        .await
+        {
             Ok(_) => {
                 info!(node = %me, instance = %cluster.instance(), "Node identity claimed.");
                 return Ok(());
@@ -171,22 +186,28 @@ pub async fn register(cluster: &Cluster) -> Result<(), ClusterError> {
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
             Err(e) => return Err(js_err("claim the node identity", e)),
         }
-        let Some(first) = bucket
-            .entry(&key)
+        let Some(first) = read()
             .await
             .map_err(|e| js_err("read the node identity", e))?
         else {
             continue;
         };
         let other: Option<NodeInfo> = serde_json::from_slice(&first.value).ok();
+        if other
+            .as_ref()
+            .is_some_and(|o| o.instance == cluster.instance())
+        {
+            // Our own create landed, and only its answer was lost.
+            info!(node = %me, instance = %cluster.instance(), "Node identity claimed.");
+            return Ok(());
+        }
         warn!(node = %me, "Another process holds this node id's presence; waiting one lease TTL to see whether it is alive.");
         // Watch it for a TTL (plus a renewal period): a live process renews every TTL/3.
         let deadline = tokio::time::Instant::now() + ttl + ttl / 3;
         let mut renewed = false;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(ttl / 6).await;
-            match bucket
-                .entry(&key)
+            match read()
                 .await
                 .map_err(|e| js_err("read the node identity", e))?
             {
