@@ -1363,65 +1363,54 @@ async fn robots_allow(ctx: &Ctx, url: &url::Url) -> bool {
 mod tests {
     use super::*;
 
-    /// A relay run that fails `fails` times with `error`, then returns Ok; counts its starts.
-    fn flaky(
-        fails: usize,
-        error: fn() -> StoreError,
-        starts: Arc<std::sync::atomic::AtomicUsize>,
-    ) -> impl FnMut() -> std::future::Ready<Result<(), StoreError>> {
-        move || {
-            let n = starts.fetch_add(1, Ordering::SeqCst);
-            std::future::ready(if n < fails { Err(error()) } else { Ok(()) })
-        }
+    /// Runs the supervisor over a relay that fails `fails` times with `error`, then returns
+    /// Ok. Gives how often the relay was started, whether the watchdog sees it up at the end,
+    /// and whether the daemon was told to stop (`store_failed`).
+    async fn supervised(fails: usize, error: fn() -> StoreError) -> (usize, bool, bool) {
+        let starts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (up, failed) = (Arc::new(AtomicBool::new(true)), CancellationToken::new());
+        let counted = starts.clone();
+        supervise_relay(
+            up.clone(),
+            failed.clone(),
+            CancellationToken::new(),
+            move || {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                std::future::ready(if n < fails { Err(error()) } else { Ok(()) })
+            },
+        )
+        .await;
+        (
+            starts.load(Ordering::SeqCst),
+            up.load(Ordering::SeqCst),
+            failed.is_cancelled(),
+        )
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_relay_that_stops_on_an_error_is_restarted() {
         // A store error other than a failed write (a corrupt read, NATS unreachable) must not
         // end delivery until the next reload: the supervisor restarts the relay.
-        let starts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (up, failed) = (Arc::new(AtomicBool::new(false)), CancellationToken::new());
         let corrupt = || StoreError::Corrupt {
             key: "k".into(),
             message: "bad".into(),
         };
-        supervise_relay(
-            up.clone(),
-            failed.clone(),
-            CancellationToken::new(),
-            flaky(3, corrupt, starts.clone()),
-        )
-        .await;
-        assert_eq!(
-            starts.load(Ordering::SeqCst),
-            4,
-            "three failures, then a clean stop"
-        );
-        assert!(!failed.is_cancelled());
+        let (starts, _, failed) = supervised(3, corrupt).await;
+        assert_eq!(starts, 4, "three failures, then a clean stop");
+        assert!(!failed);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_store_that_cannot_write_stops_the_daemon_through_the_relay() {
         // ENOSPC seen by the relay ends the daemon as it does for ingest: no restart loop.
-        let starts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (up, failed) = (Arc::new(AtomicBool::new(true)), CancellationToken::new());
         let full = || StoreError::Db {
             path: "state".into(),
             message: "No space left on device".into(),
         };
-        supervise_relay(
-            up.clone(),
-            failed.clone(),
-            CancellationToken::new(),
-            flaky(usize::MAX, full, starts.clone()),
-        )
-        .await;
-        assert_eq!(starts.load(Ordering::SeqCst), 1);
-        assert!(failed.is_cancelled(), "store_failed must be set");
-        assert!(
-            !up.load(Ordering::SeqCst),
-            "the watchdog must see the relay down"
-        );
+        let (starts, up, failed) = supervised(usize::MAX, full).await;
+        assert_eq!(starts, 1);
+        assert!(failed, "store_failed must be set");
+        assert!(!up, "the watchdog must see the relay down");
     }
 
     fn gate(per_host: usize, next_start: tokio::time::Instant) -> Arc<HostGate> {
