@@ -5,7 +5,8 @@
 //!
 //! The metric (issue 6, per corpus since issue 16): among the feeds where feedparser finds
 //! items, the share where we find the same number; among those feeds' items, the share with
-//! the same title (position by position, both reduced to plain text by [`plain`]). Parley must
+//! the same title (position by position; feedparser's reduced to plain text by [`plain`],
+//! parley's already plain, whitespace collapsed on both). Parley must
 //! reach 97% on both, on every corpus; raw feed-rs is printed beside it for comparison.
 //!
 //! ## Tuned and held out (decided before any of the new corpora's failures were looked at)
@@ -41,6 +42,17 @@ out = {}
 for path in sys.stdin.read().splitlines():
     data = open(path, "rb").read()
     headers = {k.decode().strip().lower(): v.decode().strip() for k, v in headers_re.findall(data)}
+    # feedparser's own suite skips a file whose SkipUnless condition fails (chardet missing):
+    # its output there is not what feedparser means, so it is no reference either.
+    skip = re.search(br"^SkipUnless:\s*(.+)$", data[:2048], re.MULTILINE)
+    if skip:
+        try:
+            runs = eval(skip.group(1).decode())
+        except Exception:
+            runs = False
+        if not runs:
+            out[path] = None
+            continue
     try:
         result = feedparser.parse(data, response_headers=headers)
         out[path] = [len(result.entries), [e.get("title", "") for e in result.entries]]
@@ -119,8 +131,8 @@ fn ensure_pip() -> Result<(), String> {
 fn ensure_sdists(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let lock_path = dir.join(".lock");
-    let lock = std::fs::File::create(&lock_path)
-        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    let lock =
+        std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
     lock.lock()
         .map_err(|e| format!("lock {}: {e}", lock_path.display()))?;
     let mut found = BTreeMap::new();
@@ -140,7 +152,11 @@ fn ensure_sdists(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, String> 
                     .arg(dir))?;
             }
             let _ = std::fs::remove_dir_all(&unpacked);
-            run(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(dir))?;
+            run(Command::new("tar")
+                .arg("-xzf")
+                .arg(&archive)
+                .arg("-C")
+                .arg(dir))?;
             std::fs::write(&done, b"").map_err(|e| format!("{}: {e}", done.display()))?;
         }
         found.insert(name, unpacked);
@@ -346,8 +362,27 @@ fn plain(title: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// What one parser found in one file: item count and plain titles.
 type Found = (usize, Vec<String>);
+
+/// Files where parley departs from feedparser on purpose, each with the reason. They are
+/// listed on every run and left out of the scores; nothing else may be added here to pass.
+const BY_POLICY: [(&str, &str); 1] = [(
+    "illformed/rss_incomplete_cdata.xml",
+    "the body ends inside an item's title: parley drops the cut item (a later poll brings it \
+     whole, under the same id), feedparser keeps an empty one",
+)];
+
+fn by_policy(path: &str) -> Option<&'static str> {
+    BY_POLICY
+        .iter()
+        .find(|(suffix, _)| path.ends_with(suffix))
+        .map(|(_, why)| *why)
+}
 
 fn raw_feed_rs(bytes: &[u8]) -> Found {
     let parsed = catch_unwind(AssertUnwindSafe(|| feed_rs::parser::parse(bytes)));
@@ -370,9 +405,11 @@ fn raw_feed_rs(bytes: &[u8]) -> Found {
 
 fn parley_pipeline(bytes: &[u8], content_type: Option<&str>) -> Found {
     match parley::feed::parse("corpus", bytes, content_type) {
+        // Parley's titles are plain text already: only whitespace is normalised. Reducing
+        // them again would strip a literal `<blink>` that the feed escaped on purpose.
         Ok(articles) => (
             articles.len(),
-            articles.iter().map(|a| plain(&a.title)).collect(),
+            articles.iter().map(|a| one_line(&a.title)).collect(),
         ),
         Err(_) => (0, Vec::new()),
     }
@@ -382,14 +419,16 @@ fn parley_pipeline(bytes: &[u8], content_type: Option<&str>) -> Found {
 /// the same title, items).
 fn score(
     files: &[PathBuf],
-    reference: &BTreeMap<String, Found>,
+    reference: &BTreeMap<String, Option<Found>>,
     found: &BTreeMap<String, Found>,
 ) -> [usize; 4] {
     let mut s = [0; 4];
     for path in files {
         let key = path.display().to_string();
-        let (count, titles) = &reference[&key];
-        if *count == 0 {
+        let Some((count, titles)) = &reference[&key] else {
+            continue;
+        };
+        if *count == 0 || by_policy(&key).is_some() {
             continue;
         }
         let (our_count, our_titles) = &found[&key];
@@ -454,8 +493,13 @@ fn parley_matches_feedparser_on_real_world_corpora() {
     drop(child.stdin.take());
     let output = child.wait_with_output().expect("feedparser ran");
     assert!(output.status.success(), "feedparser reference run failed");
-    let reference: BTreeMap<String, Found> =
+    let reference: BTreeMap<String, Option<Found>> =
         serde_json::from_slice(&output.stdout).expect("reference JSON");
+    let skipped = reference.values().filter(|r| r.is_none()).count();
+    println!("{skipped} files left out: feedparser's own SkipUnless fails here (no chardet)");
+    for (suffix, why) in BY_POLICY {
+        println!("left out by policy: {suffix}: {why}");
+    }
 
     let mut raw = BTreeMap::new();
     let mut ours = BTreeMap::new();
@@ -500,7 +544,9 @@ fn parley_matches_feedparser_on_real_world_corpora() {
         if std::env::var_os("PARLEY_CORPUS_VERBOSE").is_some() {
             for path in &corpus.files {
                 let key = path.display().to_string();
-                let (count, titles) = &reference[&key];
+                let Some((count, titles)) = &reference[&key] else {
+                    continue;
+                };
                 let (our_count, our_titles) = &ours[&key];
                 let differs = our_count != count
                     || titles.iter().zip(our_titles).any(|(a, b)| plain(a) != *b);

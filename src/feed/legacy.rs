@@ -68,6 +68,7 @@ pub(super) fn sniff(text: &str) -> Option<Format> {
         "RDF" | "rdf" => Some(Format::Rdf),
         "rss"
             if default_ns.is_some_and(|ns| !ns.is_empty())
+                || name.contains(':')
                 || version.is_some_and(|v| v.starts_with("0.9")) =>
         {
             Some(Format::Rss)
@@ -106,7 +107,11 @@ pub(super) fn items(format: Format, root: &Element) -> Vec<Item> {
     match format {
         Format::Rdf | Format::Rss => collect_rss(root, base.as_ref(), 0, &mut out),
         Format::Atom03 => {
-            for entry in root.elements().filter(|e| e.local() == "entry") {
+            // Some Atom 0.3 generators wrote `<item>` for `<entry>`; feedparser reads both.
+            let entries = root
+                .elements()
+                .filter(|e| matches!(e.local(), "entry" | "item") && !is_extension(e));
+            for entry in entries {
                 out.push(atom_entry(entry, base.as_ref()));
             }
         }
@@ -141,7 +146,7 @@ fn in_ns(element: &Element, ns: &str, local: &str) -> bool {
     element.ns.as_deref() == Some(ns) && element.local() == local
 }
 
-fn first<'a>(parent: &'a Element, test: impl Fn(&Element) -> bool) -> Option<&'a Element> {
+fn first(parent: &Element, test: impl Fn(&Element) -> bool) -> Option<&Element> {
     parent.elements().find(|e| test(e))
 }
 

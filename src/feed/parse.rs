@@ -62,7 +62,10 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
         return Ok((items, repairs.any().then_some(Recovery { repairs })));
     }
     let error = match feed_rs_items(text.as_bytes()) {
-        Ok(items) => return Ok((items, None)),
+        Ok(mut items) => {
+            fill_missing_titles(text, &mut items);
+            return Ok((items, None));
+        }
         Err(error) => error,
     };
     if !matches!(error, ParseFeedError::XmlReader(_)) {
@@ -81,6 +84,26 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
             }),
         )),
         Err(_) => Err(error),
+    }
+}
+
+/// feed-rs reads an RSS 2.0 item's `<title>` only; feedparser, and readers, fall back to
+/// `dc:title` and `media:title`. When an item has no title, the legacy walker reads the same
+/// body and lends its titles, position by position, if it found the same items.
+fn fill_missing_titles(text: &str, items: &mut [Item]) {
+    if items.iter().all(|i| !i.title.is_empty()) || !text.contains(":title") {
+        return;
+    }
+    let Some((walked, _)) = legacy::parse(legacy::Format::Rss, text) else {
+        return;
+    };
+    if walked.len() != items.len() {
+        return;
+    }
+    for (item, other) in items.iter_mut().zip(walked) {
+        if item.title.is_empty() && item.guid == other.guid {
+            item.title = other.title;
+        }
     }
 }
 
