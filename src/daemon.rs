@@ -989,6 +989,7 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
         .and_then(|u| url::Url::parse(u).ok())
         .map_or_else(|| feed.location.clone(), FeedLocation::Http);
     let mut moved_to = None;
+    let mut recovered = None;
     let result = match ctx
         .prepared
         .fetcher
@@ -1023,11 +1024,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
             moved_to = moved;
             let key2 = key.clone();
             let parsed = tokio::task::spawn_blocking(move || {
-                feed::parse(&key2, &bytes, content_type.as_deref())
+                feed::parse_feed(&key2, &bytes, content_type.as_deref())
             })
             .await;
             match parsed {
-                Ok(Ok(articles)) => Ok(Some((articles, validators))),
+                Ok(Ok(parsed)) => {
+                    recovered = parsed.recovery.map(|r| r.to_string());
+                    Ok(Some((parsed.articles, validators)))
+                }
                 Ok(Err(error)) => Err((error.to_string(), None)),
                 Err(join) => Err((format!("parser crashed: {join}"), None)),
             }
@@ -1060,6 +1064,14 @@ async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
                 }
                 state.validators = validators;
                 state.items_seen += count;
+                if let Some(repairs) = &recovered {
+                    crate::metrics::FeedRecovered {
+                        feed: &shown,
+                        repairs,
+                    }
+                    .emit(&ctx.hooks.metrics.service);
+                }
+                state.recovered = recovered;
                 ctx.stats
                     .feeds_ok
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
