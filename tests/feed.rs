@@ -15,7 +15,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use parley::events::stable_id;
 use parley::feed::{
-    FeedLocation, FetchError, FetchOptions, FetchOutcome, Fetcher, Validators, parse,
+    FeedLocation, FetchError, FetchOptions, FetchOutcome, Fetcher, Validators, parse, parse_feed,
 };
 use tokio::sync::oneshot;
 use url::Url;
@@ -681,7 +681,9 @@ fn non_feeds_fail_with_clear_messages() {
     let empty = parse(KEY, b" \n\t ", None).expect_err("empty");
     assert!(empty.0.contains("empty"), "{empty}");
     let rss = fixture("rss2.xml");
-    let truncated = parse(KEY, &rss[..rss.len() / 2], None).expect_err("truncated");
+    // Cut inside the first item: nothing whole to salvage, so still an error.
+    let first_item = rss.windows(6).position(|w| w == b"<item>").unwrap();
+    let truncated = parse(KEY, &rss[..first_item + 20], None).expect_err("truncated");
     assert!(truncated.0.contains("truncated"), "{truncated}");
     let json = fixture("feed.json");
     let truncated = parse(KEY, &json[..json.len() / 2], None).expect_err("truncated json");
@@ -689,17 +691,214 @@ fn non_feeds_fail_with_clear_messages() {
     assert!(parse(KEY, b"\x00\xff\xfe binary", None).is_err());
 }
 
+// ---------------------------------------------------------------- legacy and broken feeds (issue 16)
+
+fn titles(articles: &[parley::feed::Article]) -> Vec<&str> {
+    articles.iter().map(|a| a.title.as_str()).collect()
+}
+
+// Atom 0.3 (old Blogger, Movable Type, TypePad): feed-rs dropped every entry. Escaped, base64
+// and dc:title titles, issued/created dates, alternate links under xml:base must all map.
+#[test]
+fn atom_03_feed_parses_with_dates_links_and_fallbacks() {
+    let parsed = parse_feed(KEY, &fixture("atom03.xml"), None).expect("parses");
+    assert!(parsed.recovery.is_none(), "a valid feed is not 'recovered'");
+    let a = &parsed.articles;
+    assert_eq!(
+        titles(a),
+        [
+            "Talks resume in Geneva",
+            "A second entry",
+            "Title from Dublin Core"
+        ]
+    );
+    assert_eq!(
+        a[0].url.as_deref(),
+        Some("http://blog.example.org/archives/2005/03/talks.html")
+    );
+    assert_eq!(
+        a[0].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-03-01T08:30:00+00:00"),
+        "issued, not modified"
+    );
+    assert!(
+        a[0].text.contains("The delegations met again on Tuesday."),
+        "{}",
+        a[0].text
+    );
+    assert_eq!(
+        a[0].guid.as_deref(),
+        Some("tag:blog.example.org,2005:talks")
+    );
+    // The edit link is not the article; `created` stands in for a missing `issued`.
+    assert_eq!(
+        a[1].url.as_deref(),
+        Some("http://blog.example.org/archives/2005/02/second.html")
+    );
+    assert_eq!(
+        a[1].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-02-20T08:00:00+00:00")
+    );
+    assert!(a[1].text.contains("Only a summary here."), "{}", a[1].text);
+    assert_eq!(
+        a[2].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-02-10T08:00:00+00:00"),
+        "dc:date"
+    );
+}
+
+// RSS 1.0 puts items beside <channel>; feed-rs also dropped the ones without a <link>.
+#[test]
+fn rdf_items_outside_the_channel_are_kept() {
+    let parsed = parse_feed(KEY, &fixture("rdf-items-outside-channel.xml"), None).expect("parses");
+    assert!(parsed.recovery.is_none());
+    let a = &parsed.articles;
+    assert_eq!(
+        titles(a),
+        ["Ministers meet in Cairo", "Envoy arrives in Doha"]
+    );
+    assert_eq!(a[0].url.as_deref(), Some("http://news.example.org/1"));
+    assert_eq!(
+        a[0].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-05-01T12:00:00+00:00")
+    );
+    assert!(
+        a[0].text.contains("The long version of the story."),
+        "{}",
+        a[0].text
+    );
+    // No <link>: rdf:about identifies it.
+    assert_eq!(a[1].guid.as_deref(), Some("http://news.example.org/2"));
+    assert!(a[1].text.contains("as RSS 1.0 allows"), "{}", a[1].text);
+}
+
+// A bare `&` made the whole feed fail; it is text, and the feed is flagged as recovered.
+#[test]
+fn bare_ampersands_are_recovered() {
+    let parsed = parse_feed(KEY, &fixture("bare-ampersands.xml"), None).expect("recovers");
+    let recovery = parsed.recovery.expect("flagged as recovered");
+    assert!(recovery.to_string().contains("ampersand"), "{recovery}");
+    let a = &parsed.articles;
+    assert_eq!(
+        titles(a),
+        ["AT&T and Smith & Sons sign accord", "Second item"]
+    );
+    assert_eq!(
+        a[0].url.as_deref(),
+        Some("http://markets.example.org/story?id=1&ref=rss")
+    );
+    assert!(
+        a[0].text.contains("Q&A with the negotiators."),
+        "{}",
+        a[0].text
+    );
+}
+
+// HTML entities are undefined in XML: known ones decode, an unknown one stays as written,
+// and no item is lost. (HTML's names are mapped before parsing, on the normal path, so such
+// a feed is not flagged; the bare `&` test covers the flag.)
+#[test]
+fn undefined_entities_are_recovered() {
+    let parsed = parse_feed(KEY, &fixture("undefined-entities.xml"), None).expect("parses");
+    assert_eq!(
+        titles(&parsed.articles),
+        [
+            "Caf\u{e9} talks\u{2026} \u{2014} day two",
+            "Summit &undefinedentity; ends"
+        ]
+    );
+}
+
+// `</titel>` failed the whole feed; the item it was in and every later one must survive.
+#[test]
+fn misspelled_closing_tag_is_recovered() {
+    let parsed = parse_feed(KEY, &fixture("misspelled-closing-tag.xml"), None).expect("recovers");
+    let recovery = parsed.recovery.expect("flagged");
+    assert!(recovery.to_string().contains("stray end tag"), "{recovery}");
+    assert_eq!(
+        titles(&parsed.articles),
+        [
+            "Ceasefire talks extended",
+            "Second item survives",
+            "Third item"
+        ]
+    );
+    let guids: Vec<_> = parsed
+        .articles
+        .iter()
+        .map(|a| a.guid.clone().unwrap())
+        .collect();
+    assert_eq!(guids, ["typo-1", "typo-2", "typo-3"]);
+}
+
+// A body cut mid-item keeps every complete item and drops the cut one (no half titles).
+#[test]
+fn truncated_document_keeps_complete_items() {
+    let parsed = parse_feed(KEY, &fixture("truncated.xml"), None).expect("recovers");
+    let recovery = parsed.recovery.expect("flagged");
+    assert!(recovery.to_string().contains("truncated"), "{recovery}");
+    assert_eq!(
+        titles(&parsed.articles),
+        ["First complete item", "Second complete item"]
+    );
+}
+
+// Whatever byte a body is cut at, parsing returns (never panics) and what it returns is a
+// prefix of the whole feed's articles: a cut item never becomes an article.
+#[test]
+fn every_cut_of_every_fixture_gives_a_prefix_of_the_whole() {
+    for name in [
+        "rss2.xml",
+        "atom.xml",
+        "atom03.xml",
+        "rdf-items-outside-channel.xml",
+    ] {
+        let body = fixture(name);
+        let whole = parse(KEY, &body, None).expect("whole fixture parses");
+        for cut in 0..body.len() {
+            let Ok(parsed) = parse_feed(KEY, &body[..cut], None) else {
+                continue;
+            };
+            let got: Vec<_> = parsed.articles.iter().map(|a| (&a.id, &a.title)).collect();
+            let want: Vec<_> = whole
+                .iter()
+                .map(|a| (&a.id, &a.title))
+                .take(got.len())
+                .collect();
+            assert_eq!(got, want, "{name} cut at byte {cut}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------- feed-rs's real captures
 
-fn feed_rs_fixtures() -> Option<PathBuf> {
+/// feed-rs's `fixture/` folder in cargo's registry; `cargo fetch` puts it back when the
+/// registry's sources were cleaned since the build.
+fn feed_rs_fixtures() -> Result<PathBuf, String> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let registry = std::fs::read_dir(cargo_home.join("registry/src")).ok()?;
-    registry
-        .flatten()
-        .map(|index| index.path().join("feed-rs-3.0.0/fixture"))
-        .find(|p| p.is_dir())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let registry = cargo_home.join("registry/src");
+    let find = || {
+        std::fs::read_dir(&registry)
+            .ok()?
+            .flatten()
+            .map(|index| index.path().join("feed-rs-3.0.0/fixture"))
+            .find(|p| p.is_dir())
+    };
+    if let Some(found) = find() {
+        return Ok(found);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let fetched = std::process::Command::new(cargo)
+        .args(["fetch", "--locked"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status();
+    find().ok_or(format!(
+        "feed-rs-3.0.0/fixture not under {} (cargo fetch: {fetched:?})",
+        registry.display()
+    ))
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -718,9 +917,17 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 // parser out of the process, and every id must be reproducible.
 #[test]
 fn feed_rs_captures_parse_without_panics_and_with_stable_ids() {
-    let Some(dir) = feed_rs_fixtures() else {
-        println!("SKIPPED: feed-rs-3.0.0/fixture not found under $CARGO_HOME or ~/.cargo");
-        return;
+    let dir = match feed_rs_fixtures() {
+        Ok(dir) => dir,
+        Err(why) => {
+            // Issue 15: say why on stderr, and fail under CI rather than pass unchecked.
+            eprintln!("feed-rs captures test NOT RUN: {why}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "cannot run under CI: {why}"
+            );
+            return;
+        }
     };
     let mut files = Vec::new();
     files_under(&dir, &mut files);

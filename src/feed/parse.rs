@@ -58,6 +58,8 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
     if !text.trim_start().starts_with('{')
         && let Some(format) = legacy::sniff(text)
         && let Some((items, repairs)) = legacy::parse(format, text)
+        // A cut legacy body with nothing whole in it is an error, as below.
+        && !(repairs.truncated && items.is_empty())
     {
         return Ok((items, repairs.any().then_some(Recovery { repairs })));
     }
@@ -77,13 +79,14 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
     }
     let repaired = recover::to_xml(&tree);
     match feed_rs_items(repaired.as_bytes()) {
-        Ok(items) => Ok((
+        // Repairs that salvage nothing leave the feed failing, with the parser's own reason.
+        Ok(items) if !items.is_empty() => Ok((
             items,
             Some(Recovery {
                 repairs: tree.repairs,
             }),
         )),
-        Err(_) => Err(error),
+        Ok(_) | Err(_) => Err(error),
     }
 }
 

@@ -178,6 +178,15 @@ pub(super) fn read(text: &str) -> Tree {
                             push_child(&mut stack, Node::Element(element));
                         }
                     }
+                    // A misspelling of the innermost open element's name (`</titel>` for
+                    // `</title>`) closes it; any other stray end tag is skipped.
+                    None if stack.len() > 1 && near(&stack[stack.len() - 1].name, name) => {
+                        repairs.skipped_ends += 1;
+                        let mut element = stack.pop().expect("open element");
+                        scopes.pop();
+                        element.complete = true;
+                        push_child(&mut stack, Node::Element(element));
+                    }
                     None => repairs.skipped_ends += 1,
                 }
             }
@@ -224,6 +233,24 @@ pub(super) fn read(text: &str) -> Tree {
         document: stack.pop().expect("document"),
         repairs,
     }
+}
+
+/// Whether two tag names are one or two edits apart (a typo), by Levenshtein distance.
+fn near(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 || a.len() > 64 || b.len() > 64 {
+        return false;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()] <= 2
 }
 
 fn is_item(element: &Element) -> bool {
@@ -432,8 +459,19 @@ mod tests {
             read("<rss><item><title>One</titel></item><item><title>Two</title></item></rss>");
         assert_eq!(titles(&tree), ["One", "Two"]);
         assert_eq!(tree.repairs.skipped_ends, 1);
-        assert_eq!(tree.repairs.closed, 1);
         assert!(to_xml(&tree).contains("<title>One</title></item>"));
+        // A stray end tag that is no typo of the open one closes nothing; an ancestor's end
+        // tag closes what was left open inside it.
+        let tree = read("<rss><item><title>A</bogus><guid>g</guid></item></rss>");
+        assert_eq!(tree.repairs.skipped_ends, 1);
+        assert_eq!(tree.repairs.closed, 1);
+        assert!(
+            to_xml(&tree).contains("<title>A<guid>g</guid></title></item>"),
+            "{}",
+            to_xml(&tree)
+        );
+        let tree = read("<rss><item><title>A</titel><guid>g</guid></item></rss>");
+        assert!(to_xml(&tree).contains("<title>A</title><guid>g</guid>"));
     }
 
     #[test]
