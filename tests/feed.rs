@@ -976,3 +976,52 @@ fn feed_rs_captures_parse_without_panics_and_with_stable_ids() {
         files.len()
     );
 }
+
+// ---------------------------------------------------------------- recovered feeds in `parley feeds`
+
+// A feed that parses only after repairs is healthy but marked, so the operator sees it; a
+// clean feed beside it is not marked.
+#[test]
+fn parley_feeds_marks_a_recovered_feed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("cut.xml"), fixture("truncated.xml")).expect("write");
+    std::fs::write(dir.path().join("clean.xml"), fixture("rss2.xml")).expect("write");
+    let config = dir.path().join("parley.toml");
+    std::fs::write(
+        &config,
+        "[daemon]\nstate_dir = \"state\"\n[[feed]]\nurl = \"cut.xml\"\n[[feed]]\nurl = \"clean.xml\"\n",
+    )
+    .expect("write config");
+    let parley = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("PARLEY_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("parley runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    parley(&["run", "--once"]);
+    let feeds: Vec<serde_json::Value> = parley(&["feeds", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let by_name = |n: &str| feeds.iter().find(|f| f["name"] == n).expect(n).clone();
+    let cut = by_name("cut.xml");
+    assert_eq!(cut["consecutive_failures"], 0, "{cut}");
+    assert_eq!(cut["items_seen"], 2, "{cut}");
+    assert!(
+        cut["recovered"]
+            .as_str()
+            .unwrap_or("")
+            .contains("truncated"),
+        "{cut}"
+    );
+    assert!(by_name("clean.xml").get("recovered").is_none());
+    let human = parley(&["feeds"]);
+    assert!(human.contains("status ok, recovered"), "{human}");
+    assert!(human.contains("recovered: malformed XML"), "{human}");
+}
