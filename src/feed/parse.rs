@@ -133,6 +133,9 @@ impl std::fmt::Display for Recovery {
         if r.truncated {
             parts.push("truncated".to_string());
         }
+        if r.too_deep > 0 {
+            parts.push(format!("{} tags nested too deep ignored", r.too_deep));
+        }
         if r.cut_items > 0 {
             parts.push(format!("{} cut item dropped", r.cut_items));
         }

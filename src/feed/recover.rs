@@ -58,7 +58,13 @@ pub(super) struct Repairs {
     pub cut_items: usize,
     /// The document ended early (truncation, or a syntax error the reader cannot pass).
     pub truncated: bool,
+    /// Start tags ignored because they were nested deeper than [`MAX_DEPTH`].
+    pub too_deep: usize,
 }
+
+/// Deepest nesting kept. Walking, writing and dropping the tree recurse, and a stack overflow
+/// aborts the process (no panic guard catches it); real feeds nest a dozen levels at most.
+pub(super) const MAX_DEPTH: usize = 256;
 
 impl Repairs {
     /// Whether anything at all was repaired.
@@ -152,11 +158,13 @@ pub(super) fn read(text: &str) -> Tree {
         let event = reader.read_event();
         let position = reader.buffer_position();
         match event {
+            Ok(Event::Start(_)) if stack.len() > MAX_DEPTH => repairs.too_deep += 1,
             Ok(Event::Start(start)) => {
                 let (element, scope) = open(&start, &scopes, &mut repairs);
                 stack.push(element);
                 scopes.push(scope);
             }
+            Ok(Event::Empty(_)) if stack.len() > MAX_DEPTH => repairs.too_deep += 1,
             Ok(Event::Empty(start)) => {
                 let (mut element, _) = open(&start, &scopes, &mut repairs);
                 element.complete = true;
@@ -485,6 +493,15 @@ mod tests {
             to_xml(&tree),
             "<rss><channel><item><title>One</title></item></channel></rss>"
         );
+    }
+
+    #[test]
+    fn hostile_nesting_is_capped_not_a_stack_overflow() {
+        // Writing and dropping the tree recurse; a million nested tags must not abort.
+        let deep = format!("<rss>{}", "<a>".repeat(1_000_000));
+        let tree = read(&deep);
+        assert_eq!(tree.repairs.too_deep, 1_000_000 - MAX_DEPTH + 1);
+        assert!(to_xml(&tree).len() < 10 * MAX_DEPTH);
     }
 
     #[test]
