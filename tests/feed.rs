@@ -1025,3 +1025,42 @@ fn parley_feeds_marks_a_recovered_feed() {
     assert!(human.contains("status ok, recovered"), "{human}");
     assert!(human.contains("recovered: malformed XML"), "{human}");
 }
+
+// ---------------------------------------------------------------- never crash
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    // Feeds mangled the ways real ones break (stray `&` and `<`, cuts, lost bytes, stray end
+    // tags) must come back as articles or an error. A panic would be turned into an error by
+    // the parser's guard, so its message is checked as well: the guard must never be needed.
+    #[test]
+    fn mangled_feeds_never_crash_the_parser(
+        which in 0usize..7,
+        edits in proptest::collection::vec((proptest::prelude::any::<usize>(), 0u8..6, proptest::prelude::any::<u8>()), 0..12),
+    ) {
+        let names = [
+            "rss2.xml", "atom.xml", "atom03.xml", "rdf-items-outside-channel.xml",
+            "bare-ampersands.xml", "misspelled-closing-tag.xml", "truncated.xml",
+        ];
+        let mut body = fixture(names[which]);
+        for (at, kind, byte) in edits {
+            let at = at % (body.len() + 1);
+            match kind {
+                0 => body.insert(at, b'&'),
+                1 => body.insert(at, b'<'),
+                2 => body.truncate(at),
+                3 if at < body.len() => {
+                    body.remove(at);
+                }
+                4 => body.insert(at, byte),
+                _ => {
+                    body.splice(at..at, b"</x>".iter().copied());
+                }
+            }
+        }
+        if let Err(error) = parse_feed(KEY, &body, None) {
+            proptest::prop_assert!(!error.0.contains("crashed"), "{}", error);
+        }
+    }
+}
