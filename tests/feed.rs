@@ -1064,3 +1064,23 @@ proptest::proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- titles as a reader sees them
+
+// A title is what a reader shows: naked or escaped markup stripped, entities decoded,
+// whitespace collapsed, and dc:title or media:title when there is no <title>.
+#[test]
+fn titles_read_as_a_reader_shows_them() {
+    let parsed = parse_feed(KEY, &fixture("titles.xml"), None).expect("parses");
+    assert!(parsed.recovery.is_none());
+    assert_eq!(
+        titles(&parsed.articles),
+        [
+            "Naked paragraph title",
+            "Escaped markup & entities\u{2019}",
+            "Ragged whitespace title",
+            "Only a Dublin Core title",
+            "Only a Media RSS title",
+        ]
+    );
+}

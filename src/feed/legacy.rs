@@ -160,7 +160,7 @@ fn rss_item(item: &Element, base: Option<&Url>) -> Item {
     let title = first(item, core("title"))
         .or_else(|| first(item, |e| in_ns(e, DC, "title")))
         .or_else(|| first(item, |e| in_ns(e, MEDIA, "title")))
-        .map(|t| one_line(&maybe_html_to_text(&t.text())))
+        .map(|t| one_line(&rss_text(t)))
         .unwrap_or_default();
     let link = first(item, |e| core("link")(e) && !e.text().trim().is_empty())
         .map(|l| (l.text(), base_of(base.as_ref(), l)))
@@ -193,6 +193,16 @@ fn rss_item(item: &Element, base: Option<&Url>) -> Item {
         published,
         summary,
         content,
+    }
+}
+
+/// An RSS text element as plain text. Markup may be escaped (the usual way) or written as
+/// naked elements (`<title><p>Talks</p> resume</title>`), whose words count too.
+fn rss_text(element: &Element) -> String {
+    if element.elements().next().is_some() {
+        html_to_text(&element.inner_xml())
+    } else {
+        maybe_html_to_text(&element.text())
     }
 }
 

@@ -90,11 +90,13 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
     }
 }
 
-/// feed-rs reads an RSS 2.0 item's `<title>` only; feedparser, and readers, fall back to
-/// `dc:title` and `media:title`. When an item has no title, the legacy walker reads the same
-/// body and lends its titles, position by position, if it found the same items.
+/// feed-rs reads an RSS 2.0 item's `<title>` only, and only as plain text: a title written
+/// with naked markup (`<title><p>Talks</p></title>`) comes out empty. Feedparser, and readers,
+/// keep those words and fall back to `dc:title` and `media:title`. When an item has no title,
+/// the legacy walker reads the same body and lends its titles, position by position, if it
+/// found the same items.
 fn fill_missing_titles(text: &str, items: &mut [Item]) {
-    if items.iter().all(|i| !i.title.is_empty()) || !text.contains(":title") {
+    if items.iter().all(|i| !i.title.is_empty()) || !text.contains("title") {
         return;
     }
     let Some((walked, _)) = legacy::parse(legacy::Format::Rss, text) else {
