@@ -17,10 +17,10 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::dates;
 use super::parse::Item;
 use super::recover::{self, Element};
 use super::text::{html_to_text, maybe_html_to_text};
+use super::{dates, repair};
 
 const ATOM03: &str = "http://purl.org/atom/ns#";
 const ATOM10: &str = "http://www.w3.org/2005/Atom";
@@ -43,7 +43,7 @@ pub(super) enum Format {
 
 /// Cheaply decides from the first start tag (no tree built) whether a body is a legacy feed.
 pub(super) fn sniff(text: &str) -> Option<Format> {
-    let head = &text[..floor_char_boundary(text, 8192)];
+    let head = &text[..repair::floor_char_boundary(text, 8192)];
     let mut rest = head;
     let tag = loop {
         let at = rest.find('<')?;
@@ -84,20 +84,7 @@ pub(super) fn sniff(text: &str) -> Option<Format> {
 }
 
 fn attr_in_tag<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
-    let mut from = 0;
-    while let Some(found) = attrs[from..].find(name).map(|f| f + from) {
-        from = found + name.len();
-        let preceded = attrs[..found].ends_with(char::is_whitespace);
-        let rest = attrs[from..].trim_start();
-        let Some(rest) = rest.strip_prefix('=').filter(|_| preceded) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-        let value = &rest[1..];
-        return Some(&value[..value.find(quote)?]);
-    }
-    None
+    repair::attribute_value(attrs, name).map(|range| &attrs[range])
 }
 
 /// The items of a legacy feed, in document order.
@@ -321,16 +308,6 @@ fn resolve(href: &str, base: Option<&Url>) -> String {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    if at >= text.len() {
-        return text.len();
-    }
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// Reads and walks a legacy body; `None` when it turns out to have no root.
