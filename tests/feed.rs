@@ -1084,3 +1084,13 @@ fn titles_read_as_a_reader_shows_them() {
         ]
     );
 }
+
+// RDF items with a link were read by feed-rs before issue 16, with ids from the link; the
+// legacy reader must give them the same ids, or every such item would be ingested again.
+#[test]
+fn rdf_ids_with_links_are_unchanged_from_feed_rs() {
+    let body = fixture("rdf-items-outside-channel.xml");
+    let ours = parse(KEY, &body, None).expect("parses");
+    let link = "http://news.example.org/1";
+    assert_eq!(ours[0].id, stable_id("art", &[KEY, "link", link]));
+}

@@ -8,7 +8,7 @@
 //! - RSS/RDF: items inside `<channel>` or beside it under the root; title from `title`, else
 //!   `dc:title`, else `media:title`; date from `pubDate`, `dc:date`, `dcterms:issued`,
 //!   `dcterms:modified`; body from `description`/`dc:description` and `content:encoded`; id
-//!   from `guid`, else `rdf:about`.
+//!   from `guid`, else the link, else `rdf:about` (so RDF ids stay what they were under feed-rs).
 //! - Atom 0.3: `issued`/`created`/`modified` for dates; text constructs with `type` (a MIME
 //!   type) and `mode` (`xml`, `escaped`, `base64`); `link rel="alternate"`; `dc:` fallbacks.
 //! - Links resolve against the `xml:base` in scope (feed, entry and the link itself).
@@ -156,12 +156,15 @@ fn rss_item(item: &Element, base: Option<&Url>) -> Item {
                 .and_then(|l| Some((l.attr("href")?.to_string(), base_of(base.as_ref(), l))))
         })
         .map(|(href, base)| resolve(href.trim(), base.as_ref()));
+    // rdf:about names the item only when it has no link: feed-rs read RDF items with links
+    // before, their ids came from the link, and must not change (that would ingest them again).
     let guid = first(item, core("guid"))
         .and_then(|g| non_empty(g.text()))
         .or_else(|| {
-            item.attr("rdf:about")
-                .or_else(|| item.attr("about"))
-                .map(str::to_string)
+            link.is_none()
+                .then(|| item.attr("rdf:about").or_else(|| item.attr("about")))
+                .flatten()
+                .and_then(|about| non_empty(about.to_string()))
         });
     let date = |e: Option<&Element>| e.and_then(|d| dates::parse_timestamp(&d.text()));
     let published = date(first(item, core("pubDate")))
