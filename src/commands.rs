@@ -636,6 +636,9 @@ pub struct FeedReport {
     /// Why the feed is no longer polled (410 Gone), if it is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<String>,
+    /// What had to be repaired for the last successful poll to parse (malformed XML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 /// The health of every configured feed, in config order (`parley feeds`,
@@ -659,6 +662,7 @@ pub fn feed_reports(config: &config::Config, store: &Store) -> Result<Vec<FeedRe
             next_poll: state.next_poll,
             items_seen: state.items_seen,
             disabled: state.disabled,
+            recovered: state.recovered,
             url: match &feed.location {
                 crate::feed::FeedLocation::Http(_) => feed.location.redacted(),
                 crate::feed::FeedLocation::File(_) => key,
@@ -684,6 +688,7 @@ pub fn write_feeds(feeds: &[FeedReport], json: bool, out: &mut dyn Write) -> Res
         }
         let status = match (&feed.disabled, feed.consecutive_failures) {
             (Some(_), _) => "DISABLED".to_string(),
+            (None, 0) if feed.recovered.is_some() => "ok, recovered".to_string(),
             (None, 0) => "ok".to_string(),
             (None, n) => format!("failing x{n}"),
         };
@@ -705,6 +710,13 @@ pub fn write_feeds(feeds: &[FeedReport], json: bool, out: &mut dyn Write) -> Res
         }
         if let Some(error) = &feed.last_error {
             writeln!(out, "  last error: {error}").map_err(stdout_err)?;
+        }
+        if let Some(repairs) = &feed.recovered {
+            writeln!(
+                out,
+                "  recovered: malformed XML, parsed after repairs ({repairs})"
+            )
+            .map_err(stdout_err)?;
         }
     }
     Ok(())

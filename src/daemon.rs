@@ -1067,6 +1067,7 @@ async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Optio
         .and_then(|u| url::Url::parse(u).ok())
         .map_or_else(|| feed.location.clone(), FeedLocation::Http);
     let mut moved_to = None;
+    let mut recovered = None;
     let result = match ctx
         .prepared
         .fetcher
@@ -1101,11 +1102,14 @@ async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Optio
             moved_to = moved;
             let key2 = key.clone();
             let parsed = tokio::task::spawn_blocking(move || {
-                feed::parse(&key2, &bytes, content_type.as_deref())
+                feed::parse_feed(&key2, &bytes, content_type.as_deref())
             })
             .await;
             match parsed {
-                Ok(Ok(articles)) => Ok(Some((articles, validators))),
+                Ok(Ok(parsed)) => {
+                    recovered = parsed.recovery.map(|r| r.to_string());
+                    Ok(Some((parsed.articles, validators)))
+                }
                 Ok(Err(error)) => Err((error.to_string(), None)),
                 Err(join) => Err((format!("parser crashed: {join}"), None)),
             }
@@ -1149,6 +1153,14 @@ async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Optio
                 }
                 state.validators = validators;
                 state.items_seen += count;
+                if let Some(repairs) = &recovered {
+                    crate::metrics::FeedRecovered {
+                        feed: &shown,
+                        repairs,
+                    }
+                    .emit(&ctx.hooks.metrics.service);
+                }
+                state.recovered = recovered;
                 ctx.stats
                     .feeds_ok
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

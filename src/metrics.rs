@@ -127,6 +127,8 @@ pub struct ServiceCounters {
     pub feeds_redirected: AtomicU64,
     /// Feeds disabled by a 410 Gone.
     pub feeds_gone: AtomicU64,
+    /// Polls whose feed parsed only after its malformed XML was repaired.
+    pub feed_recoveries: AtomicU64,
     /// Watchdog pings sent to systemd.
     pub watchdog_pings: AtomicU64,
     /// Alerts pushed to `/api/v1/alerts/stream` subscribers.
@@ -340,6 +342,12 @@ impl Collector for Snapshot {
             "feeds_gone",
             "Feeds disabled by 410 Gone.",
             &v.feeds_gone,
+        )?;
+        counter(
+            &mut e,
+            "feed_recoveries",
+            "Polls whose feed was malformed XML and parsed only once repaired.",
+            &v.feed_recoveries,
         )?;
         counter(
             &mut e,
@@ -558,6 +566,24 @@ impl FetchRefused<'_> {
     }
 }
 
+/// A feed parsed only after its malformed XML was repaired: logged and counted together, so
+/// the operator can tell its publisher before a worse breakage loses items.
+#[derive(Debug)]
+pub struct FeedRecovered<'a> {
+    /// The configured feed, as [`crate::feed::FeedLocation::redacted`] shows it.
+    pub feed: &'a str,
+    /// What was repaired.
+    pub repairs: &'a str,
+}
+
+impl FeedRecovered<'_> {
+    /// Logs and counts the event.
+    pub fn emit(&self, counters: &ServiceCounters) {
+        counters.feed_recoveries.fetch_add(1, Ordering::Relaxed);
+        warn!(feed = %self.feed, repairs = %self.repairs, "Feed is malformed XML; parsed after repairs.");
+    }
+}
+
 /// A reload took effect or was rejected: logged and counted together.
 #[derive(Debug)]
 pub struct ConfigReloaded<'a> {
@@ -593,12 +619,18 @@ mod tests {
         crate::pipeline::ArticleFetch::RobotsDisallowed.count(&stats);
         let metrics = Metrics::new(stats);
         FeedGone { feed: "x" }.emit(&metrics.service);
+        FeedRecovered {
+            feed: "x",
+            repairs: "truncated",
+        }
+        .emit(&metrics.service);
         let text = metrics.render(Gauges {
             ready: true,
             ..Gauges::default()
         });
         assert!(text.contains("parley_alerts_raised_total 3\n"), "{text}");
         assert!(text.contains("parley_feeds_gone_total 1\n"), "{text}");
+        assert!(text.contains("parley_feed_recoveries_total 1\n"), "{text}");
         assert!(text.contains("parley_ready 1\n"), "{text}");
         // Every fetch_article outcome is a series of one family, zeros included.
         assert!(

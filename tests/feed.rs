@@ -15,7 +15,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use parley::events::stable_id;
 use parley::feed::{
-    FeedLocation, FetchError, FetchOptions, FetchOutcome, Fetcher, Validators, parse,
+    FeedLocation, FetchError, FetchOptions, FetchOutcome, Fetcher, Validators, parse, parse_feed,
 };
 use tokio::sync::oneshot;
 use url::Url;
@@ -686,7 +686,9 @@ fn non_feeds_fail_with_clear_messages() {
     let empty = parse(KEY, b" \n\t ", None).expect_err("empty");
     assert!(empty.0.contains("empty"), "{empty}");
     let rss = fixture("rss2.xml");
-    let truncated = parse(KEY, &rss[..rss.len() / 2], None).expect_err("truncated");
+    // Cut inside the first item: nothing whole to salvage, so still an error.
+    let first_item = rss.windows(6).position(|w| w == b"<item>").unwrap();
+    let truncated = parse(KEY, &rss[..first_item + 20], None).expect_err("truncated");
     assert!(truncated.0.contains("truncated"), "{truncated}");
     let json = fixture("feed.json");
     let truncated = parse(KEY, &json[..json.len() / 2], None).expect_err("truncated json");
@@ -694,17 +696,214 @@ fn non_feeds_fail_with_clear_messages() {
     assert!(parse(KEY, b"\x00\xff\xfe binary", None).is_err());
 }
 
+// ---------------------------------------------------------------- legacy and broken feeds (issue 16)
+
+fn titles(articles: &[parley::feed::Article]) -> Vec<&str> {
+    articles.iter().map(|a| a.title.as_str()).collect()
+}
+
+// Atom 0.3 (old Blogger, Movable Type, TypePad): feed-rs dropped every entry. Escaped, base64
+// and dc:title titles, issued/created dates, alternate links under xml:base must all map.
+#[test]
+fn atom_03_feed_parses_with_dates_links_and_fallbacks() {
+    let parsed = parse_feed(KEY, &fixture("atom03.xml"), None).expect("parses");
+    assert!(parsed.recovery.is_none(), "a valid feed is not 'recovered'");
+    let a = &parsed.articles;
+    assert_eq!(
+        titles(a),
+        [
+            "Talks resume in Geneva",
+            "A second entry",
+            "Title from Dublin Core"
+        ]
+    );
+    assert_eq!(
+        a[0].url.as_deref(),
+        Some("http://blog.example.org/archives/2005/03/talks.html")
+    );
+    assert_eq!(
+        a[0].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-03-01T08:30:00+00:00"),
+        "issued, not modified"
+    );
+    assert!(
+        a[0].text.contains("The delegations met again on Tuesday."),
+        "{}",
+        a[0].text
+    );
+    assert_eq!(
+        a[0].guid.as_deref(),
+        Some("tag:blog.example.org,2005:talks")
+    );
+    // The edit link is not the article; `created` stands in for a missing `issued`.
+    assert_eq!(
+        a[1].url.as_deref(),
+        Some("http://blog.example.org/archives/2005/02/second.html")
+    );
+    assert_eq!(
+        a[1].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-02-20T08:00:00+00:00")
+    );
+    assert!(a[1].text.contains("Only a summary here."), "{}", a[1].text);
+    assert_eq!(
+        a[2].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-02-10T08:00:00+00:00"),
+        "dc:date"
+    );
+}
+
+// RSS 1.0 puts items beside <channel>; feed-rs also dropped the ones without a <link>.
+#[test]
+fn rdf_items_outside_the_channel_are_kept() {
+    let parsed = parse_feed(KEY, &fixture("rdf-items-outside-channel.xml"), None).expect("parses");
+    assert!(parsed.recovery.is_none());
+    let a = &parsed.articles;
+    assert_eq!(
+        titles(a),
+        ["Ministers meet in Cairo", "Envoy arrives in Doha"]
+    );
+    assert_eq!(a[0].url.as_deref(), Some("http://news.example.org/1"));
+    assert_eq!(
+        a[0].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-05-01T12:00:00+00:00")
+    );
+    assert!(
+        a[0].text.contains("The long version of the story."),
+        "{}",
+        a[0].text
+    );
+    // No <link>: rdf:about identifies it.
+    assert_eq!(a[1].guid.as_deref(), Some("http://news.example.org/2"));
+    assert!(a[1].text.contains("as RSS 1.0 allows"), "{}", a[1].text);
+}
+
+// A bare `&` made the whole feed fail; it is text, and the feed is flagged as recovered.
+#[test]
+fn bare_ampersands_are_recovered() {
+    let parsed = parse_feed(KEY, &fixture("bare-ampersands.xml"), None).expect("recovers");
+    let recovery = parsed.recovery.expect("flagged as recovered");
+    assert!(recovery.to_string().contains("ampersand"), "{recovery}");
+    let a = &parsed.articles;
+    assert_eq!(
+        titles(a),
+        ["AT&T and Smith & Sons sign accord", "Second item"]
+    );
+    assert_eq!(
+        a[0].url.as_deref(),
+        Some("http://markets.example.org/story?id=1&ref=rss")
+    );
+    assert!(
+        a[0].text.contains("Q&A with the negotiators."),
+        "{}",
+        a[0].text
+    );
+}
+
+// HTML entities are undefined in XML: known ones decode, an unknown one stays as written,
+// and no item is lost. (HTML's names are mapped before parsing, on the normal path, so such
+// a feed is not flagged; the bare `&` test covers the flag.)
+#[test]
+fn undefined_entities_are_recovered() {
+    let parsed = parse_feed(KEY, &fixture("undefined-entities.xml"), None).expect("parses");
+    assert_eq!(
+        titles(&parsed.articles),
+        [
+            "Caf\u{e9} talks\u{2026} \u{2014} day two",
+            "Summit &undefinedentity; ends"
+        ]
+    );
+}
+
+// `</titel>` failed the whole feed; the item it was in and every later one must survive.
+#[test]
+fn misspelled_closing_tag_is_recovered() {
+    let parsed = parse_feed(KEY, &fixture("misspelled-closing-tag.xml"), None).expect("recovers");
+    let recovery = parsed.recovery.expect("flagged");
+    assert!(recovery.to_string().contains("stray end tag"), "{recovery}");
+    assert_eq!(
+        titles(&parsed.articles),
+        [
+            "Ceasefire talks extended",
+            "Second item survives",
+            "Third item"
+        ]
+    );
+    let guids: Vec<_> = parsed
+        .articles
+        .iter()
+        .map(|a| a.guid.clone().unwrap())
+        .collect();
+    assert_eq!(guids, ["typo-1", "typo-2", "typo-3"]);
+}
+
+// A body cut mid-item keeps every complete item and drops the cut one (no half titles).
+#[test]
+fn truncated_document_keeps_complete_items() {
+    let parsed = parse_feed(KEY, &fixture("truncated.xml"), None).expect("recovers");
+    let recovery = parsed.recovery.expect("flagged");
+    assert!(recovery.to_string().contains("truncated"), "{recovery}");
+    assert_eq!(
+        titles(&parsed.articles),
+        ["First complete item", "Second complete item"]
+    );
+}
+
+// Whatever byte a body is cut at, parsing returns (never panics) and what it returns is a
+// prefix of the whole feed's articles: a cut item never becomes an article.
+#[test]
+fn every_cut_of_every_fixture_gives_a_prefix_of_the_whole() {
+    for name in [
+        "rss2.xml",
+        "atom.xml",
+        "atom03.xml",
+        "rdf-items-outside-channel.xml",
+    ] {
+        let body = fixture(name);
+        let whole = parse(KEY, &body, None).expect("whole fixture parses");
+        for cut in 0..body.len() {
+            let Ok(parsed) = parse_feed(KEY, &body[..cut], None) else {
+                continue;
+            };
+            let got: Vec<_> = parsed.articles.iter().map(|a| (&a.id, &a.title)).collect();
+            let want: Vec<_> = whole
+                .iter()
+                .map(|a| (&a.id, &a.title))
+                .take(got.len())
+                .collect();
+            assert_eq!(got, want, "{name} cut at byte {cut}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------- feed-rs's real captures
 
-fn feed_rs_fixtures() -> Option<PathBuf> {
+/// feed-rs's `fixture/` folder in cargo's registry; `cargo fetch` puts it back when the
+/// registry's sources were cleaned since the build.
+fn feed_rs_fixtures() -> Result<PathBuf, String> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let registry = std::fs::read_dir(cargo_home.join("registry/src")).ok()?;
-    registry
-        .flatten()
-        .map(|index| index.path().join("feed-rs-3.0.0/fixture"))
-        .find(|p| p.is_dir())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let registry = cargo_home.join("registry/src");
+    let find = || {
+        std::fs::read_dir(&registry)
+            .ok()?
+            .flatten()
+            .map(|index| index.path().join("feed-rs-3.0.0/fixture"))
+            .find(|p| p.is_dir())
+    };
+    if let Some(found) = find() {
+        return Ok(found);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let fetched = std::process::Command::new(cargo)
+        .args(["fetch", "--locked"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status();
+    find().ok_or(format!(
+        "feed-rs-3.0.0/fixture not under {} (cargo fetch: {fetched:?})",
+        registry.display()
+    ))
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -723,9 +922,17 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 // parser out of the process, and every id must be reproducible.
 #[test]
 fn feed_rs_captures_parse_without_panics_and_with_stable_ids() {
-    let Some(dir) = feed_rs_fixtures() else {
-        println!("SKIPPED: feed-rs-3.0.0/fixture not found under $CARGO_HOME or ~/.cargo");
-        return;
+    let dir = match feed_rs_fixtures() {
+        Ok(dir) => dir,
+        Err(why) => {
+            // Issue 15: say why on stderr, and fail under CI rather than pass unchecked.
+            eprintln!("feed-rs captures test NOT RUN: {why}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "cannot run under CI: {why}"
+            );
+            return;
+        }
     };
     let mut files = Vec::new();
     files_under(&dir, &mut files);
@@ -773,4 +980,122 @@ fn feed_rs_captures_parse_without_panics_and_with_stable_ids() {
         "only {parsed} of {} parsed",
         files.len()
     );
+}
+
+// ---------------------------------------------------------------- recovered feeds in `parley feeds`
+
+// A feed that parses only after repairs is healthy but marked, so the operator sees it; a
+// clean feed beside it is not marked.
+#[test]
+fn parley_feeds_marks_a_recovered_feed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("cut.xml"), fixture("truncated.xml")).expect("write");
+    std::fs::write(dir.path().join("clean.xml"), fixture("rss2.xml")).expect("write");
+    let config = dir.path().join("parley.toml");
+    std::fs::write(
+        &config,
+        "[daemon]\nstate_dir = \"state\"\n[[feed]]\nurl = \"cut.xml\"\n[[feed]]\nurl = \"clean.xml\"\n",
+    )
+    .expect("write config");
+    let parley = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("PARLEY_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("parley runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    parley(&["run", "--once"]);
+    let feeds: Vec<serde_json::Value> = parley(&["feeds", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let by_name = |n: &str| feeds.iter().find(|f| f["name"] == n).expect(n).clone();
+    let cut = by_name("cut.xml");
+    assert_eq!(cut["consecutive_failures"], 0, "{cut}");
+    assert_eq!(cut["items_seen"], 2, "{cut}");
+    assert!(
+        cut["recovered"]
+            .as_str()
+            .unwrap_or("")
+            .contains("truncated"),
+        "{cut}"
+    );
+    assert!(by_name("clean.xml").get("recovered").is_none());
+    let human = parley(&["feeds"]);
+    assert!(human.contains("status ok, recovered"), "{human}");
+    assert!(human.contains("recovered: malformed XML"), "{human}");
+}
+
+// ---------------------------------------------------------------- never crash
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    // Feeds mangled the ways real ones break (stray `&` and `<`, cuts, lost bytes, stray end
+    // tags) must come back as articles or an error. A panic would be turned into an error by
+    // the parser's guard, so its message is checked as well: the guard must never be needed.
+    #[test]
+    fn mangled_feeds_never_crash_the_parser(
+        which in 0usize..7,
+        edits in proptest::collection::vec((proptest::prelude::any::<usize>(), 0u8..6, proptest::prelude::any::<u8>()), 0..12),
+    ) {
+        let names = [
+            "rss2.xml", "atom.xml", "atom03.xml", "rdf-items-outside-channel.xml",
+            "bare-ampersands.xml", "misspelled-closing-tag.xml", "truncated.xml",
+        ];
+        let mut body = fixture(names[which]);
+        for (at, kind, byte) in edits {
+            let at = at % (body.len() + 1);
+            match kind {
+                0 => body.insert(at, b'&'),
+                1 => body.insert(at, b'<'),
+                2 => body.truncate(at),
+                3 if at < body.len() => {
+                    body.remove(at);
+                }
+                4 => body.insert(at, byte),
+                _ => {
+                    body.splice(at..at, b"</x>".iter().copied());
+                }
+            }
+        }
+        if let Err(error) = parse_feed(KEY, &body, None) {
+            proptest::prop_assert!(!error.0.contains("crashed"), "{}", error);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- titles as a reader sees them
+
+// A title is what a reader shows: naked or escaped markup stripped, entities decoded,
+// whitespace collapsed, and dc:title or media:title when there is no <title>.
+#[test]
+fn titles_read_as_a_reader_shows_them() {
+    let parsed = parse_feed(KEY, &fixture("titles.xml"), None).expect("parses");
+    assert!(parsed.recovery.is_none());
+    assert_eq!(
+        titles(&parsed.articles),
+        [
+            "Naked paragraph title",
+            "Escaped markup & entities\u{2019}",
+            "Ragged whitespace title",
+            "Only a Dublin Core title",
+            "Only a Media RSS title",
+        ]
+    );
+}
+
+// RDF items with a link were read by feed-rs before issue 16, with ids from the link; the
+// legacy reader must give them the same ids, or every such item would be ingested again.
+#[test]
+fn rdf_ids_with_links_are_unchanged_from_feed_rs() {
+    let body = fixture("rdf-items-outside-channel.xml");
+    let ours = parse(KEY, &body, None).expect("parses");
+    let link = "http://news.example.org/1";
+    assert_eq!(ours[0].id, stable_id("art", &[KEY, "link", link]));
 }

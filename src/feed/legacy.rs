@@ -8,7 +8,7 @@
 //! - RSS/RDF: items inside `<channel>` or beside it under the root; title from `title`, else
 //!   `dc:title`, else `media:title`; date from `pubDate`, `dc:date`, `dcterms:issued`,
 //!   `dcterms:modified`; body from `description`/`dc:description` and `content:encoded`; id
-//!   from `guid`, else `rdf:about`.
+//!   from `guid`, else the link, else `rdf:about` (so RDF ids stay what they were under feed-rs).
 //! - Atom 0.3: `issued`/`created`/`modified` for dates; text constructs with `type` (a MIME
 //!   type) and `mode` (`xml`, `escaped`, `base64`); `link rel="alternate"`; `dc:` fallbacks.
 //! - Links resolve against the `xml:base` in scope (feed, entry and the link itself).
@@ -17,10 +17,10 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::dates;
 use super::parse::Item;
 use super::recover::{self, Element};
 use super::text::{html_to_text, maybe_html_to_text};
+use super::{dates, repair};
 
 const ATOM03: &str = "http://purl.org/atom/ns#";
 const ATOM10: &str = "http://www.w3.org/2005/Atom";
@@ -43,7 +43,7 @@ pub(super) enum Format {
 
 /// Cheaply decides from the first start tag (no tree built) whether a body is a legacy feed.
 pub(super) fn sniff(text: &str) -> Option<Format> {
-    let head = &text[..floor_char_boundary(text, 8192)];
+    let head = &text[..repair::floor_char_boundary(text, 8192)];
     let mut rest = head;
     let tag = loop {
         let at = rest.find('<')?;
@@ -68,6 +68,7 @@ pub(super) fn sniff(text: &str) -> Option<Format> {
         "RDF" | "rdf" => Some(Format::Rdf),
         "rss"
             if default_ns.is_some_and(|ns| !ns.is_empty())
+                || name.contains(':')
                 || version.is_some_and(|v| v.starts_with("0.9")) =>
         {
             Some(Format::Rss)
@@ -83,20 +84,7 @@ pub(super) fn sniff(text: &str) -> Option<Format> {
 }
 
 fn attr_in_tag<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
-    let mut from = 0;
-    while let Some(found) = attrs[from..].find(name).map(|f| f + from) {
-        from = found + name.len();
-        let preceded = attrs[..found].ends_with(char::is_whitespace);
-        let rest = attrs[from..].trim_start();
-        let Some(rest) = rest.strip_prefix('=').filter(|_| preceded) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-        let value = &rest[1..];
-        return Some(&value[..value.find(quote)?]);
-    }
-    None
+    repair::attribute_value(attrs, name).map(|range| &attrs[range])
 }
 
 /// The items of a legacy feed, in document order.
@@ -106,7 +94,11 @@ pub(super) fn items(format: Format, root: &Element) -> Vec<Item> {
     match format {
         Format::Rdf | Format::Rss => collect_rss(root, base.as_ref(), 0, &mut out),
         Format::Atom03 => {
-            for entry in root.elements().filter(|e| e.local() == "entry") {
+            // Some Atom 0.3 generators wrote `<item>` for `<entry>`; feedparser reads both.
+            let entries = root
+                .elements()
+                .filter(|e| matches!(e.local(), "entry" | "item") && !is_extension(e));
+            for entry in entries {
                 out.push(atom_entry(entry, base.as_ref()));
             }
         }
@@ -141,7 +133,7 @@ fn in_ns(element: &Element, ns: &str, local: &str) -> bool {
     element.ns.as_deref() == Some(ns) && element.local() == local
 }
 
-fn first<'a>(parent: &'a Element, test: impl Fn(&Element) -> bool) -> Option<&'a Element> {
+fn first(parent: &Element, test: impl Fn(&Element) -> bool) -> Option<&Element> {
     parent.elements().find(|e| test(e))
 }
 
@@ -155,7 +147,7 @@ fn rss_item(item: &Element, base: Option<&Url>) -> Item {
     let title = first(item, core("title"))
         .or_else(|| first(item, |e| in_ns(e, DC, "title")))
         .or_else(|| first(item, |e| in_ns(e, MEDIA, "title")))
-        .map(|t| one_line(&maybe_html_to_text(&t.text())))
+        .map(|t| one_line(&rss_text(t)))
         .unwrap_or_default();
     let link = first(item, |e| core("link")(e) && !e.text().trim().is_empty())
         .map(|l| (l.text(), base_of(base.as_ref(), l)))
@@ -164,12 +156,15 @@ fn rss_item(item: &Element, base: Option<&Url>) -> Item {
                 .and_then(|l| Some((l.attr("href")?.to_string(), base_of(base.as_ref(), l))))
         })
         .map(|(href, base)| resolve(href.trim(), base.as_ref()));
+    // rdf:about names the item only when it has no link: feed-rs read RDF items with links
+    // before, their ids came from the link, and must not change (that would ingest them again).
     let guid = first(item, core("guid"))
         .and_then(|g| non_empty(g.text()))
         .or_else(|| {
-            item.attr("rdf:about")
-                .or_else(|| item.attr("about"))
-                .map(str::to_string)
+            link.is_none()
+                .then(|| item.attr("rdf:about").or_else(|| item.attr("about")))
+                .flatten()
+                .and_then(|about| non_empty(about.to_string()))
         });
     let date = |e: Option<&Element>| e.and_then(|d| dates::parse_timestamp(&d.text()));
     let published = date(first(item, core("pubDate")))
@@ -188,6 +183,16 @@ fn rss_item(item: &Element, base: Option<&Url>) -> Item {
         published,
         summary,
         content,
+    }
+}
+
+/// An RSS text element as plain text. Markup may be escaped (the usual way) or written as
+/// naked elements (`<title><p>Talks</p> resume</title>`), whose words count too.
+fn rss_text(element: &Element) -> String {
+    if element.elements().next().is_some() {
+        html_to_text(&element.inner_xml())
+    } else {
+        maybe_html_to_text(&element.text())
     }
 }
 
@@ -306,16 +311,6 @@ fn resolve(href: &str, base: Option<&Url>) -> String {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
-    if at >= text.len() {
-        return text.len();
-    }
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// Reads and walks a legacy body; `None` when it turns out to have no root.

@@ -58,11 +58,16 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
     if !text.trim_start().starts_with('{')
         && let Some(format) = legacy::sniff(text)
         && let Some((items, repairs)) = legacy::parse(format, text)
+        // A cut legacy body with nothing whole in it is an error, as below.
+        && !(repairs.truncated && items.is_empty())
     {
         return Ok((items, repairs.any().then_some(Recovery { repairs })));
     }
     let error = match feed_rs_items(text.as_bytes()) {
-        Ok(items) => return Ok((items, None)),
+        Ok(mut items) => {
+            fill_missing_titles(text, &mut items);
+            return Ok((items, None));
+        }
         Err(error) => error,
     };
     if !matches!(error, ParseFeedError::XmlReader(_)) {
@@ -74,13 +79,36 @@ fn dispatch(text: &str) -> Result<(Vec<Item>, Option<Recovery>), ParseFeedError>
     }
     let repaired = recover::to_xml(&tree);
     match feed_rs_items(repaired.as_bytes()) {
-        Ok(items) => Ok((
+        // Repairs that salvage nothing leave the feed failing, with the parser's own reason.
+        Ok(items) if !items.is_empty() => Ok((
             items,
             Some(Recovery {
                 repairs: tree.repairs,
             }),
         )),
-        Err(_) => Err(error),
+        Ok(_) | Err(_) => Err(error),
+    }
+}
+
+/// feed-rs reads an RSS 2.0 item's `<title>` only, and only as plain text: a title written
+/// with naked markup (`<title><p>Talks</p></title>`) comes out empty. Feedparser, and readers,
+/// keep those words and fall back to `dc:title` and `media:title`. When an item has no title,
+/// the legacy walker reads the same body and lends its titles, position by position, if it
+/// found the same items.
+fn fill_missing_titles(text: &str, items: &mut [Item]) {
+    if items.iter().all(|i| !i.title.is_empty()) || !text.contains("title") {
+        return;
+    }
+    let Some((walked, _)) = legacy::parse(legacy::Format::Rss, text) else {
+        return;
+    };
+    if walked.len() != items.len() {
+        return;
+    }
+    for (item, other) in items.iter_mut().zip(walked) {
+        if item.title.is_empty() && item.guid == other.guid {
+            item.title = other.title;
+        }
     }
 }
 
@@ -106,6 +134,9 @@ impl std::fmt::Display for Recovery {
         }
         if r.truncated {
             parts.push("truncated".to_string());
+        }
+        if r.too_deep > 0 {
+            parts.push(format!("{} tags nested too deep ignored", r.too_deep));
         }
         if r.cut_items > 0 {
             parts.push(format!("{} cut item dropped", r.cut_items));

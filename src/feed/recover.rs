@@ -58,7 +58,13 @@ pub(super) struct Repairs {
     pub cut_items: usize,
     /// The document ended early (truncation, or a syntax error the reader cannot pass).
     pub truncated: bool,
+    /// Start tags ignored because they were nested deeper than [`MAX_DEPTH`].
+    pub too_deep: usize,
 }
+
+/// Deepest nesting kept. Walking, writing and dropping the tree recurse, and a stack overflow
+/// aborts the process (no panic guard catches it); real feeds nest a dozen levels at most.
+pub(super) const MAX_DEPTH: usize = 256;
 
 impl Repairs {
     /// Whether anything at all was repaired.
@@ -152,11 +158,13 @@ pub(super) fn read(text: &str) -> Tree {
         let event = reader.read_event();
         let position = reader.buffer_position();
         match event {
+            Ok(Event::Start(_)) if stack.len() > MAX_DEPTH => repairs.too_deep += 1,
             Ok(Event::Start(start)) => {
                 let (element, scope) = open(&start, &scopes, &mut repairs);
                 stack.push(element);
                 scopes.push(scope);
             }
+            Ok(Event::Empty(_)) if stack.len() > MAX_DEPTH => repairs.too_deep += 1,
             Ok(Event::Empty(start)) => {
                 let (mut element, _) = open(&start, &scopes, &mut repairs);
                 element.complete = true;
@@ -177,6 +185,15 @@ pub(super) fn read(text: &str) -> Tree {
                             element.complete = true;
                             push_child(&mut stack, Node::Element(element));
                         }
+                    }
+                    // A misspelling of the innermost open element's name (`</titel>` for
+                    // `</title>`) closes it; any other stray end tag is skipped.
+                    None if stack.len() > 1 && near(&stack[stack.len() - 1].name, name) => {
+                        repairs.skipped_ends += 1;
+                        let mut element = stack.pop().expect("open element");
+                        scopes.pop();
+                        element.complete = true;
+                        push_child(&mut stack, Node::Element(element));
                     }
                     None => repairs.skipped_ends += 1,
                 }
@@ -224,6 +241,24 @@ pub(super) fn read(text: &str) -> Tree {
         document: stack.pop().expect("document"),
         repairs,
     }
+}
+
+/// Whether two tag names are one or two edits apart (a typo), by Levenshtein distance.
+fn near(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 || a.len() > 64 || b.len() > 64 {
+        return false;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()] <= 2
 }
 
 fn is_item(element: &Element) -> bool {
@@ -432,8 +467,19 @@ mod tests {
             read("<rss><item><title>One</titel></item><item><title>Two</title></item></rss>");
         assert_eq!(titles(&tree), ["One", "Two"]);
         assert_eq!(tree.repairs.skipped_ends, 1);
-        assert_eq!(tree.repairs.closed, 1);
         assert!(to_xml(&tree).contains("<title>One</title></item>"));
+        // A stray end tag that is no typo of the open one closes nothing; an ancestor's end
+        // tag closes what was left open inside it.
+        let tree = read("<rss><item><title>A</bogus><guid>g</guid></item></rss>");
+        assert_eq!(tree.repairs.skipped_ends, 1);
+        assert_eq!(tree.repairs.closed, 1);
+        assert!(
+            to_xml(&tree).contains("<title>A<guid>g</guid></title></item>"),
+            "{}",
+            to_xml(&tree)
+        );
+        let tree = read("<rss><item><title>A</titel><guid>g</guid></item></rss>");
+        assert!(to_xml(&tree).contains("<title>A</title><guid>g</guid>"));
     }
 
     #[test]
@@ -447,6 +493,15 @@ mod tests {
             to_xml(&tree),
             "<rss><channel><item><title>One</title></item></channel></rss>"
         );
+    }
+
+    #[test]
+    fn hostile_nesting_is_capped_not_a_stack_overflow() {
+        // Writing and dropping the tree recurse; a million nested tags must not abort.
+        let deep = format!("<rss>{}", "<a>".repeat(1_000_000));
+        let tree = read(&deep);
+        assert_eq!(tree.repairs.too_deep, 1_000_000 - MAX_DEPTH + 1);
+        assert!(to_xml(&tree).len() < 10 * MAX_DEPTH);
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn root_element(head: &str) -> Option<(usize, &'static str)> {
 }
 
 /// The byte range of `name="value"`'s value inside a start tag.
-fn attribute_value(tag: &str, name: &str) -> Option<std::ops::Range<usize>> {
+pub(super) fn attribute_value(tag: &str, name: &str) -> Option<std::ops::Range<usize>> {
     let mut from = 0;
     while let Some(found) = tag[from..].find(name).map(|f| f + from) {
         from = found + name.len();
@@ -192,7 +192,7 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+pub(super) fn floor_char_boundary(text: &str, mut at: usize) -> usize {
     if at >= text.len() {
         return text.len();
     }

@@ -165,6 +165,10 @@ pub struct FeedState {
     /// is the way back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<String>,
+    /// Set when the last successful poll only parsed after repairing malformed XML: what was
+    /// repaired. The feed is healthy but its publisher should hear about it (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 /// One pending outbox entry. The alert itself is `get(alert_id)`: an `alert.raised` event's
