@@ -4,7 +4,9 @@
 //!
 //! # Layout
 //!
-//! One sled tree (the default tree), keys distinguished by their first byte. Seqs are u64
+//! One sled tree (the default tree), keys distinguished by their first byte. Every value
+//! below that says JSON or text is stored packed (`codec.rs`: a tag byte, then the bytes or
+//! a zstd frame of them); a store from before that is converted at open (`migrate.rs`). Seqs are u64
 //! big-endian (byte order = numeric order); variable parts inside projection keys are
 //! length-prefixed (`lp(s)` = u32 big-endian length + bytes) so no id is a prefix of another.
 //!
@@ -31,6 +33,7 @@
 //! | `mcheckpoint`                        | seq                             | last folded   |
 //! | `mprojection_version`                | u32                             | fold version  |
 //! | `mstream_cursor`                     | u64                             | NATS mirror   |
+//! | `mstore_format`                      | u32                             | value format  |
 //!
 //! # The NATS backend
 //!
