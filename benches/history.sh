@@ -10,6 +10,7 @@
 # Compare binaries by running it twice in the same session (other load changes wall, so
 # read CPU):
 #   benches/history.sh N [PARLEY_BIN]      (default: target/release/parley, built here)
+# REQS=50 sets the number of API requests per query (default 200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:?usage: benches/history.sh N [PARLEY_BIN]}
@@ -63,7 +64,7 @@ since=$(python3 -c "import datetime,sys; print((datetime.date.fromisoformat('$la
 actor=$(python3 -c "import json; print(json.load(open('$work/actors.json'))[0]['id'])")
 pct() { sort -n | awk '{a[NR]=$1} END {printf "p50 %.1f ms, p99 %.1f ms (%d requests)", a[int(NR*0.5)]*1000, a[int(NR*0.99)]*1000, NR}'; }
 q() {
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 "${REQS:-200}"); do
         curl -fsS -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port$1"
     done | pct
 }
