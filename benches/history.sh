@@ -57,10 +57,9 @@ done
 sleep 2
 echo "RSS after restart: $(( $(awk '/VmRSS/ {print $2}' /proc/$daemon/status) / 1024 )) MB"
 
-# `--since 7d` relative to the corpus's last article (its dates are in the past).
-last=$("$bin" --config "$cfg" events --kind article.ingested --limit 1 --json 2>/dev/null \
-    | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["occurred_at"][:10])' || true)
-since=$(python3 -c "import datetime,sys; print((datetime.date.fromisoformat('$last') - datetime.timedelta(days=7)).isoformat())")
+# `--since 7d` relative to the corpus's last article (its dates are in the past): the
+# generator dates item I of feed F at 2023-11-01 + F*997 + I*13 minutes.
+since=$(python3 -c "import datetime as d; print((d.datetime(2023,11,1) + d.timedelta(minutes=($feeds-1)*997 + ($items-1)*13) - d.timedelta(days=7)).date().isoformat())")
 actor=$(python3 -c "import json; print(json.load(open('$work/actors.json'))[0]['id'])")
 pct() { sort -n | awk '{a[NR]=$1} END {printf "p50 %.1f ms, p99 %.1f ms (%d requests)", a[int(NR*0.5)]*1000, a[int(NR*0.99)]*1000, NR}'; }
 q() {
