@@ -1081,7 +1081,18 @@ mod tests {
             (log, store.projection_snapshot().unwrap())
         };
         compact(dir.path()).unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        {
+            // Every metadata key survives, so the next open rebuilds nothing.
+            let db = raw(dir.path());
+            for key in [
+                keys::PROJECTION_VERSION,
+                keys::STORE_FORMAT,
+                keys::CHECKPOINT,
+            ] {
+                assert!(db.contains_key(key).unwrap(), "{}", keys::printable(key));
+            }
+        }
+        let store = reopen_after_raw(dir.path());
         let after: Vec<Envelope> = store.iter_from(1).map(Result::unwrap).collect();
         assert_eq!(after, log);
         assert_eq!(store.projection_snapshot().unwrap(), snapshot);
