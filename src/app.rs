@@ -9,7 +9,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::api::client;
 use crate::cli::{
-    AlertsAction, Cli, ClusterAction, Command, FeedsAction, LogFormat, SilenceAction,
+    AlertsAction, Cli, ClusterAction, Command, FeedsAction, LogFormat, SilenceAction, StoreAction,
 };
 use crate::commands::{self, AlertFilter};
 use crate::config;
@@ -345,6 +345,27 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     })
                     .await?;
                     say(&mut out, &format!("expired {id}"))
+                }
+            }
+        }
+        Command::Store { action } => {
+            let config = config::load(&cli.config)?;
+            let dir = &config.daemon.state_dir;
+            match action {
+                StoreAction::Stats => {
+                    let store = Store::open(dir)?;
+                    let stats = store.stats()?;
+                    say(&mut out, &commands::render_store_stats(&stats))
+                }
+                StoreAction::Compact => {
+                    let (before, after) = crate::store::compact(dir)?;
+                    say(
+                        &mut out,
+                        &format!(
+                            "compacted {}: {before} -> {after} bytes on disk",
+                            dir.display()
+                        ),
+                    )
                 }
             }
         }

@@ -165,6 +165,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SilenceAction,
     },
+    /// The store itself: what it holds and how much disk it takes.
+    Store {
+        /// stats | compact.
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Print the alerts a rule would have raised over the stored articles. Appends and
     /// notifies nothing.
     Backtest {
@@ -178,6 +184,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `parley store ...` actions.
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Records and bytes per record kind, and the disk the store takes.
+    Stats,
+    /// Rewrite the store with only its live data (gives back the disk that overwritten
+    /// records still take). The daemon must be stopped.
+    Compact,
 }
 
 /// `parley alerts ...` actions.

@@ -868,6 +868,30 @@ pub async fn replay(store: &Store) -> Result<u64, Error> {
     Ok(stats.events)
 }
 
+/// The table `parley store stats` prints: one line per record kind, then the totals.
+pub fn render_store_stats(stats: &crate::store::StoreStats) -> String {
+    let mut out = format!(
+        "{:<36} {:>10} {:>14} {:>14}\n",
+        "kind", "records", "key bytes", "value bytes"
+    );
+    let (mut records, mut key_bytes, mut value_bytes) = (0, 0, 0);
+    for k in &stats.kinds {
+        out.push_str(&format!(
+            "{:<36} {:>10} {:>14} {:>14}\n",
+            k.kind, k.records, k.key_bytes, k.value_bytes
+        ));
+        records += k.records;
+        key_bytes += k.key_bytes;
+        value_bytes += k.value_bytes;
+    }
+    out.push_str(&format!(
+        "{:<36} {:>10} {:>14} {:>14}\n",
+        "total live", records, key_bytes, value_bytes
+    ));
+    out.push_str(&format!("disk: {} bytes", stats.disk_bytes));
+    out
+}
+
 /// Finds an alert by id or unique id prefix.
 pub fn find_alert(store: &Store, id: &str) -> Result<crate::events::Alert, Error> {
     if let Some(env) = store.get(id)?

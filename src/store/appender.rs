@@ -207,7 +207,7 @@ impl Appender {
             // A rebuild of a long log takes a while: say how far it is, every tenth.
             let mut shown = 0;
             appender.catch_up(&mut |done, total| {
-                let tenth = if total == 0 { 10 } else { done * 10 / total };
+                let tenth = (done * 10).checked_div(total).unwrap_or(0);
                 if tenth > shown {
                     shown = tenth;
                     info!(done, total, "Rebuilding projections.");

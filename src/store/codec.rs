@@ -30,8 +30,9 @@ pub(crate) const ZSTD: u8 = 0x02;
 /// Values shorter than this are stored plain: a zstd frame costs about a dozen bytes, and
 /// the small projection values (times, seqs, notifier states) do not shrink.
 const COMPRESS_MIN: usize = 64;
-/// zstd level: 3 is zstd's default; measured on the 5,000-article corpus it compresses
-/// article envelopes about 3x at a few microseconds each.
+/// zstd level: 3 is zstd's default. On issue 17's 5,000-article corpus the log's values
+/// take 20.7 MB packed against 52 MB of `events --json` (2.5x); compression is about 7% of
+/// `run --once`'s CPU (perf).
 const LEVEL: i32 = 3;
 /// Largest value a decoder will allocate for (a corrupt length must not abort the process).
 const MAX_LEN: usize = 256 * 1024 * 1024;

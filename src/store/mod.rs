@@ -4,7 +4,9 @@
 //!
 //! # Layout
 //!
-//! One sled tree (the default tree), keys distinguished by their first byte. Seqs are u64
+//! One sled tree (the default tree), keys distinguished by their first byte. Every value
+//! below that says JSON or text is stored packed (`codec.rs`: a tag byte, then the bytes or
+//! a zstd frame of them); a store from before that is converted at open (`migrate.rs`). Seqs are u64
 //! big-endian (byte order = numeric order); variable parts inside projection keys are
 //! length-prefixed (`lp(s)` = u32 big-endian length + bytes) so no id is a prefix of another.
 //!
@@ -31,6 +33,7 @@
 //! | `mcheckpoint`                        | seq                             | last folded   |
 //! | `mprojection_version`                | u32                             | fold version  |
 //! | `mstream_cursor`                     | u64                             | NATS mirror   |
+//! | `mstore_format`                      | u32                             | value format  |
 //!
 //! # The NATS backend
 //!
@@ -77,8 +80,10 @@ mod codec;
 mod keys;
 mod migrate;
 mod projection;
+mod stats;
 
 pub use cluster::{ClusterReport, EventCluster};
+pub use stats::{KindStats, StoreStats, compact};
 
 use appender::{ReplayMsg, Request, db_err};
 use projection::OutboxRecord;
@@ -323,6 +328,26 @@ fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
+/// Opens the sled database in `dir` as every store handle (and compaction) does.
+fn open_db(dir: &Path, path: &str) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(dir)
+        // Durability is the appender's job (one flush per group); a background flusher
+        // would add unrequested fsyncs.
+        .flush_every_ms(None)
+        .cache_capacity(CACHE_CAPACITY)
+        .open()
+        .map_err(|e| {
+            if is_lock_error(&e) {
+                StoreError::Locked {
+                    path: path.to_owned(),
+                }
+            } else {
+                db_err(path, e)
+            }
+        })
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir` and starts the appender task. Catches projections
     /// up if their checkpoint is behind the log. Must be called inside a tokio runtime.
@@ -330,20 +355,7 @@ impl Store {
     /// (The appender runs on its own thread and runtime, so this also works outside one.)
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.display().to_string();
-        let db = sled::Config::new()
-            .path(dir)
-            // Durability is the appender's job (one flush per group); a background flusher
-            // would add unrequested fsyncs.
-            .flush_every_ms(None)
-            .cache_capacity(CACHE_CAPACITY)
-            .open()
-            .map_err(|e| {
-                if is_lock_error(&e) {
-                    StoreError::Locked { path: path.clone() }
-                } else {
-                    db_err(&path, e)
-                }
-            })?;
+        let db = open_db(dir, &path)?;
         let durable = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
@@ -802,6 +814,12 @@ impl Store {
         Err(StoreError::Closed)
     }
 
+    /// Records and bytes per record kind, and the disk sled takes (`parley store stats`).
+    /// Reads every key, so it takes a while on a large store; it writes nothing.
+    pub fn stats(&self) -> Result<StoreStats, StoreError> {
+        stats::collect(&self.inner.db, &self.inner.path)
+    }
+
     /// Every event cluster (one event, many reports), in key order; callers sort and filter.
     pub fn event_clusters(&self) -> Result<Vec<EventCluster>, StoreError> {
         let mut out = Vec::new();
@@ -1038,6 +1056,58 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[tokio::test]
+    async fn compaction_keeps_every_record_and_stats_count_them() {
+        // `parley store compact` rewrites the whole database: nothing may be lost or changed,
+        // and `store stats` must see the log by event kind.
+        let dir = tempfile::tempdir().unwrap();
+        let (log, snapshot) = {
+            let store = Store::open(dir.path()).unwrap();
+            store.append(events()).await.unwrap();
+            store.put_article_text("http://x/1", "Text.").await.unwrap();
+            let stats = store.stats().unwrap();
+            let kinds: Vec<&str> = stats.kinds.iter().map(|k| k.kind.as_str()).collect();
+            for kind in ["log: event.extracted", "log: alert.raised", "article text"] {
+                assert!(kinds.contains(&kind), "{kinds:?}");
+            }
+            assert_eq!(
+                stats
+                    .kinds
+                    .iter()
+                    .filter(|k| k.kind.starts_with("log: "))
+                    .map(|k| k.records)
+                    .sum::<u64>(),
+                3
+            );
+            let log: Vec<Envelope> = store.iter_from(1).map(Result::unwrap).collect();
+            (log, store.projection_snapshot().unwrap())
+        };
+        compact(dir.path()).unwrap();
+        {
+            // Every metadata key survives, so the next open rebuilds nothing.
+            let db = raw(dir.path());
+            for key in [
+                keys::PROJECTION_VERSION,
+                keys::STORE_FORMAT,
+                keys::CHECKPOINT,
+            ] {
+                assert!(db.contains_key(key).unwrap(), "{}", keys::printable(key));
+            }
+        }
+        let store = reopen_after_raw(dir.path());
+        let after: Vec<Envelope> = store.iter_from(1).map(Result::unwrap).collect();
+        assert_eq!(after, log);
+        assert_eq!(store.projection_snapshot().unwrap(), snapshot);
+        assert_eq!(
+            store
+                .article_text_for_url("http://x/1")
+                .unwrap()
+                .map(|(_, t)| t),
+            Some("Text.".into())
+        );
+        assert!(!dir.path().with_extension("compacting").exists());
     }
 
     #[tokio::test]
