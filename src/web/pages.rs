@@ -150,6 +150,23 @@ fn choices(
         .collect()
 }
 
+fn actor_choices(config: &Config, current: Option<&str>) -> Vec<Choice> {
+    choices(
+        config
+            .actors
+            .iter()
+            .map(|a| (a.spec.id.clone(), a.spec.name.clone())),
+        current,
+    )
+}
+
+fn type_choices(current: Option<&str>) -> Vec<Choice> {
+    choices(
+        PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
+        current,
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // `/`: the inbox
 
@@ -239,13 +256,7 @@ fn inbox_page(store: &Store, config: &Config, q: &InboxQuery) -> Result<InboxPag
             config.rules.iter().map(|r| (r.id.clone(), r.id.clone())),
             rule,
         ),
-        actors: choices(
-            config
-                .actors
-                .iter()
-                .map(|a| (a.spec.id.clone(), a.spec.name.clone())),
-            actor,
-        ),
+        actors: actor_choices(config, actor),
         severities: choices(
             ["critical", "warning", "info"].map(|s| (s.to_string(), s.to_string())),
             severity,
@@ -694,6 +705,19 @@ struct RoleView {
     until: String,
 }
 
+fn roles_of(spec: &crate::extract::ActorSpec) -> Vec<RoleView> {
+    let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
+    spec.roles
+        .iter()
+        .map(|r| RoleView {
+            title: r.title.clone(),
+            aliases: r.aliases.join(", "),
+            from: date(r.from),
+            until: date(r.until),
+        })
+        .collect()
+}
+
 struct Counterpart {
     actor: ActorRef,
     count: usize,
@@ -751,24 +775,13 @@ fn actor_page(store: &Store, config: &Config, id: &str) -> Result<ActorPage, Pag
     counterparts.sort_by(|a, b| b.count.cmp(&a.count).then(a.actor.id.cmp(&b.actor.id)));
     counterparts.truncate(10);
     let recent: Vec<_> = envs.iter().rev().take(RECENT).cloned().collect();
-    let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
     Ok(ActorPage {
         id: id.to_string(),
         name: actor.spec.name.clone(),
         kind: format!("{:?}", actor.kind).to_lowercase(),
         country: actor.country.clone(),
         aliases: actor.spec.aliases.join(", "),
-        roles: actor
-            .spec
-            .roles
-            .iter()
-            .map(|r| RoleView {
-                title: r.title.clone(),
-                aliases: r.aliases.join(", "),
-                from: date(r.from),
-                until: date(r.until),
-            })
-            .collect(),
+        roles: roles_of(&actor.spec),
         total: envs.len(),
         timeline: timeline_of(&envs),
         counterparts,
@@ -932,17 +945,8 @@ fn events_page(store: &Store, config: &Config, q: &EventsQuery) -> Result<Events
     Ok(EventsPage {
         since: since.unwrap_or_default().to_string(),
         q: text.unwrap_or_default().to_string(),
-        actors: choices(
-            config
-                .actors
-                .iter()
-                .map(|a| (a.spec.id.clone(), a.spec.name.clone())),
-            actor,
-        ),
-        types: choices(
-            PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
-            event_type,
-        ),
+        actors: actor_choices(config, actor),
+        types: type_choices(event_type),
         rows: event_rows(store, config, &slice)?,
         total,
         page,
@@ -1008,10 +1012,7 @@ pub(super) async fn graph(State(state): State<ApiState>, Query(q): Query<GraphQu
         let mut edges_by_weight = graph.edges.clone();
         edges_by_weight.reverse();
         Ok(GraphPage {
-            types: choices(
-                PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
-                event_type,
-            ),
+            types: type_choices(event_type),
             since,
             interactions: interactions.len(),
             edges_by_weight,
@@ -1069,7 +1070,6 @@ pub(super) async fn watchlist(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     let config = config_of(&state);
     page(move || {
-        let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
         let now = Utc::now();
         Ok(WatchlistPage {
             actors: config
@@ -1079,17 +1079,7 @@ pub(super) async fn watchlist(State(state): State<ApiState>) -> Response {
                     actor: actor_ref(&config, &a.spec.id),
                     kind: format!("{:?}", a.kind).to_lowercase(),
                     aliases: a.spec.aliases.join(", "),
-                    roles: a
-                        .spec
-                        .roles
-                        .iter()
-                        .map(|r| RoleView {
-                            title: r.title.clone(),
-                            aliases: r.aliases.join(", "),
-                            from: date(r.from),
-                            until: date(r.until),
-                        })
-                        .collect(),
+                    roles: roles_of(&a.spec),
                 })
                 .collect(),
             groups: config
