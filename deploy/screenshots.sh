@@ -19,6 +19,7 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+cp config/samples/world-desk.xml "$work/"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/parley.toml" <<TOML
 include = ["$repo/config/watchlists/*.toml"]
@@ -27,7 +28,7 @@ state_dir = "state"
 [api]
 listen = "127.0.0.1:$port"
 [[feed]]
-url = "$repo/config/samples/world-desk.xml"
+url = "world-desk.xml"
 name = "Parley sample desk"
 [[notifier]]
 id = "console"

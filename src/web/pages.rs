@@ -659,7 +659,21 @@ fn event_rows(
             }) => Some(a),
             _ => None,
         };
-        let names: Vec<String> = e.actors.iter().map(|a| name_of(config, a)).collect();
+        // The record keeps no mention texts (alerts do): every way the config names its
+        // actors (aliases, role titles and their aliases) is looked for instead.
+        let names: Vec<String> = config
+            .actors
+            .iter()
+            .filter(|a| e.actors.contains(&a.spec.id))
+            .flat_map(|a| {
+                a.spec.aliases.iter().cloned().chain(
+                    a.spec
+                        .roles
+                        .iter()
+                        .flat_map(|r| std::iter::once(r.title.clone()).chain(r.aliases.clone())),
+                )
+            })
+            .collect();
         rows.push(EventRow {
             when: Time::of(env.occurred_at),
             event_type: e
@@ -680,6 +694,14 @@ fn event_rows(
         });
     }
     Ok(rows)
+}
+
+/// By when it happened, newest first (log order is ingest order: a feed's old story may be
+/// logged after a newer one), ties in reverse log order.
+fn newest_first(envs: &[crate::events::Envelope]) -> Vec<crate::events::Envelope> {
+    let mut v = envs.to_vec();
+    v.sort_by_key(|e| std::cmp::Reverse((e.occurred_at, e.seq)));
+    v
 }
 
 fn timeline_of(envs: &[crate::events::Envelope]) -> view::Timeline {
@@ -774,7 +796,7 @@ fn actor_page(store: &Store, config: &Config, id: &str) -> Result<ActorPage, Pag
         .collect();
     counterparts.sort_by(|a, b| b.count.cmp(&a.count).then(a.actor.id.cmp(&b.actor.id)));
     counterparts.truncate(10);
-    let recent: Vec<_> = envs.iter().rev().take(RECENT).cloned().collect();
+    let recent: Vec<_> = newest_first(&envs).into_iter().take(RECENT).collect();
     Ok(ActorPage {
         id: id.to_string(),
         name: actor.spec.name.clone(),
@@ -840,7 +862,7 @@ pub(super) async fn pair(
             })
             .collect();
         by_type.sort_by_key(|t| std::cmp::Reverse(t.1));
-        let newest: Vec<_> = envs.iter().rev().take(PAIR_ROWS).cloned().collect();
+        let newest: Vec<_> = newest_first(&envs).into_iter().take(PAIR_ROWS).collect();
         Ok(PairPage {
             a: actor_ref(&config, &a),
             b: actor_ref(&config, &b),
@@ -910,9 +932,8 @@ fn events_page(store: &Store, config: &Config, q: &EventsQuery) -> Result<Events
         Utc::now(),
     )?;
     let needle = text.map(str::to_lowercase);
-    let found: Vec<_> = commands::query_events(store, &filter)?
+    let found: Vec<_> = newest_first(&commands::query_events(store, &filter)?)
         .into_iter()
-        .rev()
         .filter(|env| match (&env.event, &needle) {
             (Event::EventExtracted(e), Some(n)) => e.sentence.to_lowercase().contains(n),
             (Event::EventExtracted(_), None) => true,
