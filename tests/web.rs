@@ -419,6 +419,33 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
     assert_eq!(acks[0]["payload"]["alert_id"], json!(amman_id));
     assert!(browser.current_url().await.contains(amman_id));
 
+    // Silence from the page: the rule for this actor set, recorded as silence.added.
+    browser
+        .type_into("#reason", "covered by the morning brief")
+        .await;
+    browser.click("form.silence button[type=submit]").await;
+    browser
+        .wait_until(
+            "the page after the silence",
+            "return location.search.includes('done=silence') && !!document.querySelector('.notice')",
+        )
+        .await;
+    let silences: Vec<Value> = desk
+        .api("/api/v1/silences")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(silences.len(), 1, "{silences:?}");
+    assert_eq!(silences[0]["rule"], "blinken-arab-fms");
+    assert_eq!(
+        silences[0]["actors"],
+        json!(["blinken", "safadi", "shoukry"])
+    );
+    assert_eq!(silences[0]["reason"], "covered by the morning brief");
+
     // Every page answers with a title and a heading.
     for page in [
         "/feeds",

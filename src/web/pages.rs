@@ -513,13 +513,25 @@ fn pair_url(a: &str, b: &str) -> String {
     format!("/pair/{}/{}", view::url_encode(a), view::url_encode(b))
 }
 
+/// Runs a write (find the alert, append through the appender) on the blocking pool, as the
+/// JSON API does: finding an alert by prefix scans the log, which must not stall the runtime.
+async fn write<T: Send + 'static>(
+    f: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, PageError> {
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || handle.block_on(f)).await {
+        Ok(r) => r.map_err(PageError::from),
+        Err(join) => Err(PageError::Internal(join.to_string())),
+    }
+}
+
 pub(super) async fn ack(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
     let store = state.store.clone();
-    match commands::alerts_ack(&store, &id).await {
+    match write(async move { commands::alerts_ack(&store, &id).await }).await {
         Ok(full) => {
             Redirect::to(&format!("/alerts/{}?done=ack", view::url_encode(&full))).into_response()
         }
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -540,38 +552,33 @@ pub(super) async fn silence(
 ) -> Response {
     let store = state.store.clone();
     let config = config_of(&state);
-    let found = {
-        let store = store.clone();
-        let id = id.clone();
-        tokio::task::spawn_blocking(move || commands::find_alert(&store, &id)).await
-    };
-    let alert = match found {
-        Ok(Ok(a)) => a,
-        Ok(Err(e)) => return PageError::from(e).into_response(),
-        Err(join) => return PageError::Internal(join.to_string()).into_response(),
-    };
-    let actors = if form.scope == "actors" {
-        alert.actors.clone()
-    } else {
-        Vec::new()
-    };
-    let result = commands::silence_add(
-        &store,
-        &config,
-        &alert.rule,
-        &actors,
-        form.duration.trim(),
-        form.reason.trim(),
-    )
+    let result = write(async move {
+        let alert = commands::find_alert(&store, &id)?;
+        let actors = if form.scope == "actors" {
+            alert.actors.clone()
+        } else {
+            Vec::new()
+        };
+        let silence_id = commands::silence_add(
+            &store,
+            &config,
+            &alert.rule,
+            &actors,
+            form.duration.trim(),
+            form.reason.trim(),
+        )
+        .await?;
+        Ok((alert.alert_id, silence_id))
+    })
     .await;
     match result {
-        Ok(silence_id) => Redirect::to(&format!(
+        Ok((alert_id, silence_id)) => Redirect::to(&format!(
             "/alerts/{}?done={}",
-            view::url_encode(&alert.alert_id),
+            view::url_encode(&alert_id),
             view::url_encode(&format!("silence:{silence_id}"))
         ))
         .into_response(),
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
