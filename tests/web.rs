@@ -125,6 +125,21 @@ impl Desk {
     }
 }
 
+/// A feed server with the sample feed, a browser of the given size, and the daemon on it.
+async fn sample_desk(token: bool, width: u32, height: u32) -> Option<(FeedServer, Browser, Desk)> {
+    let feeds = FeedServer::start().await;
+    feeds.set(
+        "desk.xml",
+        Route::Feed {
+            body: sample_feed(),
+            etag: "\"1\"".into(),
+        },
+    );
+    let browser = Browser::start(width, height).await?;
+    let desk = Desk::start(&feeds, token).await;
+    Some((feeds, browser, desk))
+}
+
 fn actor_set(alert: &Value) -> Vec<String> {
     alert["actors"]
         .as_array()
@@ -137,18 +152,9 @@ fn actor_set(alert: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
     // The browser checks 1-5 and the escaping check, in one daemon and one browser.
-    let feeds = FeedServer::start().await;
-    feeds.set(
-        "desk.xml",
-        Route::Feed {
-            body: sample_feed(),
-            etag: "\"1\"".into(),
-        },
-    );
-    let Some(browser) = Browser::start(1280, 900).await else {
+    let Some((feeds, browser, desk)) = sample_desk(false, 1280, 900).await else {
         return;
     };
-    let desk = Desk::start(&feeds, false).await;
     let alerts = desk.alerts().await;
     assert_eq!(alerts.len(), 4, "the sample raises four alerts: {alerts:?}");
 
@@ -413,6 +419,33 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
     assert_eq!(acks[0]["payload"]["alert_id"], json!(amman_id));
     assert!(browser.current_url().await.contains(amman_id));
 
+    // Silence from the page: the rule for this actor set, recorded as silence.added.
+    browser
+        .type_into("#reason", "covered by the morning brief")
+        .await;
+    browser.click("form.silence button[type=submit]").await;
+    browser
+        .wait_until(
+            "the page after the silence",
+            "return location.search.includes('done=silence') && !!document.querySelector('.notice')",
+        )
+        .await;
+    let silences: Vec<Value> = desk
+        .api("/api/v1/silences")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(silences.len(), 1, "{silences:?}");
+    assert_eq!(silences[0]["rule"], "blinken-arab-fms");
+    assert_eq!(
+        silences[0]["actors"],
+        json!(["blinken", "safadi", "shoukry"])
+    );
+    assert_eq!(silences[0]["reason"], "covered by the morning brief");
+
     // Every page answers with a title and a heading.
     for page in [
         "/feeds",
@@ -439,18 +472,9 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_token_nothing_is_readable_without_it() {
     // Check 7: pages, the stream and writes need the token; the browser asks for it once.
-    let feeds = FeedServer::start().await;
-    feeds.set(
-        "desk.xml",
-        Route::Feed {
-            body: sample_feed(),
-            etag: "\"1\"".into(),
-        },
-    );
-    let Some(browser) = Browser::start(390, 844).await else {
+    let Some((_feeds, browser, desk)) = sample_desk(true, 390, 844).await else {
         return;
     };
-    let desk = Desk::start(&feeds, true).await;
     let alert_id = desk.alerts().await[0]["alert_id"]
         .as_str()
         .unwrap()

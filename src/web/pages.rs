@@ -150,6 +150,23 @@ fn choices(
         .collect()
 }
 
+fn actor_choices(config: &Config, current: Option<&str>) -> Vec<Choice> {
+    choices(
+        config
+            .actors
+            .iter()
+            .map(|a| (a.spec.id.clone(), a.spec.name.clone())),
+        current,
+    )
+}
+
+fn type_choices(current: Option<&str>) -> Vec<Choice> {
+    choices(
+        PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
+        current,
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // `/`: the inbox
 
@@ -239,13 +256,7 @@ fn inbox_page(store: &Store, config: &Config, q: &InboxQuery) -> Result<InboxPag
             config.rules.iter().map(|r| (r.id.clone(), r.id.clone())),
             rule,
         ),
-        actors: choices(
-            config
-                .actors
-                .iter()
-                .map(|a| (a.spec.id.clone(), a.spec.name.clone())),
-            actor,
-        ),
+        actors: actor_choices(config, actor),
         severities: choices(
             ["critical", "warning", "info"].map(|s| (s.to_string(), s.to_string())),
             severity,
@@ -502,13 +513,25 @@ fn pair_url(a: &str, b: &str) -> String {
     format!("/pair/{}/{}", view::url_encode(a), view::url_encode(b))
 }
 
+/// Runs a write (find the alert, append through the appender) on the blocking pool, as the
+/// JSON API does: finding an alert by prefix scans the log, which must not stall the runtime.
+async fn write<T: Send + 'static>(
+    f: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, PageError> {
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || handle.block_on(f)).await {
+        Ok(r) => r.map_err(PageError::from),
+        Err(join) => Err(PageError::Internal(join.to_string())),
+    }
+}
+
 pub(super) async fn ack(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
     let store = state.store.clone();
-    match commands::alerts_ack(&store, &id).await {
+    match write(async move { commands::alerts_ack(&store, &id).await }).await {
         Ok(full) => {
             Redirect::to(&format!("/alerts/{}?done=ack", view::url_encode(&full))).into_response()
         }
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -529,38 +552,33 @@ pub(super) async fn silence(
 ) -> Response {
     let store = state.store.clone();
     let config = config_of(&state);
-    let found = {
-        let store = store.clone();
-        let id = id.clone();
-        tokio::task::spawn_blocking(move || commands::find_alert(&store, &id)).await
-    };
-    let alert = match found {
-        Ok(Ok(a)) => a,
-        Ok(Err(e)) => return PageError::from(e).into_response(),
-        Err(join) => return PageError::Internal(join.to_string()).into_response(),
-    };
-    let actors = if form.scope == "actors" {
-        alert.actors.clone()
-    } else {
-        Vec::new()
-    };
-    let result = commands::silence_add(
-        &store,
-        &config,
-        &alert.rule,
-        &actors,
-        form.duration.trim(),
-        form.reason.trim(),
-    )
+    let result = write(async move {
+        let alert = commands::find_alert(&store, &id)?;
+        let actors = if form.scope == "actors" {
+            alert.actors.clone()
+        } else {
+            Vec::new()
+        };
+        let silence_id = commands::silence_add(
+            &store,
+            &config,
+            &alert.rule,
+            &actors,
+            form.duration.trim(),
+            form.reason.trim(),
+        )
+        .await?;
+        Ok((alert.alert_id, silence_id))
+    })
     .await;
     match result {
-        Ok(silence_id) => Redirect::to(&format!(
+        Ok((alert_id, silence_id)) => Redirect::to(&format!(
             "/alerts/{}?done={}",
-            view::url_encode(&alert.alert_id),
+            view::url_encode(&alert_id),
             view::url_encode(&format!("silence:{silence_id}"))
         ))
         .into_response(),
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -648,7 +666,21 @@ fn event_rows(
             }) => Some(a),
             _ => None,
         };
-        let names: Vec<String> = e.actors.iter().map(|a| name_of(config, a)).collect();
+        // The record keeps no mention texts (alerts do): every way the config names its
+        // actors (aliases, role titles and their aliases) is looked for instead.
+        let names: Vec<String> = config
+            .actors
+            .iter()
+            .filter(|a| e.actors.contains(&a.spec.id))
+            .flat_map(|a| {
+                a.spec.aliases.iter().cloned().chain(
+                    a.spec
+                        .roles
+                        .iter()
+                        .flat_map(|r| std::iter::once(r.title.clone()).chain(r.aliases.clone())),
+                )
+            })
+            .collect();
         rows.push(EventRow {
             when: Time::of(env.occurred_at),
             event_type: e
@@ -669,6 +701,14 @@ fn event_rows(
         });
     }
     Ok(rows)
+}
+
+/// By when it happened, newest first (log order is ingest order: a feed's old story may be
+/// logged after a newer one), ties in reverse log order.
+fn newest_first(envs: &[crate::events::Envelope]) -> Vec<crate::events::Envelope> {
+    let mut v = envs.to_vec();
+    v.sort_by_key(|e| std::cmp::Reverse((e.occurred_at, e.seq)));
+    v
 }
 
 fn timeline_of(envs: &[crate::events::Envelope]) -> view::Timeline {
@@ -692,6 +732,19 @@ struct RoleView {
     aliases: String,
     from: String,
     until: String,
+}
+
+fn roles_of(spec: &crate::extract::ActorSpec) -> Vec<RoleView> {
+    let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
+    spec.roles
+        .iter()
+        .map(|r| RoleView {
+            title: r.title.clone(),
+            aliases: r.aliases.join(", "),
+            from: date(r.from),
+            until: date(r.until),
+        })
+        .collect()
 }
 
 struct Counterpart {
@@ -750,25 +803,14 @@ fn actor_page(store: &Store, config: &Config, id: &str) -> Result<ActorPage, Pag
         .collect();
     counterparts.sort_by(|a, b| b.count.cmp(&a.count).then(a.actor.id.cmp(&b.actor.id)));
     counterparts.truncate(10);
-    let recent: Vec<_> = envs.iter().rev().take(RECENT).cloned().collect();
-    let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
+    let recent: Vec<_> = newest_first(&envs).into_iter().take(RECENT).collect();
     Ok(ActorPage {
         id: id.to_string(),
         name: actor.spec.name.clone(),
         kind: format!("{:?}", actor.kind).to_lowercase(),
         country: actor.country.clone(),
         aliases: actor.spec.aliases.join(", "),
-        roles: actor
-            .spec
-            .roles
-            .iter()
-            .map(|r| RoleView {
-                title: r.title.clone(),
-                aliases: r.aliases.join(", "),
-                from: date(r.from),
-                until: date(r.until),
-            })
-            .collect(),
+        roles: roles_of(&actor.spec),
         total: envs.len(),
         timeline: timeline_of(&envs),
         counterparts,
@@ -827,7 +869,7 @@ pub(super) async fn pair(
             })
             .collect();
         by_type.sort_by_key(|t| std::cmp::Reverse(t.1));
-        let newest: Vec<_> = envs.iter().rev().take(PAIR_ROWS).cloned().collect();
+        let newest: Vec<_> = newest_first(&envs).into_iter().take(PAIR_ROWS).collect();
         Ok(PairPage {
             a: actor_ref(&config, &a),
             b: actor_ref(&config, &b),
@@ -897,9 +939,8 @@ fn events_page(store: &Store, config: &Config, q: &EventsQuery) -> Result<Events
         Utc::now(),
     )?;
     let needle = text.map(str::to_lowercase);
-    let found: Vec<_> = commands::query_events(store, &filter)?
+    let found: Vec<_> = newest_first(&commands::query_events(store, &filter)?)
         .into_iter()
-        .rev()
         .filter(|env| match (&env.event, &needle) {
             (Event::EventExtracted(e), Some(n)) => e.sentence.to_lowercase().contains(n),
             (Event::EventExtracted(_), None) => true,
@@ -932,17 +973,8 @@ fn events_page(store: &Store, config: &Config, q: &EventsQuery) -> Result<Events
     Ok(EventsPage {
         since: since.unwrap_or_default().to_string(),
         q: text.unwrap_or_default().to_string(),
-        actors: choices(
-            config
-                .actors
-                .iter()
-                .map(|a| (a.spec.id.clone(), a.spec.name.clone())),
-            actor,
-        ),
-        types: choices(
-            PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
-            event_type,
-        ),
+        actors: actor_choices(config, actor),
+        types: type_choices(event_type),
         rows: event_rows(store, config, &slice)?,
         total,
         page,
@@ -1008,10 +1040,7 @@ pub(super) async fn graph(State(state): State<ApiState>, Query(q): Query<GraphQu
         let mut edges_by_weight = graph.edges.clone();
         edges_by_weight.reverse();
         Ok(GraphPage {
-            types: choices(
-                PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
-                event_type,
-            ),
+            types: type_choices(event_type),
             since,
             interactions: interactions.len(),
             edges_by_weight,
@@ -1069,7 +1098,6 @@ pub(super) async fn watchlist(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     let config = config_of(&state);
     page(move || {
-        let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
         let now = Utc::now();
         Ok(WatchlistPage {
             actors: config
@@ -1079,17 +1107,7 @@ pub(super) async fn watchlist(State(state): State<ApiState>) -> Response {
                     actor: actor_ref(&config, &a.spec.id),
                     kind: format!("{:?}", a.kind).to_lowercase(),
                     aliases: a.spec.aliases.join(", "),
-                    roles: a
-                        .spec
-                        .roles
-                        .iter()
-                        .map(|r| RoleView {
-                            title: r.title.clone(),
-                            aliases: r.aliases.join(", "),
-                            from: date(r.from),
-                            until: date(r.until),
-                        })
-                        .collect(),
+                    roles: roles_of(&a.spec),
                 })
                 .collect(),
             groups: config
