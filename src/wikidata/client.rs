@@ -377,4 +377,53 @@ mod tests {
         client.entity("Q7").await.unwrap();
         assert!(!state.path().join(CACHE_DIR).exists());
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn never_more_than_five_requests_at_once() {
+        // Wikimedia's etiquette: a sync of hundreds of actors must not open hundreds of
+        // requests. The server holds each request a while and records the most in flight.
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (f, m) = (in_flight.clone(), most.clone());
+        let app = Router::new().route(
+            "/wiki/Special:EntityData/{file}",
+            get(
+                move |axum::extract::Path(file): axum::extract::Path<String>| {
+                    let (f, m) = (f.clone(), m.clone());
+                    async move {
+                        let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        f.fetch_sub(1, Ordering::SeqCst);
+                        let id = file.trim_end_matches(".json").to_string();
+                        format!(r#"{{"entities":{{"{id}":{{"id":"{id}","lastrevid":1}}}}}}"#)
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let state = tempfile::tempdir().unwrap();
+        let endpoint = url::Url::parse(&format!("http://{addr}")).unwrap();
+        let client = Client::new(
+            &endpoint,
+            "parley-test",
+            Duration::from_secs(10),
+            1 << 20,
+            state.path(),
+            true,
+        )
+        .unwrap();
+        let ids: Vec<String> = (1..=15).map(|n| format!("Q{n}")).collect();
+        let fetched = futures_util::future::try_join_all(ids.iter().map(|q| client.entity(q)))
+            .await
+            .unwrap();
+        assert_eq!(fetched.len(), 15);
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            (1..=MAX_CONCURRENT).contains(&most),
+            "{most} requests were in flight at once"
+        );
+    }
 }

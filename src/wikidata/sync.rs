@@ -122,7 +122,7 @@ pub async fn run(
     let roles: usize = actors.iter().map(|a| a.roles.len()).sum();
     let aliases: usize = actors.iter().map(|a| a.aliases.len()).sum();
     let totals = format!(
-        "{} actors, {roles} dated roles, {aliases} aliases",
+        "{} actor(s), {roles} dated role(s), {aliases} alias(es)",
         actors.len()
     );
     if opts.dry_run {
