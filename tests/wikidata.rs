@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{FeedServer, Route, TestConfig, assert_ok, json_lines, stderr, stdout};
+use common::{FeedServer, Item, Route, TestConfig, assert_ok, json_lines, rss, stderr, stdout};
 use serde_json::{Value, json};
 
 const BLINKEN: &str = "Q9100001";
@@ -397,4 +397,127 @@ fn a_bad_wikidata_id_is_a_located_config_error() {
     let out = cfg.parley(&["check"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(stderr(&out).contains("people.toml:4"), "{}", stderr(&out));
+}
+
+const SAFADI: &str = "Q9100003";
+
+/// Sync names in Russian and Arabic, then let the daemon read `text` from a feed: a
+/// sentence-scope rule on the two actors must alert. Returns the alerts.
+async fn alerts_after_sync(text: &str) -> Vec<Value> {
+    let server = FeedServer::start().await;
+    serve(
+        &server,
+        BLINKEN,
+        1,
+        item(
+            BLINKEN,
+            1,
+            &[
+                ("en", "Antony Blinken"),
+                ("ru", "Энтони Блинкен"),
+                ("ar", "أنتوني بلينكن"),
+            ],
+            &[("ru", "Блинкен"), ("ar", "بلينكن")],
+            vec![],
+        ),
+    );
+    serve(
+        &server,
+        SAFADI,
+        1,
+        item(
+            SAFADI,
+            1,
+            &[
+                ("en", "Ayman Safadi"),
+                ("ru", "Айман Сафади"),
+                ("ar", "أيمن الصفدي"),
+            ],
+            &[("ru", "Сафади"), ("ar", "الصفدي")],
+            vec![],
+        ),
+    );
+    let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+    server.set(
+        "news.xml",
+        Route::Feed {
+            body: rss(
+                "news",
+                &[Item {
+                    guid: "a1",
+                    title: "",
+                    body: text,
+                    date: &now,
+                }],
+            ),
+            etag: "\"n1\"".into(),
+        },
+    );
+    let cfg = TestConfig::new(&format!(
+        "{MAIN}poll_interval = \"1m\"\nrequest_timeout = \"5s\"\n\n[[feed]]\nurl = {:?}\nname = \"news\"\n\n\
+         [[rule]]\nid = \"meet\"\nactors = [\"blinken\", \"safadi\"]\nscope = \"sentence\"\n",
+        server.url("news.xml")
+    ));
+    cfg.write(
+        "watchlists/people.toml",
+        &format!(
+            "[[actor]]\nid = \"blinken\"\nname = \"Antony Blinken\"\naliases = [\"Antony Blinken\"]\n\
+             wikidata = \"{BLINKEN}\"\n\n\
+             [[actor]]\nid = \"safadi\"\nname = \"Ayman Safadi\"\naliases = [\"Ayman Safadi\"]\n\
+             wikidata = \"{SAFADI}\"\n"
+        ),
+    );
+    // Control: before the sync the hand-written English names find no one in this text.
+    assert!(actors_in(&cfg, text, "2025-03-01").is_empty());
+    let endpoint = server.url("");
+    assert_ok(
+        &cfg.parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
+            .await,
+    );
+    assert_ok(&cfg.parley_async(&["run", "--once"]).await);
+    let out = cfg.parley_async(&["alerts", "--json"]).await;
+    assert_ok(&out);
+    json_lines(&out)
+}
+
+fn alerted_pairs(alerts: &[Value]) -> Vec<(String, Vec<String>)> {
+    alerts
+        .iter()
+        .map(|a| {
+            let actors = a["actors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+            (a["rule"].as_str().unwrap_or_default().to_string(), actors)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_russian_article_naming_two_synced_actors_alerts() {
+    // Issue 20: analysts read the Russian press; names synced in Cyrillic must drive alerts.
+    let alerts =
+        alerts_after_sync("Энтони Блинкен провёл переговоры с Айманом Сафади в Аммане.").await;
+    assert_eq!(
+        alerted_pairs(&alerts),
+        vec![(
+            "meet".to_string(),
+            vec!["blinken".to_string(), "safadi".to_string()]
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arabic_article_naming_two_synced_actors_alerts() {
+    // The same in Arabic script, names written apart (clitics attached are not handled yet).
+    let alerts = alerts_after_sync("التقى أنتوني بلينكن مع أيمن الصفدي في عمان.").await;
+    assert_eq!(
+        alerted_pairs(&alerts),
+        vec![(
+            "meet".to_string(),
+            vec!["blinken".to_string(), "safadi".to_string()]
+        )]
+    );
 }
