@@ -71,6 +71,7 @@ pub(crate) fn build(
             notifiers.push(b.notifier(file, notifier, &mut seen_notifiers)?);
         }
     }
+    check_wikidata_unique(files, &actors)?;
     let mut updates = Vec::new();
     let mut seen_updates: HashMap<String, String> = HashMap::new();
     for (file, raw) in files {
@@ -160,6 +161,37 @@ pub fn is_wikidata_id(s: &str) -> bool {
             && d.len() <= 12
             && d.bytes().all(|b| b.is_ascii_digit())
     })
+}
+
+/// One Wikidata item per actor: two actors on one item would both receive its names, and
+/// every mention would count twice. The error points at the second actor's `wikidata`.
+fn check_wikidata_unique(
+    files: &[(SourceFile, RawFile)],
+    actors: &[ActorConfig],
+) -> Result<(), ConfigError> {
+    let mut first: HashMap<&str, (&str, String)> = HashMap::new();
+    let raw = files
+        .iter()
+        .flat_map(|(file, raw)| raw.actor.iter().map(move |a| (file, a)));
+    for ((file, raw), actor) in raw.zip(actors) {
+        let (Some(q), Some(span)) = (
+            actor.wikidata.as_deref(),
+            raw.get_ref().wikidata.as_ref().map(|w| w.span()),
+        ) else {
+            continue;
+        };
+        if let Some((other, at)) = first.get(q) {
+            return Err(file.err(
+                &span,
+                format!(
+                    "actor {:?}: wikidata {q:?} is already the item of actor {other:?} ({at})",
+                    actor.spec.id
+                ),
+            ));
+        }
+        first.insert(q, (actor.spec.id.as_str(), file.at(&span)));
+    }
+    Ok(())
 }
 
 /// A validated `[[actor_update]]`, waiting for every `[[actor]]` to be known.
@@ -1872,6 +1904,24 @@ mod tests {
                     NaiveDate::from_ymd_opt(2023, 1, 1)
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn one_wikidata_item_per_actor() {
+        // Two actors on one item would both get its names: every mention counted twice.
+        let e = build_one(
+            "[[actor]]\nid = \"a\"\nname = \"A\"\nwikidata = \"Q7\"\n\
+             [[actor]]\nid = \"b\"\nname = \"B\"\nwikidata = \"Q7\"\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "p.toml:8");
+        assert!(
+            e.message
+                .contains("already the item of actor \"a\" (p.toml:4)"),
+            "{}",
+            e.message
         );
     }
 
