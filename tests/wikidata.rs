@@ -225,6 +225,12 @@ fn actors_in(cfg: &TestConfig, text: &str, date: &str) -> Vec<String> {
         .collect()
 }
 
+/// `parley watchlist sync --endpoint ENDPOINT`.
+async fn sync(cfg: &TestConfig, endpoint: &str) -> std::process::Output {
+    cfg.parley_async(&["watchlist", "sync", "--endpoint", endpoint])
+        .await
+}
+
 fn generated(cfg: &TestConfig) -> std::path::PathBuf {
     cfg.dir.path().join("watchlists/wikidata.toml")
 }
@@ -237,9 +243,7 @@ async fn synced_roles_resolve_the_office_to_its_holder_on_the_article_date() {
     serve_after(&server);
     let cfg = setup();
     let endpoint = server.url("");
-    let out = cfg
-        .parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-        .await;
+    let out = sync(&cfg, &endpoint).await;
     assert_ok(&out);
     let text = std::fs::read_to_string(generated(&cfg)).unwrap();
     assert!(
@@ -276,9 +280,7 @@ async fn a_resync_after_the_office_changes_hands_reports_the_change() {
     serve_before(&server);
     let cfg = setup();
     let endpoint = server.url("");
-    let first = cfg
-        .parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-        .await;
+    let first = sync(&cfg, &endpoint).await;
     assert_ok(&first);
     assert!(
         stdout(&first).contains(&format!(
@@ -288,9 +290,7 @@ async fn a_resync_after_the_office_changes_hands_reports_the_change() {
         stdout(&first)
     );
     serve_after(&server);
-    let second = cfg
-        .parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-        .await;
+    let second = sync(&cfg, &endpoint).await;
     assert_ok(&second);
     let report = stdout(&second);
     for line in [
@@ -310,9 +310,7 @@ async fn a_resync_after_the_office_changes_hands_reports_the_change() {
     let asked = server.requests_for(&format!("wiki/Special:EntityData/{BLINKEN}.json"));
     assert_eq!(asked, vec![None, Some(format!("\"{BLINKEN}-10\""))]);
     // Unchanged since: the server answers 304 and the cache fills in; nothing to report.
-    let third = cfg
-        .parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-        .await;
+    let third = sync(&cfg, &endpoint).await;
     assert_ok(&third);
     assert!(
         stdout(&third).contains("no changes since the last sync"),
@@ -332,10 +330,7 @@ async fn a_server_error_leaves_the_old_file_intact_and_fails() {
     serve_before(&server);
     let cfg = setup();
     let endpoint = server.url("");
-    assert_ok(
-        &cfg.parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-            .await,
-    );
+    assert_ok(&sync(&cfg, &endpoint).await);
     let before = std::fs::read(generated(&cfg)).unwrap();
     serve_after(&server);
     server.set(
@@ -345,9 +340,7 @@ async fn a_server_error_leaves_the_old_file_intact_and_fails() {
             retry_after: None,
         },
     );
-    let out = cfg
-        .parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-        .await;
+    let out = sync(&cfg, &endpoint).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -470,10 +463,7 @@ async fn alerts_after_sync(text: &str) -> Vec<Value> {
     // Control: before the sync the hand-written English names find no one in this text.
     assert!(actors_in(&cfg, text, "2025-03-01").is_empty());
     let endpoint = server.url("");
-    assert_ok(
-        &cfg.parley_async(&["watchlist", "sync", "--endpoint", &endpoint])
-            .await,
-    );
+    assert_ok(&sync(&cfg, &endpoint).await);
     assert_ok(&cfg.parley_async(&["run", "--once"]).await);
     let out = cfg.parley_async(&["alerts", "--json"]).await;
     assert_ok(&out);

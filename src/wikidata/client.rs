@@ -277,6 +277,26 @@ mod tests {
     use axum::response::IntoResponse;
     use axum::routing::get;
 
+    /// Serves `app` on 127.0.0.1; returns its base URL.
+    async fn spawn(app: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    fn test_client(endpoint: &url::Url, state: &Path, write_cache: bool) -> Client {
+        Client::new(
+            endpoint,
+            "parley-test",
+            Duration::from_secs(10),
+            1 << 20,
+            state,
+            write_cache,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn retry_after_reads_seconds_and_dates() {
         // Both forms are in RFC 9110; Wikimedia sends seconds, proxies may send dates.
@@ -321,10 +341,7 @@ mod tests {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}")
+        spawn(app).await
     }
 
     #[tokio::test]
@@ -335,15 +352,7 @@ mod tests {
         let base = server(hits.clone(), etags.clone()).await;
         let state = tempfile::tempdir().unwrap();
         let endpoint = url::Url::parse(&base).unwrap();
-        let client = Client::new(
-            &endpoint,
-            "parley-test",
-            Duration::from_secs(10),
-            1 << 20,
-            state.path(),
-            true,
-        )
-        .unwrap();
+        let client = test_client(&endpoint, state.path(), true);
         let first = client.entity("Q7").await.unwrap();
         assert!(!first.from_cache);
         assert_eq!(first.entity.lastrevid, 5);
@@ -365,15 +374,7 @@ mod tests {
         let base = server(hits, etags).await;
         let state = tempfile::tempdir().unwrap();
         let endpoint = url::Url::parse(&base).unwrap();
-        let client = Client::new(
-            &endpoint,
-            "parley-test",
-            Duration::from_secs(10),
-            1 << 20,
-            state.path(),
-            false,
-        )
-        .unwrap();
+        let client = test_client(&endpoint, state.path(), false);
         client.entity("Q7").await.unwrap();
         assert!(!state.path().join(CACHE_DIR).exists());
     }
@@ -401,20 +402,10 @@ mod tests {
                 },
             ),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let base = spawn(app).await;
         let state = tempfile::tempdir().unwrap();
-        let endpoint = url::Url::parse(&format!("http://{addr}")).unwrap();
-        let client = Client::new(
-            &endpoint,
-            "parley-test",
-            Duration::from_secs(10),
-            1 << 20,
-            state.path(),
-            true,
-        )
-        .unwrap();
+        let endpoint = url::Url::parse(&base).unwrap();
+        let client = test_client(&endpoint, state.path(), true);
         let ids: Vec<String> = (1..=15).map(|n| format!("Q{n}")).collect();
         let fetched = futures_util::future::try_join_all(ids.iter().map(|q| client.entity(q)))
             .await
