@@ -359,6 +359,46 @@ async fn a_server_error_leaves_the_old_file_intact_and_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_file_that_breaks_the_config_is_not_left_in_place() {
+    // An operator's own [[actor_update]] for a synced actor makes the generated one a
+    // duplicate: the sync must not leave a config the daemon's next reload would refuse.
+    let server = FeedServer::start().await;
+    serve_before(&server);
+    let cfg = setup();
+    cfg.write(
+        "watchlists/extra.toml",
+        "[[actor_update]]\nid = \"rubio\"\naliases = [\"Senator Rubio\"]\n",
+    );
+    let endpoint = server.url("");
+    let out = sync(&cfg, &endpoint).await;
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("duplicate actor_update id \"rubio\""), "{err}");
+    assert!(err.contains("it was removed again"), "{err}");
+    assert!(!generated(&cfg).exists());
+    assert_ok(&cfg.parley(&["check"]));
+    // With a previous file in place, that file is what remains: first sync Blinken only,
+    // then give Rubio (who has the hand-written update) an id and sync again.
+    cfg.write(
+        "watchlists/people.toml",
+        &people().replace(&format!("wikidata = \"{RUBIO}\"\n"), ""),
+    );
+    assert_ok(&sync(&cfg, &endpoint).await);
+    let before = std::fs::read(generated(&cfg)).unwrap();
+    cfg.write("watchlists/people.toml", &people());
+    assert_ok(&cfg.parley(&["check"]));
+    let out = sync(&cfg, &endpoint).await;
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the previous file was put back"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(generated(&cfg)).unwrap(), before);
+    assert_ok(&cfg.parley(&["check"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_reports_and_writes_nothing() {
     // Operators preview a sync before letting it change what the daemon matches.
     let server = FeedServer::start().await;

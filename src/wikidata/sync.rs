@@ -150,9 +150,10 @@ pub async fn run(
             Some((previous, _)) => write_atomically(&opts.out, previous.as_bytes()),
             None => std::fs::remove_file(&opts.out),
         };
-        let kept = match restored {
-            Ok(()) => "the previous file was put back",
-            Err(_) => "the previous file could NOT be put back",
+        let kept = match (restored, &old) {
+            (Ok(()), Some(_)) => "the previous file was put back",
+            (Ok(()), None) => "it was removed again",
+            (Err(_), _) => "the previous state could NOT be restored",
         };
         return Err(WikidataError::Config(config::ConfigError {
             location: error.location,
