@@ -551,3 +551,50 @@ async fn an_arabic_article_naming_two_synced_actors_alerts() {
         )]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synced_office_naming_a_country_matches_its_other_forms() {
+    // The README promises the gazetteer's country forms for synced roles too: Wikidata
+    // names the office "Prime Minister of Qatar", wires write "Qatar's prime minister".
+    const PM: &str = "Q9100200";
+    const HOLDER: &str = "Q9100004";
+    let server = FeedServer::start().await;
+    serve(
+        &server,
+        PM,
+        1,
+        item(PM, 1, &[("en", "Prime Minister of Qatar")], &[], vec![]),
+    );
+    serve(
+        &server,
+        HOLDER,
+        1,
+        item(
+            HOLDER,
+            1,
+            &[("en", "Khalid Example")],
+            &[],
+            vec![held(HOLDER, 1, PM, "2023-03-07", None, "normal")],
+        ),
+    );
+    let cfg = TestConfig::new(MAIN);
+    cfg.write(
+        "watchlists/people.toml",
+        &format!(
+            "[[actor]]\nid = \"khalid\"\nname = \"Khalid Example\"\nwikidata = \"{HOLDER}\"\n"
+        ),
+    );
+    assert_ok(&sync(&cfg, &server.url("")).await);
+    for text in [
+        "Qatar's prime minister arrived in Cairo.",
+        "The Qatari prime minister arrived in Cairo.",
+        "The Prime Minister of Qatar arrived in Cairo.",
+    ] {
+        assert_eq!(
+            actors_in(&cfg, text, "2024-01-01"),
+            vec!["khalid"],
+            "{text}"
+        );
+        assert!(actors_in(&cfg, text, "2022-01-01").is_empty(), "{text}");
+    }
+}
