@@ -10,6 +10,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::api::client;
 use crate::cli::{
     AlertsAction, Cli, ClusterAction, Command, FeedsAction, LogFormat, SilenceAction, StoreAction,
+    WatchlistAction,
 };
 use crate::commands::{self, AlertFilter};
 use crate::config;
@@ -443,6 +444,31 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             })
             .await?;
             commands::write_feeds(&feeds, *json, &mut out)
+        }
+        Command::Watchlist {
+            action:
+                WatchlistAction::Sync {
+                    endpoint,
+                    languages,
+                    out: out_file,
+                    dry_run,
+                },
+        } => {
+            let config = config::load(&cli.config)?;
+            let out_file = out_file.clone().unwrap_or_else(|| {
+                config
+                    .source
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join(crate::wikidata::sync::DEFAULT_OUT)
+            });
+            let opts = crate::wikidata::sync::SyncOptions {
+                endpoint: endpoint.clone(),
+                languages: languages.iter().map(|l| l.trim().to_string()).collect(),
+                out: out_file,
+                dry_run: *dry_run,
+            };
+            Ok(crate::wikidata::sync::run(&config, &opts, &mut out).await?)
         }
         Command::Eval {
             gold,

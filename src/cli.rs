@@ -171,6 +171,12 @@ pub enum Command {
         #[command(subcommand)]
         action: StoreAction,
     },
+    /// Keep watchlists current: names and dated roles from Wikidata.
+    Watchlist {
+        /// sync.
+        #[command(subcommand)]
+        action: WatchlistAction,
+    },
     /// Print the alerts a rule would have raised over the stored articles. Appends and
     /// notifies nothing.
     Backtest {
@@ -258,4 +264,26 @@ pub enum FeedsAction {
     },
     /// Print the configured feeds as OPML.
     Export,
+}
+
+/// `parley watchlist ...`.
+#[derive(Debug, Subcommand)]
+pub enum WatchlistAction {
+    /// For each actor with a `wikidata` id, read its names and offices held (with dates)
+    /// from Wikidata and write them to one generated file the config includes; print what
+    /// changed. A failed sync leaves the previous file as it was.
+    Sync {
+        /// Wikibase endpoint (entity JSON at {endpoint}/wiki/Special:EntityData/{id}.json).
+        #[arg(long, default_value = crate::wikidata::sync::DEFAULT_ENDPOINT)]
+        endpoint: url::Url,
+        /// Languages whose labels and aliases become names, in order of preference.
+        #[arg(long, value_delimiter = ',', default_value = crate::wikidata::sync::DEFAULT_LANGUAGES)]
+        languages: Vec<String>,
+        /// The generated file (default: watchlists/wikidata.toml next to the config).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print what would change; write nothing (not even the cache).
+        #[arg(long)]
+        dry_run: bool,
+    },
 }

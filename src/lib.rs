@@ -24,3 +24,4 @@ pub mod service;
 pub mod signal;
 pub mod store;
 pub mod web;
+pub mod wikidata;

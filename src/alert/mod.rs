@@ -743,6 +743,7 @@ mod tests {
             },
             kind: ActorKind::Person,
             country: None,
+            wikidata: None,
         }
     }
 

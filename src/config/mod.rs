@@ -40,6 +40,15 @@
 //! aliases = ["Antony Blinken", "Blinken"]   # optional; defaults to [name]
 //! roles = [{ title = "U.S. Secretary of State", aliases = ["Secretary of State"],
 //!            from = "2021-01-26", until = "2025-01-20" }]   # dates inclusive, both optional
+//! wikidata = "Q1234"                    # optional Wikidata item (`parley watchlist sync`)
+//!
+//! [[actor_update]]                      # usually generated (watchlists/wikidata.toml)
+//! id = "blinken"                        # an [[actor]] of any file; unknown: warned, skipped
+//! aliases = ["Блинкен"]                 # added to the actor's aliases
+//! roles = [{ title = "United States Secretary of State", from = 2021-01-26 }]
+//! # Hand-written [[actor]] names and roles win on conflict: an alias another actor has,
+//! # a role title the actor has by hand, or a role name another actor holds by hand over
+//! # overlapping dates is dropped from the update.
 //!
 //! [[group]]
 //! id = "arab-fms"
@@ -77,7 +86,7 @@
 //! to = ["desk@example.org"]
 //! ```
 //!
-//! Included files may hold `feed`, `actor`, `group`, `rule` and `notifier` tables, not
+//! Included files may hold `feed`, `actor`, `actor_update`, `group`, `rule` and `notifier` tables, not
 //! `daemon` or `include`. Ids are unique across all files; references may cross files. An
 //! include glob that matches nothing is fine (a `warn!` is logged); an included file that
 //! cannot be read or parsed is an error.
@@ -94,6 +103,8 @@ mod expand;
 mod paths;
 mod raw;
 mod validate;
+
+pub use validate::is_wikidata_id;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -289,6 +300,9 @@ pub struct ActorConfig {
     pub kind: ActorKind,
     /// ISO country code, if given.
     pub country: Option<String>,
+    /// Wikidata item id (`Q1234`), if given: what `parley watchlist sync` reads to keep
+    /// this actor's names and dated roles current.
+    pub wikidata: Option<String>,
 }
 
 /// What sort of actor.

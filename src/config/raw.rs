@@ -29,6 +29,10 @@ pub(crate) struct RawFile {
     pub feed: Vec<Spanned<RawFeed>>,
     #[serde(default)]
     pub actor: Vec<Spanned<RawActor>>,
+    /// `[[actor_update]]`: names and roles added to an actor defined elsewhere (the file
+    /// `parley watchlist sync` generates).
+    #[serde(default)]
+    pub actor_update: Vec<Spanned<RawActorUpdate>>,
     #[serde(default)]
     pub group: Vec<Spanned<RawGroup>>,
     #[serde(default)]
@@ -93,6 +97,20 @@ pub(crate) struct RawActor {
     pub name: Str,
     pub kind: Option<Str>,
     pub country: Option<Str>,
+    pub aliases: Option<Vec<Str>>,
+    pub roles: Option<Vec<Spanned<RawRole>>>,
+    /// Wikidata item id (`Q` and digits) that `parley watchlist sync` reads.
+    pub wikidata: Option<Str>,
+}
+
+/// `[[actor_update]]`: more aliases and roles for an `[[actor]]` of another file, merged by
+/// id. Hand-written names and roles win on conflict (see `validate`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawActorUpdate {
+    pub id: Str,
+    /// Informational: the item the names came from.
+    pub wikidata: Option<Str>,
     pub aliases: Option<Vec<Str>>,
     pub roles: Option<Vec<Spanned<RawRole>>>,
 }

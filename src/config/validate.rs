@@ -18,8 +18,8 @@ use url::Url;
 use super::expand::expand;
 use super::paths::{normalize, resolve};
 use super::raw::{
-    RawActor, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawLog, RawNotifier, RawRule,
-    SourceFile, Str,
+    RawActor, RawActorUpdate, RawApi, RawDaemon, RawFeed, RawFile, RawGroup, RawLog, RawNotifier,
+    RawRole, RawRule, SourceFile, Str,
 };
 use super::*;
 use crate::events::Severity;
@@ -71,6 +71,15 @@ pub(crate) fn build(
             notifiers.push(b.notifier(file, notifier, &mut seen_notifiers)?);
         }
     }
+    check_wikidata_unique(files, &actors)?;
+    let mut updates = Vec::new();
+    let mut seen_updates: HashMap<String, String> = HashMap::new();
+    for (file, raw) in files {
+        for update in &raw.actor_update {
+            updates.push(b.actor_update(file, update, &mut seen_updates)?);
+        }
+    }
+    apply_updates(&mut actors, updates);
 
     let mut groups = Vec::new();
     let mut seen_groups: HashMap<String, String> = HashMap::new();
@@ -141,6 +150,150 @@ fn default_node_id() -> Option<String> {
         .or_else(|| std::env::var("HOSTNAME").ok())?;
     let name = name.trim().to_string();
     is_valid_id(&name).then_some(name)
+}
+
+/// True for a Wikidata item id: `Q` then digits, no leading zero. Public so the sync refuses
+/// the same ids the config does.
+pub fn is_wikidata_id(s: &str) -> bool {
+    s.strip_prefix('Q').is_some_and(|d| {
+        !d.is_empty()
+            && !d.starts_with('0')
+            && d.len() <= 12
+            && d.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// One Wikidata item per actor: two actors on one item would both receive its names, and
+/// every mention would count twice. The error points at the second actor's `wikidata`.
+fn check_wikidata_unique(
+    files: &[(SourceFile, RawFile)],
+    actors: &[ActorConfig],
+) -> Result<(), ConfigError> {
+    let mut first: HashMap<&str, (&str, String)> = HashMap::new();
+    let raw = files
+        .iter()
+        .flat_map(|(file, raw)| raw.actor.iter().map(move |a| (file, a)));
+    for ((file, raw), actor) in raw.zip(actors) {
+        let (Some(q), Some(span)) = (
+            actor.wikidata.as_deref(),
+            raw.get_ref().wikidata.as_ref().map(|w| w.span()),
+        ) else {
+            continue;
+        };
+        if let Some((other, at)) = first.get(q) {
+            return Err(file.err(
+                &span,
+                format!(
+                    "actor {:?}: wikidata {q:?} is already the item of actor {other:?} ({at})",
+                    actor.spec.id
+                ),
+            ));
+        }
+        first.insert(q, (actor.spec.id.as_str(), file.at(&span)));
+    }
+    Ok(())
+}
+
+/// A validated `[[actor_update]]`, waiting for every `[[actor]]` to be known.
+struct ActorUpdate {
+    id: String,
+    aliases: Vec<String>,
+    roles: Vec<RoleSpec>,
+    /// `file:line` of its id, for the warning when no actor has that id.
+    at: String,
+}
+
+/// The key two names are compared by when merging: lower case, single spaces. A proxy for
+/// the extractor's normalisation that is good enough to spot the same name written twice.
+fn name_key(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// True when two inclusive, possibly open date ranges share a day.
+fn overlaps(a: &RoleSpec, b: &RoleSpec) -> bool {
+    let starts_before_end = |from: Option<NaiveDate>, until: Option<NaiveDate>| match (from, until)
+    {
+        (Some(f), Some(u)) => f <= u,
+        _ => true,
+    };
+    starts_before_end(a.from, b.until) && starts_before_end(b.from, a.until)
+}
+
+/// Merges `[[actor_update]]` tables into the actors they name. The hand-written `[[actor]]`
+/// tables win every conflict, because an operator's correction must survive the next sync:
+/// - an alias another actor has by hand is dropped (it would make both match);
+/// - a role whose title the actor already has by hand is dropped (the hand-written dates
+///   win);
+/// - a role name (title or alias) that another actor holds by hand over overlapping dates
+///   is dropped (the hand-written holder wins); a role with no name left is dropped.
+///
+/// An update naming no actor is skipped with a warning, not an error: removing an actor
+/// from a hand-written file must not break the config until the next sync.
+fn apply_updates(actors: &mut [ActorConfig], updates: Vec<ActorUpdate>) {
+    if updates.is_empty() {
+        return;
+    }
+    let mut name_owner: HashMap<String, String> = HashMap::new();
+    let mut hand_roles: Vec<(String, String, RoleSpec)> = Vec::new();
+    for a in actors.iter() {
+        for alias in &a.spec.aliases {
+            name_owner
+                .entry(name_key(alias))
+                .or_insert_with(|| a.spec.id.clone());
+        }
+        for r in &a.spec.roles {
+            for name in std::iter::once(&r.title).chain(&r.aliases) {
+                hand_roles.push((a.spec.id.clone(), name_key(name), r.clone()));
+            }
+        }
+    }
+    for update in updates {
+        let Some(actor) = actors.iter_mut().find(|a| a.spec.id == update.id) else {
+            tracing::warn!(actor = %update.id, at = %update.at, "actor_update names no [[actor]]; ignored.");
+            continue;
+        };
+        let id = actor.spec.id.clone();
+        let taken_by_other = |key: &str| name_owner.get(key).is_some_and(|owner| *owner != id);
+        for alias in update.aliases {
+            let key = name_key(&alias);
+            let known = actor.spec.aliases.iter().any(|a| name_key(a) == key);
+            if !known && !taken_by_other(&key) {
+                actor.spec.aliases.push(alias);
+            }
+        }
+        let own_titles: HashSet<String> = hand_roles
+            .iter()
+            .filter(|(owner, _, _)| *owner == id)
+            .map(|(_, _, r)| name_key(&r.title))
+            .collect();
+        for role in update.roles {
+            if own_titles.contains(&name_key(&role.title)) {
+                continue;
+            }
+            let mut names: Vec<String> = Vec::new();
+            for name in std::iter::once(&role.title).chain(&role.aliases) {
+                let key = name_key(name);
+                let held_by_other = hand_roles
+                    .iter()
+                    .any(|(owner, k, r)| *owner != id && *k == key && overlaps(r, &role));
+                let dup = names.iter().any(|n| name_key(n) == key);
+                if !held_by_other && !taken_by_other(&key) && !dup {
+                    names.push(name.clone());
+                }
+            }
+            let mut names = names.into_iter();
+            let Some(title) = names.next() else { continue };
+            actor.spec.roles.push(RoleSpec {
+                title,
+                aliases: names.collect(),
+                from: role.from,
+                until: role.until,
+            });
+        }
+    }
 }
 
 /// Records `id` as defined at `here`, or reports the earlier definition.
@@ -643,8 +796,49 @@ impl Builder<'_> {
         if aliases.is_empty() {
             aliases.push(name.clone());
         }
+        let roles = self.roles(file, a.roles.as_deref(), &id)?;
+        let wikidata = a
+            .wikidata
+            .as_ref()
+            .map(|w| self.wikidata_id(file, w, &id))
+            .transpose()?;
+        Ok(ActorConfig {
+            spec: ActorSpec {
+                id,
+                name,
+                aliases,
+                roles,
+            },
+            kind,
+            country,
+            wikidata,
+        })
+    }
+
+    /// A Wikidata item id: `Q` and digits (`Q1234`), written as is.
+    fn wikidata_id(&self, file: &SourceFile, s: &Str, id: &str) -> Result<String, ConfigError> {
+        let value = self.text(file, s)?.trim().to_string();
+        if is_wikidata_id(&value) {
+            Ok(value)
+        } else {
+            Err(file.err(
+                &s.span(),
+                format!(
+                    "actor {id:?}: wikidata {value:?} is not a Wikidata item id (expected Q and digits, e.g. \"Q1234\")"
+                ),
+            ))
+        }
+    }
+
+    /// An actor's `roles`: titles, aliases and inclusive dates, `from` not after `until`.
+    fn roles(
+        &self,
+        file: &SourceFile,
+        raw: Option<&[Spanned<RawRole>]>,
+        id: &str,
+    ) -> Result<Vec<RoleSpec>, ConfigError> {
         let mut roles = Vec::new();
-        for role in a.roles.as_deref().unwrap_or_default() {
+        for role in raw.unwrap_or_default() {
             let r = role.get_ref();
             let title = self.nonempty(file, &r.title, &format!("actor {id:?}: role title"))?;
             let what = format!("actor {id:?}: role {title:?}");
@@ -674,15 +868,30 @@ impl Builder<'_> {
                 until,
             });
         }
-        Ok(ActorConfig {
-            spec: ActorSpec {
-                id,
-                name,
-                aliases,
-                roles,
-            },
-            kind,
-            country,
+        Ok(roles)
+    }
+
+    /// One `[[actor_update]]`, checked like an actor's own names and roles; its id is claimed
+    /// in `seen` so two updates of one actor are an error rather than a silent merge.
+    fn actor_update(
+        &self,
+        file: &SourceFile,
+        raw: &Spanned<RawActorUpdate>,
+        seen: &mut HashMap<String, String>,
+    ) -> Result<ActorUpdate, ConfigError> {
+        let u = raw.get_ref();
+        let id = self.id(file, &u.id, "actor_update", seen)?;
+        if let Some(w) = &u.wikidata {
+            self.wikidata_id(file, w, &id)?;
+        }
+        let aliases =
+            self.alias_list(file, u.aliases.as_deref(), &format!("actor_update {id:?}"))?;
+        let roles = self.roles(file, u.roles.as_deref(), &id)?;
+        Ok(ActorUpdate {
+            at: file.at(&u.id.span()),
+            id,
+            aliases,
+            roles,
         })
     }
 
@@ -1639,6 +1848,98 @@ mod tests {
         assert_eq!(spec.roles[0].from, NaiveDate::from_ymd_opt(2020, 1, 2));
         assert_eq!(spec.roles[0].until, NaiveDate::from_ymd_opt(2021, 3, 4));
         assert_eq!(c.actors[0].kind, ActorKind::Person);
+    }
+
+    #[test]
+    fn wikidata_ids_are_checked_and_located() {
+        // A typo in an item id must stop at load with its line, not fail later in a sync.
+        let c = build_one(
+            "[[actor]]\nid = \"a\"\nname = \"A\"\nwikidata = \"Q42\"\n",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.actors[0].wikidata.as_deref(), Some("Q42"));
+        for bad in ["42", "Q", "Q04", "q42", "Q4x", "P39"] {
+            let text = format!("[[actor]]\nid = \"a\"\nname = \"A\"\n\nwikidata = \"{bad}\"\n");
+            let e = build_one(&text, &no_env).unwrap_err();
+            assert_eq!(e.location, "p.toml:5", "{bad}: {e}");
+            assert!(e.message.contains("Wikidata item id"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn actor_updates_merge_by_id_and_hand_written_wins() {
+        // The generated file adds to actors; an operator's own names and dates must win.
+        let c = build_one(
+            "[[actor]]\nid = \"a\"\nname = \"Ann\"\naliases = [\"Ann\"]\n\
+             roles = [{ title = \"Mayor of X\", from = 2020-01-01 }]\n\
+             [[actor]]\nid = \"b\"\nname = \"Bob\"\naliases = [\"Bob\"]\n\
+             roles = [{ title = \"Governor of X\", from = 2020-01-01, until = 2022-12-31 }]\n\
+             [[actor_update]]\nid = \"a\"\nwikidata = \"Q1\"\naliases = [\"АНН\", \"ann\", \"Bob\"]\n\
+             roles = [{ title = \"Mayor of X\", from = 2019-01-01 },\n\
+               { title = \"Governor of X\", aliases = [\"Gov X\"], from = 2022-06-01 },\n\
+               { title = \"Governor of X\", aliases = [\"Gov of X\"], from = 2023-01-01 }]\n\
+             [[actor_update]]\nid = \"gone\"\naliases = [\"Nobody\"]\n",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.actors.len(), 2, "updates must not add actors");
+        let a = &c.actors[0].spec;
+        // "ann" is already there (case folds); "Bob" is b's hand-written name.
+        assert_eq!(a.aliases, vec!["Ann".to_string(), "АНН".to_string()]);
+        let titles: Vec<(&str, Vec<String>, Option<NaiveDate>)> = a
+            .roles
+            .iter()
+            .map(|r| (r.title.as_str(), r.aliases.clone(), r.from))
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                ("Mayor of X", vec![], NaiveDate::from_ymd_opt(2020, 1, 1)),
+                // Overlaps b's hand-written term: only the name b does not hold survives.
+                ("Gov X", vec![], NaiveDate::from_ymd_opt(2022, 6, 1)),
+                (
+                    "Governor of X",
+                    vec!["Gov of X".to_string()],
+                    NaiveDate::from_ymd_opt(2023, 1, 1)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_wikidata_item_per_actor() {
+        // Two actors on one item would both get its names: every mention counted twice.
+        let e = build_one(
+            "[[actor]]\nid = \"a\"\nname = \"A\"\nwikidata = \"Q7\"\n\
+             [[actor]]\nid = \"b\"\nname = \"B\"\nwikidata = \"Q7\"\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "p.toml:8");
+        assert!(
+            e.message
+                .contains("already the item of actor \"a\" (p.toml:4)"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn two_updates_of_one_actor_are_an_error() {
+        // Two generated files claiming one actor would merge in an order nobody chose.
+        let e = build_one(
+            "[[actor]]\nid = \"a\"\nname = \"A\"\n[[actor_update]]\nid = \"a\"\n\
+             [[actor_update]]\nid = \"a\"\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "p.toml:7");
+        assert!(
+            e.message.contains("duplicate actor_update id"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
