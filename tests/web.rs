@@ -107,6 +107,11 @@ impl Desk {
             .bearer_auth(TOKEN)
     }
 
+    /// A JSON array from the API (with the token, which a token-less daemon ignores).
+    async fn json(&self, path: &str) -> Vec<Value> {
+        self.api(path).send().await.unwrap().json().await.unwrap()
+    }
+
     async fn alerts(&self) -> Vec<Value> {
         match self.api("/api/v1/alerts").send().await {
             Ok(r) if r.status() == 200 => r.json().await.unwrap(),
@@ -330,14 +335,7 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
 
     // 4. The graph's SVG has a node per actor that interacted in the seed story, and an
     // edge links to a pair page.
-    let extracted: Vec<Value> = desk
-        .api("/api/v1/events?kind=event.extracted")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let extracted: Vec<Value> = desk.json("/api/v1/events?kind=event.extracted").await;
     let mut interacting: Vec<String> = Vec::new();
     for e in &extracted {
         let p = &e["payload"];
@@ -407,14 +405,7 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
             "return location.search.includes('done=ack') && !!document.querySelector('.notice')",
         )
         .await;
-    let acks: Vec<Value> = desk
-        .api("/api/v1/events?kind=alert.acked")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acks: Vec<Value> = desk.json("/api/v1/events?kind=alert.acked").await;
     assert_eq!(acks.len(), 1, "{acks:?}");
     assert_eq!(acks[0]["payload"]["alert_id"], json!(amman_id));
     assert!(browser.current_url().await.contains(amman_id));
@@ -430,14 +421,7 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
             "return location.search.includes('done=silence') && !!document.querySelector('.notice')",
         )
         .await;
-    let silences: Vec<Value> = desk
-        .api("/api/v1/silences")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let silences: Vec<Value> = desk.json("/api/v1/silences").await;
     assert_eq!(silences.len(), 1, "{silences:?}");
     assert_eq!(silences[0]["rule"], "blinken-arab-fms");
     assert_eq!(
@@ -598,14 +582,7 @@ async fn with_a_token_nothing_is_readable_without_it() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 303);
-    let acks: Vec<Value> = desk
-        .api("/api/v1/events?kind=alert.acked")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acks: Vec<Value> = desk.json("/api/v1/events?kind=alert.acked").await;
     assert_eq!(
         acks.len(),
         1,
