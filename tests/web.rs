@@ -131,7 +131,7 @@ impl Desk {
 }
 
 /// A feed server with the sample feed, a browser of the given size, and the daemon on it.
-async fn sample_desk(token: bool, width: u32, height: u32) -> Option<(FeedServer, Browser, Desk)> {
+async fn sample_desk(token: bool, width: u32, height: u32) -> (FeedServer, Browser, Desk) {
     let feeds = FeedServer::start().await;
     feeds.set(
         "desk.xml",
@@ -140,9 +140,9 @@ async fn sample_desk(token: bool, width: u32, height: u32) -> Option<(FeedServer
             etag: "\"1\"".into(),
         },
     );
-    let browser = Browser::start(width, height).await?;
+    let browser = Browser::start(width, height).await;
     let desk = Desk::start(&feeds, token).await;
-    Some((feeds, browser, desk))
+    (feeds, browser, desk)
 }
 
 fn actor_set(alert: &Value) -> Vec<String> {
@@ -157,9 +157,7 @@ fn actor_set(alert: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
     // The browser checks 1-5 and the escaping check, in one daemon and one browser.
-    let Some((feeds, browser, desk)) = sample_desk(false, 1280, 900).await else {
-        return;
-    };
+    let (feeds, browser, desk) = sample_desk(false, 1280, 900).await;
     let alerts = desk.alerts().await;
     assert_eq!(alerts.len(), 4, "the sample raises four alerts: {alerts:?}");
 
@@ -456,9 +454,7 @@ async fn the_desk_shows_the_seed_story_live_with_its_evidence_graph_and_ack() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_token_nothing_is_readable_without_it() {
     // Check 7: pages, the stream and writes need the token; the browser asks for it once.
-    let Some((_feeds, browser, desk)) = sample_desk(true, 390, 844).await else {
-        return;
-    };
+    let (_feeds, browser, desk) = sample_desk(true, 390, 844).await;
     let alert_id = desk.alerts().await[0]["alert_id"]
         .as_str()
         .unwrap()

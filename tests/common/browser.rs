@@ -5,13 +5,12 @@
 //! dependency): a WebDriver crate (fantoccini, thirtyfour) would add a second HTTP stack
 //! and minutes of compile time on a shared two-core machine for the same few calls.
 //!
-//! When chromium or chromedriver is missing and the tests run as root, [`Browser::start`]
-//! installs them with apt-get, behind a file lock so parallel tests install once. When they
-//! cannot be had, it panics under CI (a test that cannot run must fail there) and otherwise
-//! prints SKIP and returns `None`.
+//! When chromium or chromedriver is missing, [`Browser::start`] has the harness install
+//! Debian's packages (as root, once, behind the harness's install lock, like nats-server);
+//! when they cannot be had, the test fails with the command to run.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -30,48 +29,6 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-fn installed() -> bool {
-    Path::new(CHROMIUM).exists() && Path::new(DRIVER).exists()
-}
-
-/// Installs chromium and chromium-driver with apt-get when missing and running as root.
-/// Returns whether both are there afterwards.
-fn ensure_installed() -> bool {
-    if installed() {
-        return true;
-    }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return false;
-    }
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(std::env::temp_dir().join("parley-chromium-install.lock"))
-        .expect("open the install lock");
-    // SAFETY: flock on a file descriptor we own; released when `lock` is dropped.
-    let locked = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
-    assert_eq!(locked, 0, "flock the install lock");
-    if installed() {
-        return true;
-    }
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let install = ["install", "-y", "-qq", "chromium", "chromium-driver"];
-    if !apt(&install) {
-        apt(&["update", "-qq"]);
-        apt(&install);
-    }
-    installed()
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -82,17 +39,14 @@ fn free_port() -> u16 {
 
 impl Browser {
     /// Starts chromedriver and a headless chromium session (phone-sized when `width` is
-    /// small). `None` (after printing SKIP) only outside CI when chromium cannot be had.
-    pub async fn start(width: u32, height: u32) -> Option<Browser> {
-        if !tokio::task::spawn_blocking(ensure_installed).await.unwrap() {
-            let why = "chromium and chromedriver are not installed and could not be \
-                       (apt-get install -y chromium chromium-driver, as root)";
-            if std::env::var_os("CI").is_some() {
-                panic!("{why}");
-            }
-            println!("SKIP: {why}");
-            return None;
-        }
+    /// small), installing Debian's chromium and chromium-driver first if they are missing.
+    pub async fn start(width: u32, height: u32) -> Browser {
+        tokio::task::spawn_blocking(|| {
+            super::debian_binary("chromium", "chromium");
+            super::debian_binary("chromedriver", "chromium-driver");
+        })
+        .await
+        .unwrap();
         let port = free_port();
         let driver = Command::new(DRIVER)
             .arg(format!("--port={port}"))
@@ -144,13 +98,13 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {r}"))
             .to_string();
-        Some(Browser {
+        Browser {
             driver,
             port,
             session,
             http,
             _profile: profile,
-        })
+        }
     }
 
     fn url(&self, path: &str) -> String {
