@@ -1,0 +1,383 @@
+//! One event per sentence with actors: the sentence's tokens, mentions and triggers placed
+//! on them, every interaction's sides and status (`interact`), the main trigger, location
+//! and date.
+
+use chrono::NaiveDate;
+
+use super::interact::{self, MentionTok, Sides, Tok, TrigTok};
+use super::matcher::Hit;
+use super::mentions::Found;
+use super::source::{Article, Source, norm_range};
+use super::triggers::{Candidate, choose_trigger};
+use super::{
+    ActorId, ExtractedEvent, Extractor, Interaction, Mention, Span, Status, cameo_root, normalize,
+    when,
+};
+use crate::plover::PloverType;
+
+impl Extractor {
+    /// One event per sentence with a mention: `found` and `candidates` are in text order.
+    pub(super) fn events(
+        &self,
+        art: &Article<'_>,
+        date: Option<NaiveDate>,
+        found: &mut [Found],
+        candidates: &[Candidate],
+    ) -> Vec<ExtractedEvent> {
+        let spans = &art.spans[..];
+        // One event per sentence with actors: `found` and `candidates` are in text order.
+        let ctx = Ctx {
+            src: &art.src,
+            norm: &art.norm,
+            lang: art.lang,
+            date,
+        };
+        // One event per sentence with a mention (`found` is in sentence order).
+        let sentences_with_actors = 1 + found
+            .windows(2)
+            .filter(|w| w[0].sentence != w[1].sentence)
+            .count();
+        let mut events = Vec::with_capacity(sentences_with_actors);
+        let mut scratch = Scratch::new();
+        let (mut f, mut c) = (0, 0);
+        while f < found.len() {
+            let sentence = found[f].sentence;
+            let f_end = f + found[f..].partition_point(|m| m.sentence == sentence);
+            while c < candidates.len() && candidates[c].sentence < sentence {
+                c += 1;
+            }
+            let c_end = c + candidates[c..].partition_point(|t| t.sentence == sentence);
+            let group = &mut found[f..f_end];
+            group.sort_unstable_by_key(|m| (m.start, m.actor, m.end));
+            events.push(self.event(
+                &ctx,
+                &mut scratch,
+                spans[sentence],
+                sentence,
+                group,
+                &candidates[c..c_end],
+            ));
+            f = f_end;
+            c = c_end;
+        }
+        events
+    }
+
+    /// Builds the event of one sentence: offsets made sentence-relative, interactions found,
+    /// the main trigger chosen.
+    fn event<'s>(
+        &self,
+        ctx: &Ctx<'s, '_>,
+        scratch: &mut Scratch<'s>,
+        (s0, s1): (usize, usize),
+        sentence_index: usize,
+        found: &[Found],
+        candidates: &[Candidate],
+    ) -> ExtractedEvent {
+        let src = ctx.src;
+        // `found` is sorted by position.
+        let mentions = found;
+        let mut actor_idx: interact::Side = mentions.iter().map(|m| m.actor).collect();
+        actor_idx.sort_unstable();
+        actor_idx.dedup();
+        let actors: Vec<ActorId> = actor_idx.iter().map(|&i| self.ids[i].clone()).collect();
+        let first_mention = mentions.first().map_or(s0, |m| m.start);
+
+        // Tokens of the sentence (normalised), with mentions and triggers placed on them.
+        let (na, nb) = norm_range(ctx.norm, (s0, s1));
+        let Scratch {
+            toks,
+            tok_starts,
+            mtoks,
+            cands,
+            ttoks,
+            words,
+            ranked: cands_ranked,
+            taken,
+            places,
+            sides,
+            view: view_bufs,
+        } = scratch;
+        toks.clear();
+        tok_starts.clear();
+        // The non-empty pieces between spaces, walked by hand (a memchr call per short word
+        // cost more than the split itself).
+        let norm: &'s normalize::Normalized = ctx.norm;
+        let text: &'s str = norm.text.as_str();
+        let bytes = text.as_bytes();
+        let mut pos = na;
+        for i in na..=nb {
+            if i < nb && bytes[i] != b' ' {
+                continue;
+            }
+            if i > pos {
+                toks.push(Tok { w: &text[pos..i] });
+                tok_starts.push(pos);
+            }
+            pos = i + 1;
+        }
+        let tok_at = |n: usize| tok_starts.partition_point(|&s| s < n);
+        let tok_end = |n: usize| tok_starts.partition_point(|&s| s < n);
+        mtoks.clear();
+        mtoks.extend(mentions.iter().map(|m| {
+            let t1 = tok_end(m.nend).max(tok_at(m.nstart) + 1);
+            // "<actor>'s [adjectives] envoy": up to three words after the possessive.
+            let after = src.slice(m.end, src.end_of(m.end));
+            let possessive = ["'s ", "’s ", "' ", "’ "]
+                .iter()
+                .any(|p| after.starts_with(p));
+            let proxy = possessive
+                && toks
+                    .get(t1..(t1 + 3).min(toks.len()))
+                    .is_some_and(|ws| ws.iter().any(|w| interact::is_proxy_noun(w.w)));
+            MentionTok {
+                actor: m.actor,
+                t0: tok_at(m.nstart),
+                t1,
+                place: self.place[m.actor],
+                proxy,
+            }
+        }));
+        // An event word inside a mention is part of a name ("Secretary of *State*").
+        let all_candidates = candidates;
+        let candidates = cands;
+        candidates.clear();
+        candidates.extend(all_candidates.iter().copied().filter(|c| {
+            !mentions
+                .iter()
+                .any(|m| m.nstart < c.nend && c.nstart < m.nend)
+        }));
+        ttoks.clear();
+        ttoks.extend(candidates.iter().map(|c| {
+            let t0 = tok_at(c.nstart);
+            // After a determiner a participle is an adjective: "the besieged territory".
+            let det = t0 > 0
+                && matches!(
+                    toks[t0 - 1].w,
+                    "the" | "a" | "an" | "its" | "his" | "her" | "their" | "this" | "our"
+                );
+            // After a possessive it is a noun too: "Biden's visit", "Macron's call for".
+            let possessed = mentions.iter().any(|m| {
+                m.end <= c.start
+                    && c.start - m.end <= 4
+                    && matches!(
+                        src.slice(m.end, c.start).trim_end(),
+                        "'s" | "’s" | "'" | "’"
+                    )
+            });
+            TrigTok {
+                t0,
+                t1: tok_end(c.nend).max(t0 + 1),
+                ty: c.ty,
+                verb: c.verb && !det && !possessed,
+            }
+        }));
+        words.clear();
+        words.extend(toks.iter().map(|t| t.w));
+        let words = &words[..];
+        let has_if = words.iter().any(|w| matches!(*w, "if" | "unless"));
+        let view = interact::View::new(toks, mtoks, ttoks, std::mem::take(view_bufs));
+        sides.clear();
+        sides.extend((0..ttoks.len()).map(|k| {
+            let mut s = interact::analyze(&view, ttoks, k, has_if);
+            // Welcoming a person to a place or meeting is hosting them, not support.
+            if let Some(ty) = interact::retype(&view, &ttoks[k], &s) {
+                candidates[k].ty = ty;
+            }
+            let tw = &words[ttoks[k].t0.min(words.len())..ttoks[k].t1.min(words.len())];
+            s.mode = interact::mode(candidates[k].ty, tw, words, &s);
+            s
+        }));
+        let sides = &mut sides[..];
+        let candidates = &candidates[..];
+
+        cands_ranked.clear();
+        cands_ranked.extend(
+            candidates
+                .iter()
+                .zip(ttoks.iter())
+                .map(|(c, t)| Candidate { verb: t.verb, ..*c }),
+        );
+        let main = choose_trigger(cands_ranked, sides, first_mention);
+        // Recall fallback: when the main (non-statement) trigger put exactly one actor on a
+        // side but the sentence names other actors the side rules could not place (beyond
+        // the window, across a comma or a clause), those take part as participants. A typed
+        // sentence that names several actors almost always relates them.
+        if let Some(k) = main
+            && candidates[k].ty != PloverType::Statement
+            && !sides[k].absorbed
+            && sides[k].actor_count() == 1
+        {
+            // An actor that is the subject of another event word in another comma segment
+            // of the sentence acts there, not here: "X ordered strikes ..., and Y said
+            // ...", "..., a figure later confirmed by Y". (Sentence-wide recall stays for
+            // "Y said X met ...", where both share one segment.)
+            let seg = |t: usize| {
+                words[..t.min(words.len())]
+                    .iter()
+                    .filter(|w| **w == ",")
+                    .count()
+            };
+            let here = seg(ttoks[k].t0);
+            let mtoks: &[MentionTok] = mtoks;
+            let placed: interact::Side = sides
+                .iter()
+                .enumerate()
+                .filter(|&(j, o)| j != k && !o.absorbed && seg(ttoks[j].t0) != here)
+                .flat_map(|(j, o)| {
+                    let there = seg(ttoks[j].t0);
+                    o.source
+                        .iter()
+                        .copied()
+                        .filter(move |&a| mtoks.iter().any(|m| m.actor == a && seg(m.t0) == there))
+                })
+                .collect();
+            let s = &mut sides[k];
+            for a in view.all_actors() {
+                if !s.source.contains(&a)
+                    && !s.target.contains(&a)
+                    && !s.participants.contains(&a)
+                    && !placed.contains(&a)
+                {
+                    s.participants.push(a);
+                }
+            }
+        }
+        let ids = |v: &[usize]| -> Vec<ActorId> {
+            // Sides are usually already sorted and distinct (one or two actors): then the
+            // ids are built straight from them, without a sorted copy.
+            if v.windows(2).all(|p| p[0] < p[1]) {
+                return v.iter().map(|&i| self.ids[i].clone()).collect();
+            }
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v.into_iter().map(|i| self.ids[i].clone()).collect()
+        };
+        let rel = |c: &Candidate| Span {
+            start: c.start - s0,
+            end: c.end - s0,
+        };
+        let mut interactions: Vec<Interaction> = Vec::new();
+        for (k, c) in candidates.iter().enumerate() {
+            let s = &sides[k];
+            if s.absorbed || s.actor_count() == 0 {
+                continue;
+            }
+            let i = Interaction {
+                event_type: c.ty,
+                source: ids(&s.source),
+                target: ids(&s.target),
+                participants: ids(&s.participants),
+                mode: s.mode,
+                status: s.status.unwrap_or_default(),
+                trigger: src.slice(c.start, c.end).to_string(),
+                trigger_span: rel(c),
+                cameo: cameo_root(c.ty, s.mode),
+            };
+            let dup = interactions.iter().any(|x| {
+                x.event_type == i.event_type
+                    && x.source == i.source
+                    && x.target == i.target
+                    && x.participants == i.participants
+            });
+            if !dup {
+                interactions.push(i);
+            }
+        }
+        let main_sides = main.map(|k| &sides[k]);
+        let status = main_sides.and_then(|s| s.status).unwrap_or_default();
+        let location = if ctx.lang == "en" {
+            taken.clear();
+            taken.extend(
+                mentions
+                    .iter()
+                    .filter(|m| !self.place[m.actor])
+                    .map(|m| (m.nstart, m.nend)),
+            );
+            self.location(ctx.norm, na, nb, (words, &tok_starts[..]), taken, places)
+        } else {
+            None
+        };
+        let dated = when::resolve(words, ctx.date, status == Status::Planned);
+        *view_bufs = view.into_bufs();
+        let main = main.map(|k| &candidates[k]);
+        ExtractedEvent {
+            sentence_index,
+            actors,
+            event_type: main.map(|c| c.ty),
+            trigger: main.map(|c| src.slice(c.start, c.end).to_string()),
+            sentence: src.slice(s0, s1).to_string(),
+            mentions: mentions
+                .iter()
+                .map(|m| Mention {
+                    actor: self.ids[m.actor].clone(),
+                    text: src.slice(m.start, m.end).to_string(),
+                    start: m.start - s0,
+                    end: m.end - s0,
+                    via_role: m.via_role,
+                    resolved: m.how.is_some(),
+                    how: m.how,
+                })
+                .collect(),
+            source: main_sides.map(|s| ids(&s.source)).unwrap_or_default(),
+            target: main_sides.map(|s| ids(&s.target)).unwrap_or_default(),
+            participants: main_sides.map(|s| ids(&s.participants)).unwrap_or_default(),
+            mode: main_sides.and_then(|s| s.mode),
+            trigger_span: main.map(rel),
+            status,
+            lang: ctx.lang,
+            location,
+            date: dated.map(|d| d.0),
+            date_source: dated.map(|d| if d.1 { "text" } else { "published" }),
+            interactions,
+        }
+    }
+}
+
+/// Buffers reused from one event sentence to the next within an `extract` call: the
+/// per-sentence vectors would otherwise be allocated and freed for every event.
+struct Scratch<'s> {
+    toks: Vec<Tok<'s>>,
+    tok_starts: Vec<usize>,
+    mtoks: Vec<MentionTok>,
+    cands: Vec<Candidate>,
+    ttoks: Vec<TrigTok>,
+    words: Vec<&'s str>,
+    ranked: Vec<Candidate>,
+    taken: Vec<(usize, usize)>,
+    places: Vec<Hit>,
+    sides: Vec<Sides>,
+    view: interact::ViewBufs,
+}
+
+impl Scratch<'_> {
+    /// Sized for a typical news sentence (a few dozen tokens, a few mentions and event
+    /// words), so the vectors seldom grow: growing each from empty cost more reallocations
+    /// per article than the sentences themselves allocate.
+    fn new() -> Self {
+        const TOKENS: usize = 48;
+        const FEW: usize = 8;
+        Scratch {
+            toks: Vec::with_capacity(TOKENS),
+            tok_starts: Vec::with_capacity(TOKENS),
+            mtoks: Vec::with_capacity(FEW),
+            cands: Vec::with_capacity(FEW),
+            ttoks: Vec::with_capacity(FEW),
+            words: Vec::with_capacity(TOKENS),
+            ranked: Vec::with_capacity(FEW),
+            taken: Vec::with_capacity(FEW),
+            places: Vec::with_capacity(FEW),
+            sides: Vec::with_capacity(FEW),
+            view: interact::ViewBufs::with_capacity(FEW),
+        }
+    }
+}
+
+/// Per-article context for building events.
+struct Ctx<'s, 'a> {
+    src: &'s Source<'a>,
+    norm: &'s normalize::Normalized,
+    lang: &'static str,
+    date: Option<NaiveDate>,
+}
