@@ -323,6 +323,7 @@ impl Extractor {
             plural_office: pats.plural,
             alias_index,
             demonyms,
+            model: None,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use super::features::{self, PairMention, PairSample, SentenceView};
 use super::interact::{self, MentionTok, Sides, Tok, TrigTok};
 use super::matcher::Hit;
 use super::mentions::Found;
@@ -23,6 +24,7 @@ impl Extractor {
         date: Option<NaiveDate>,
         found: &mut [Found],
         candidates: &[Candidate],
+        mut samples: Option<&mut Vec<PairSample>>,
     ) -> Vec<ExtractedEvent> {
         let spans = &art.spans[..];
         // One event per sentence with actors: `found` and `candidates` are in text order.
@@ -56,6 +58,7 @@ impl Extractor {
                 sentence,
                 group,
                 &candidates[c..c_end],
+                samples.as_deref_mut(),
             ));
             f = f_end;
             c = c_end;
@@ -73,6 +76,7 @@ impl Extractor {
         sentence_index: usize,
         found: &[Found],
         candidates: &[Candidate],
+        samples: Option<&mut Vec<PairSample>>,
     ) -> ExtractedEvent {
         let src = ctx.src;
         // `found` is sorted by position.
@@ -274,6 +278,7 @@ impl Extractor {
                 trigger: src.slice(c.start, c.end).to_string(),
                 trigger_span: rel(c),
                 cameo: cameo_root(c.ty, s.mode),
+                confidence: None,
             };
             let dup = interactions.iter().any(|x| {
                 x.event_type == i.event_type
@@ -283,6 +288,164 @@ impl Extractor {
             });
             if !dup {
                 interactions.push(i);
+            }
+        }
+        // The learned model decides every pair of actors in the sentence (and training
+        // collects the same pairs' features); the event's own fields stay the trigger rule's
+        // reading, which is what alert rules match today.
+        if ctx.lang == "en" && actor_idx.len() >= 2 && (self.model.is_some() || samples.is_some()) {
+            let types: Vec<PloverType> = candidates.iter().map(|c| c.ty).collect();
+            let sv = SentenceView {
+                words,
+                trigs: &ttoks[..],
+                sides: &sides[..],
+            };
+            let pm = |i: usize| {
+                let (m, t) = (&mentions[i], &mtoks[i]);
+                PairMention {
+                    t0: t.t0,
+                    t1: t.t1,
+                    via_role: m.via_role,
+                    resolved: m.how.is_some(),
+                    place: t.place,
+                    person: self.person[m.actor],
+                    proxy: t.proxy,
+                }
+            };
+            let mut samples = samples;
+            let mut learned: Vec<Interaction> = Vec::new();
+            for (x, &a) in actor_idx.iter().enumerate() {
+                for &b in &actor_idx[x + 1..] {
+                    // The closest mentions of the two.
+                    let mut best: Option<(usize, usize, usize)> = None;
+                    for (i, mi) in mtoks.iter().enumerate().filter(|(_, m)| m.actor == a) {
+                        for (j, mj) in mtoks.iter().enumerate().filter(|(_, m)| m.actor == b) {
+                            let d = mi.t0.abs_diff(mj.t0);
+                            if best.is_none_or(|(d0, _, _)| d < d0) {
+                                best = Some((d, i, j));
+                            }
+                        }
+                    }
+                    let Some((_, i, j)) = best else {
+                        continue;
+                    };
+                    let (ma, mb) = ((a, pm(i)), (b, pm(j)));
+                    if let Some(out) = samples.as_deref_mut() {
+                        let mut feats = Vec::new();
+                        features::pair_features(&sv, &types, ma, mb, &mut |n, v| {
+                            feats.push(format!("{n}={v}"))
+                        });
+                        out.push(PairSample {
+                            sentence_index,
+                            a: self.ids[a].clone(),
+                            b: self.ids[b].clone(),
+                            features: feats,
+                        });
+                    }
+                    let Some(model) = self.model.as_deref() else {
+                        continue;
+                    };
+                    let d = model.decide(|emit| features::pair_features(&sv, &types, ma, mb, emit));
+                    if !d.reported(model) {
+                        continue;
+                    }
+                    let occurred = d.occurred(model);
+                    for &(ty, p) in &d.types {
+                        let relating = |k: usize| {
+                            !sides[k].absorbed && features::relates(types[k], &sides[k], a, b)
+                        };
+                        let same = (0..types.len()).find(|&k| types[k] == ty && relating(k));
+                        let any = same.or_else(|| (0..types.len()).find(|&k| relating(k)));
+                        // Without a rule relating them, the event word nearest the pair.
+                        let (lo, hi) = (mtoks[i].t0.min(mtoks[j].t0), mtoks[i].t0.max(mtoks[j].t0));
+                        let near = any.or_else(|| {
+                            (0..types.len()).min_by_key(|&k| {
+                                let t = ttoks[k].t0;
+                                if t >= lo && t <= hi {
+                                    0
+                                } else {
+                                    t.abs_diff(lo).min(t.abs_diff(hi))
+                                }
+                            })
+                        });
+                        let Some(k) = near else {
+                            continue;
+                        };
+                        let s = &sides[k];
+                        let status = if occurred {
+                            Status::Occurred
+                        } else if let Some(st) = s
+                            .status
+                            .filter(|st| *st != Status::Occurred && any.is_some())
+                        {
+                            st
+                        } else if words
+                            .iter()
+                            .any(|w| matches!(*w, "not" | "no" | "never" | "denied" | "n't"))
+                        {
+                            Status::Denied
+                        } else if words
+                            .iter()
+                            .any(|w| matches!(*w, "if" | "unless" | "would" | "could" | "might"))
+                        {
+                            Status::Hypothetical
+                        } else {
+                            Status::Planned
+                        };
+                        let joint = matches!(
+                            ty,
+                            PloverType::Consult | PloverType::Agree | PloverType::Cooperate
+                        );
+                        let first_a = mtoks[i].t0 <= mtoks[j].t0;
+                        let a_to_b = if any.is_some()
+                            && s.source.contains(&a)
+                            && !s.source.contains(&b)
+                        {
+                            true
+                        } else if any.is_some() && s.source.contains(&b) && !s.source.contains(&a) {
+                            false
+                        } else {
+                            first_a
+                        };
+                        let (source, target, participants) = if joint {
+                            (Vec::new(), Vec::new(), ids(&[a, b]))
+                        } else if a_to_b {
+                            (ids(&[a]), ids(&[b]), Vec::new())
+                        } else {
+                            (ids(&[b]), ids(&[a]), Vec::new())
+                        };
+                        let mode = if same == Some(k) { s.mode } else { None };
+                        let c = &candidates[k];
+                        let confidence = if occurred {
+                            d.rel * d.occ
+                        } else {
+                            d.rel * (1.0 - d.occ)
+                        } * p;
+                        let i = Interaction {
+                            event_type: ty,
+                            source,
+                            target,
+                            participants,
+                            mode,
+                            status,
+                            trigger: src.slice(c.start, c.end).to_string(),
+                            trigger_span: rel(c),
+                            cameo: cameo_root(ty, mode),
+                            confidence: Some((confidence * 1000.0).round() / 1000.0),
+                        };
+                        if !learned.iter().any(|x| {
+                            x.event_type == i.event_type
+                                && x.source == i.source
+                                && x.target == i.target
+                                && x.participants == i.participants
+                        }) {
+                            learned.push(i);
+                        }
+                    }
+                }
+            }
+            if self.model.is_some() {
+                interactions = learned;
             }
         }
         let main_sides = main.map(|k| &sides[k]);

@@ -74,12 +74,14 @@ mod build;
 mod cameo;
 mod coref;
 mod event;
+mod features;
 mod gazetteer;
 mod interact;
 mod lang;
 mod lexicon;
 mod matcher;
 mod mentions;
+pub mod model;
 mod normalize;
 mod place;
 mod sentences;
@@ -88,7 +90,9 @@ mod triggers;
 mod when;
 
 pub use cameo::cameo_root;
+pub use features::PairSample;
 pub use interact::Status;
+pub use model::InteractionModel;
 
 use coref::Coref;
 use gazetteer::PlaceKind;
@@ -294,6 +298,10 @@ pub struct Interaction {
     pub trigger_span: Span,
     /// The CAMEO root code this type and mode map to (see [`cameo_root`]).
     pub cameo: &'static str,
+    /// The learned model's probability that this interaction is right as reported (pair,
+    /// status and type), rounded to three places; absent when no model decided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// One actor mention inside a sentence.
@@ -360,6 +368,8 @@ pub struct Extractor {
     alias_index: std::collections::HashMap<String, usize>,
     /// Normalised country names and demonyms ("egyptian", "saudi", "united states").
     demonyms: std::collections::HashSet<String>,
+    /// The learned interaction model, when one is loaded.
+    model: Option<std::sync::Arc<InteractionModel>>,
 }
 
 /// One actor an alias pattern stands for.
@@ -387,6 +397,23 @@ impl Owner {
 }
 
 impl Extractor {
+    /// The same extractor deciding interactions with a learned model (see `model`).
+    pub fn with_model(mut self, model: InteractionModel) -> Extractor {
+        self.model = Some(std::sync::Arc::new(model));
+        self
+    }
+
+    /// Every pair of actors named in a sentence of `doc`, with the features the model
+    /// reads: what `parley train` learns from.
+    pub fn pair_samples(&self, doc: &Document<'_>) -> Vec<PairSample> {
+        let article = source::Article::read(doc);
+        let (mut found, _) = self.mentions(&article, doc.date);
+        let candidates = self.candidates(&article, &found);
+        let mut out = Vec::new();
+        self.events(&article, doc.date, &mut found, &candidates, Some(&mut out));
+        out
+    }
+
     /// Extracts one article: the pipeline, one step per submodule.
     pub fn extract(&self, doc: &Document<'_>) -> Extraction {
         let article = source::Article::read(doc);
@@ -398,7 +425,7 @@ impl Extractor {
             };
         }
         let candidates = self.candidates(&article, &found);
-        let events = self.events(&article, doc.date, &mut found, &candidates);
+        let events = self.events(&article, doc.date, &mut found, &candidates, None);
         let actors = seen
             .iter()
             .zip(&self.ids)
