@@ -295,8 +295,14 @@ impl Extractor {
         // reading, which is what alert rules match today.
         if ctx.lang == "en" && actor_idx.len() >= 2 && (self.model.is_some() || samples.is_some()) {
             let types: Vec<PloverType> = candidates.iter().map(|c| c.ty).collect();
+            let mut masked: Vec<&str> = words.to_vec();
+            for m in mtoks.iter() {
+                for w in masked.iter_mut().take(m.t1).skip(m.t0) {
+                    *w = "<actor>";
+                }
+            }
             let sv = SentenceView {
-                words,
+                words: &masked,
                 trigs: &ttoks[..],
                 sides: &sides[..],
             };

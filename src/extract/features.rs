@@ -42,6 +42,9 @@ pub(super) struct PairMention {
 /// What the sentence offers the features: its words, event words (with their rule sides)
 /// and the rule interactions relating the pair.
 pub(super) struct SentenceView<'v, 'w> {
+    /// The sentence's words, with every word inside an actor mention replaced by
+    /// "<actor>": the model learns from what surrounds names, not from the names of the
+    /// training set (a weight on "sergey" would not carry to news about others).
     pub(super) words: &'v [&'w str],
     pub(super) trigs: &'v [TrigTok],
     pub(super) sides: &'v [Sides],
