@@ -214,11 +214,14 @@ fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 1.0 } else { a as f64 / b as f64 }
 }
 
+/// Typed pairs: `(pair, type)`.
+type TypedPairs = BTreeSet<(Pair, String)>;
+
 /// The scored sets of one item after the guide's rules (occurred only, optional dropped).
 struct Scored {
     mentions: (BTreeSet<String>, BTreeSet<String>),
     pairs: (BTreeSet<Pair>, BTreeSet<Pair>),
-    typed: (BTreeSet<(Pair, String)>, BTreeSet<(Pair, String)>),
+    typed: (TypedPairs, TypedPairs),
 }
 
 fn scored(gold: &ItemFacts, pred: &ItemFacts) -> Scored {

@@ -54,8 +54,7 @@ impl Extractor {
             events.push(self.event(
                 &ctx,
                 &mut scratch,
-                spans[sentence],
-                sentence,
+                (spans[sentence], sentence),
                 group,
                 &candidates[c..c_end],
                 samples.as_deref_mut(),
@@ -72,8 +71,8 @@ impl Extractor {
         &self,
         ctx: &Ctx<'s, '_>,
         scratch: &mut Scratch<'s>,
-        (s0, s1): (usize, usize),
-        sentence_index: usize,
+        // The sentence's span and its index.
+        ((s0, s1), sentence_index): ((usize, usize), usize),
         found: &[Found],
         candidates: &[Candidate],
         samples: Option<&mut Vec<PairSample>>,

@@ -397,3 +397,88 @@ pub fn shipped(config: &crate::config::Config) -> Result<super::Extractor, crate
     })?;
     Ok(super::Extractor::new(&specs)?.with_model(model))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(features: &[&str], rel: bool, occ: bool, types: &[PloverType]) -> Sample {
+        Sample {
+            features: features.iter().map(|s| s.to_string()).collect(),
+            rel,
+            occ,
+            types: types.to_vec(),
+        }
+    }
+
+    fn samples() -> Vec<Sample> {
+        let mut v = Vec::new();
+        for k in 0..12 {
+            let noise = if k % 3 == 0 { "x=1" } else { "x=2" };
+            v.push(sample(
+                &["bias=", "btw=met", noise],
+                true,
+                k % 4 != 0,
+                &[PloverType::Consult],
+            ));
+            v.push(sample(
+                &["bias=", "btw=urged", noise],
+                true,
+                true,
+                &[PloverType::Request],
+            ));
+            v.push(sample(&["bias=", "btw=and", noise], false, false, &[]));
+        }
+        v
+    }
+
+    #[test]
+    fn training_is_deterministic_and_learns_the_signal() {
+        // `parley train` must give the same file twice, and the weights must point the right
+        // way: "met" relates a pair and types it consult, "and" does not relate it.
+        let opts = TrainOptions::default();
+        let a = train(&samples(), &opts, (0.5, 0.5, 0.5), "t").unwrap();
+        let b = train(&samples(), &opts, (0.5, 0.5, 0.5), "t").unwrap();
+        let (ja, jb) = (
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap(),
+        );
+        assert_eq!(ja, jb);
+        let m = InteractionModel::parse(&ja).unwrap();
+        let decide = |w: &'static str| {
+            m.decide(|emit| {
+                emit("bias", "");
+                emit("btw", w);
+            })
+        };
+        let met = decide("met");
+        assert!(met.reported(&m), "{met:?}");
+        assert_eq!(met.types[0].0, PloverType::Consult, "{met:?}");
+        assert_eq!(decide("urged").types[0].0, PloverType::Request);
+        assert!(!decide("and").reported(&m));
+    }
+
+    #[test]
+    fn a_corrupt_or_foreign_model_is_an_error() {
+        // A damaged model file must stop the start (a config error), not extract with
+        // garbage weights.
+        assert!(matches!(
+            InteractionModel::parse("{not json"),
+            Err(ModelError::Parse(_))
+        ));
+        let wrong = r#"{"format": "other/1", "rel_threshold": 0.5, "occ_threshold": 0.5,
+            "type_threshold": 0.5, "models": []}"#;
+        assert!(matches!(
+            InteractionModel::parse(wrong),
+            Err(ModelError::Invalid(_))
+        ));
+        let unknown = r#"{"format": "parley-interactions/1", "rel_threshold": 0.5,
+            "occ_threshold": 0.5, "type_threshold": 0.5, "models": [
+            {"name": "rel", "intercept": 0, "weights": {}},
+            {"name": "occ", "intercept": 0, "weights": {}},
+            {"name": "type:meet", "intercept": 0, "weights": {}}]}"#;
+        assert!(InteractionModel::parse(unknown).is_err());
+        // The shipped one loads.
+        assert!(shipped_model().is_ok());
+    }
+}
