@@ -245,7 +245,12 @@ fn bench_extract(c: &mut Criterion) {
     let actors = actors(&mut rng);
     let articles = corpus(&mut rng, &actors);
     let bytes: usize = articles.iter().map(String::len).sum();
-    let Ok(extractor) = Extractor::new(&actors) else {
+    // With the shipped interaction model, as `parley extract` and `parley eval` run it.
+    let Ok(model) = parley::extract::model::shipped_model() else {
+        eprintln!("the shipped interaction model failed to load");
+        return;
+    };
+    let Ok(extractor) = Extractor::new(&actors).map(|x| x.with_model(model)) else {
         eprintln!("benchmark actors failed to compile");
         return;
     };

@@ -486,6 +486,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             };
             crate::eval::run(&cli.config, gold, *json, &floors, &mut out)
         }
+        Command::Train {
+            gold,
+            dev,
+            out: model_out,
+        } => crate::eval::train(&cli.config, gold, dev.as_deref(), model_out, &mut out),
         Command::Cluster {
             action: ClusterAction::Status { json },
         } => {

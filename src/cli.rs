@@ -146,9 +146,21 @@ pub enum Command {
         /// Fail (exit 1) if pair + type F1 is below this.
         #[arg(long)]
         min_typed_f1: Option<f64>,
-        /// Fail (exit 1) if pair + status F1 is below this.
-        #[arg(long)]
+        /// Fail (exit 1) if status accuracy (over the gold interactions found) is below this.
+        #[arg(long = "min-status-accuracy", alias = "min-status-f1")]
         min_status_f1: Option<f64>,
+    },
+    /// Learn the interaction model from a gold file (deterministic; see `extract::model`).
+    Train {
+        /// Training gold file (JSON Lines, the `eval` format).
+        #[arg(long)]
+        gold: PathBuf,
+        /// Development gold file: the regularisation and thresholds are chosen on it.
+        #[arg(long)]
+        dev: Option<PathBuf>,
+        /// Where to write the model (config/models/interactions.model ships in the binary).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Feed health: last success, last error, failures in a row, next poll, items seen.
     Feeds {

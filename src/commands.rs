@@ -111,8 +111,7 @@ pub fn extract(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let config = config::load(config_path)?;
-    let specs: Vec<_> = config.actors.iter().map(|a| a.spec.clone()).collect();
-    let extractor = Extractor::new(&specs)?;
+    let extractor = crate::extract::model::shipped(&config)?;
     let reader: Box<dyn BufRead> = match input {
         Some(path) => Box::new(std::io::BufReader::new(
             std::fs::File::open(path).map_err(io_err(path))?,

@@ -1,5 +1,6 @@
-//! `parley eval` end to end: the real binary scores the gold development set against floors,
-//! so `cargo test` (and CI) fails when extraction quality drops.
+//! `parley eval` end to end: the real binary scores the gold development set (real news,
+//! outlets disjoint from the training set) against floors, so `cargo test` (and CI) fails
+//! when extraction quality drops.
 
 mod common;
 
@@ -7,12 +8,13 @@ use common::*;
 
 /// The floors CI holds extraction to on tests/gold/dev.jsonl, set a little below the figures
 /// measured when they were last raised (README, "Measured quality"). Raise them when the
-/// extractor improves; never lower them to make a change pass.
+/// extractor improves; never lower them to make a change pass. (The dev set changed from
+/// 346 hand-written sentences to real news in issue 14; these floors are for the new one.)
 const FLOORS: [(&str, &str); 4] = [
-    ("--min-mention-f1", "0.99"),
-    ("--min-pair-f1", "0.92"),
-    ("--min-typed-f1", "0.87"),
-    ("--min-status-f1", "0.92"),
+    ("--min-mention-f1", "0.96"),
+    ("--min-pair-f1", "0.76"),
+    ("--min-typed-f1", "0.63"),
+    ("--min-status-accuracy", "0.89"),
 ];
 
 fn gold_args(extra: &[&'static str]) -> Vec<String> {
@@ -52,44 +54,61 @@ fn gold_set_meets_the_floors() {
             class["count"], class["class"], class["items"]
         );
     }
-    assert!(report["items"].as_u64().unwrap() >= 250, "{report}");
-    for measure in ["mentions", "pairs", "typed", "status"] {
+    assert!(report["items"].as_u64().unwrap() >= 90, "{report}");
+    for measure in ["mentions", "pairs", "typed"] {
         let f1 = report[measure]["f1"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f1), "{measure}: {report}");
+    }
+    // Every category of item is present and reported.
+    for cat in ["interaction", "co-mention", "single actor", "no actor"] {
+        assert!(
+            report["categories"][cat]["items"].as_u64().unwrap() > 0,
+            "{cat}: {report}"
+        );
     }
 }
 
 #[test]
 fn gold_set_has_the_coverage_the_issue_asks_for() {
-    // At least 250 items, at least 40 with one actor or none, and every status represented.
+    // Real news with its URL, enough items, a share with one actor or none, hard negatives,
+    // and statuses besides occurred, so the figures measure what the issue asks.
     let text = std::fs::read_to_string(repo().join("tests/gold/dev.jsonl")).unwrap();
     let items: Vec<serde_json::Value> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert!(items.len() >= 250, "{}", items.len());
+    assert!(items.len() >= 90, "{}", items.len());
+    assert!(
+        items.iter().all(|i| i["url"].is_string()),
+        "dev items are real news"
+    );
     let sparse = items
         .iter()
         .filter(|i| i["mentions"].as_array().unwrap().len() <= 1)
         .count();
-    assert!(sparse >= 40, "{sparse}");
+    assert!(sparse >= 10, "{sparse}");
     let negatives = items
         .iter()
         .filter(|i| {
             i["mentions"].as_array().unwrap().len() >= 2
-                && i["interactions"].as_array().unwrap().is_empty()
+                && !i["interactions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["status"] == "occurred" && x["optional"] != true)
         })
         .count();
     assert!(negatives >= 20, "hard negatives: {negatives}");
-    for status in ["occurred", "planned", "denied", "hypothetical"] {
-        let n = items
-            .iter()
-            .flat_map(|i| i["interactions"].as_array().unwrap())
-            .filter(|x| x["status"] == status)
-            .count();
-        assert!(n >= 5, "{status}: {n}");
-    }
+    let not_occurred = items
+        .iter()
+        .flat_map(|i| i["interactions"].as_array().unwrap())
+        .filter(|x| x["status"] != "occurred")
+        .count();
+    assert!(
+        not_occurred >= 5,
+        "planned, denied or hypothetical: {not_occurred}"
+    );
 }
 
 #[test]
@@ -147,16 +166,23 @@ aliases = ["Charlie"]
     assert_eq!(r["items"], 4);
     assert_eq!(r["mentions"]["tp"], 6, "{r}");
     assert_eq!(r["mentions"]["fp"], 0, "{r}");
+    // Only item 1's meeting is a gold pair (item 2's is planned); items 2 and 3 can only
+    // add false positives, and the figures must be the arithmetic of the counts.
     let pairs = &r["pairs"];
-    assert_eq!(
-        (&pairs["tp"], &pairs["fp"], &pairs["fn"]),
-        (&2.into(), &1.into(), &0.into()),
+    assert_eq!((&pairs["tp"], &pairs["fn"]), (&1.into(), &0.into()), "{r}");
+    let fp = pairs["fp"].as_u64().unwrap();
+    assert!(fp <= 2, "{r}");
+    let precision = pairs["precision"].as_f64().unwrap();
+    assert!((precision - 1.0 / (1.0 + fp as f64)).abs() < 1e-9, "{r}");
+    // Status is scored on the gold interactions found: item 1 (right), and item 2 when the
+    // extractor relates the pair at all (right only if it reads "scheduled to").
+    let scored = r["status"]["scored"].as_u64().unwrap();
+    let correct = r["status"]["correct"].as_u64().unwrap();
+    assert!(
+        (1..=2).contains(&scored) && (1..=scored).contains(&correct),
         "{r}"
     );
-    // With the status: only item 1 is right unless the extractor reads "scheduled to".
-    let status_tp = r["status"]["tp"].as_u64().unwrap();
-    assert!((1..=2).contains(&status_tp), "{r}");
-    assert!(r["typed"]["f1"].as_f64().unwrap() > 0.7, "{r}");
+    assert!(r["categories"]["no actor"]["items"] == 1, "{r}");
 }
 
 #[test]
