@@ -1019,9 +1019,9 @@ pub fn train(
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let mut best: Option<(f64, crate::extract::model::StoredModels)> = None;
     let alphas: &[f64] = if dev_items.is_some() {
-        &[0.3, 1.0, 3.0]
+        &[0.3, 1.0, 3.0, 10.0]
     } else {
-        &[1.0]
+        &[3.0]
     };
     for &alpha in alphas {
         let opts = TrainOptions {
