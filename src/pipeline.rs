@@ -53,8 +53,9 @@ impl Prepared {
 
     /// Compiles an already validated config.
     pub fn from_config(config: Config) -> Result<Prepared, Error> {
-        let specs: Vec<_> = config.actors.iter().map(|a| a.spec.clone()).collect();
-        let extractor = Extractor::new(&specs)?;
+        // The daemon extracts as `parley extract` and `parley eval` do: with the shipped
+        // interaction model (each interaction's confidence comes from it).
+        let extractor = crate::extract::model::shipped(&config)?;
         let mut notifiers = HashMap::new();
         for n in &config.notifiers {
             let notifier = Notifier::new(n.clone()).map_err(|e| {

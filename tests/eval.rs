@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use sha2::Digest;
 
 /// The floors CI holds extraction to on tests/gold/dev.jsonl, set a little below the figures
 /// measured when they were last raised (README, "Measured quality"). Raise them when the
@@ -197,4 +198,108 @@ fn a_malformed_gold_line_is_reported_with_its_line_number() {
     let out = cfg.parley(&["eval", "--gold", gold.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("gold.jsonl:2"), "{}", stderr(&out));
+}
+
+/// SHA-256 of tests/gold/test.jsonl, the frozen test split: real news annotated blind (before
+/// any extractor output on it was looked at) and measured once per release (issue 14). A
+/// change to the file must change this pin in the same commit, visibly.
+const TEST_SPLIT_SHA256: &str = "be1731412526b5e4401ff9bbcd7ea531948a8c8ab981d0387552f5769861aca1";
+
+/// The outlet of a URL as tests/gold/split.py reckons it: the host without `www.`, cut to
+/// its registrable domain (three labels under a country's second-level domain).
+fn outlet(url: &str) -> String {
+    let host = url::Url::parse(url)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    let labels: Vec<&str> = host.split('.').collect();
+    const SECOND_LEVEL: [&str; 15] = [
+        "co", "com", "gov", "org", "net", "ac", "go", "or", "ne", "gob", "gouv", "edu", "govt",
+        "nic", "mil",
+    ];
+    let n = labels.len();
+    let keep = if n >= 3 && labels[n - 1].len() == 2 && SECOND_LEVEL.contains(&labels[n - 2]) {
+        3
+    } else {
+        2
+    };
+    labels[n.saturating_sub(keep)..].join(".")
+}
+
+fn gold_items(name: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(repo().join("tests/gold").join(name))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_test_split_is_frozen_and_disjoint_from_train_and_dev() {
+    // Figures on the test split mean something only if it is the split annotated blind, and
+    // no outlet or month of it was seen in training or in choosing a model on dev.
+    let bytes = std::fs::read(repo().join("tests/gold/test.jsonl")).unwrap();
+    let sha = sha2::Sha256::digest(&bytes);
+    assert_eq!(
+        hex::encode(sha),
+        TEST_SPLIT_SHA256,
+        "tests/gold/test.jsonl changed"
+    );
+    let test = gold_items("test.jsonl");
+    assert!(test.len() >= 300, "{}", test.len());
+    let month = |i: &serde_json::Value| i["published"].as_str().unwrap()[..7].to_string();
+    let mut seen_outlets = std::collections::BTreeSet::new();
+    let mut seen_months = std::collections::BTreeSet::new();
+    for name in ["train.jsonl", "dev.jsonl"] {
+        for item in gold_items(name) {
+            seen_months.insert(month(&item));
+            if let Some(url) = item["url"].as_str() {
+                seen_outlets.insert(outlet(url));
+            }
+        }
+    }
+    for item in &test {
+        let url = item["url"].as_str().expect("every test item has its URL");
+        assert!(
+            !seen_outlets.contains(&outlet(url)),
+            "{url}: outlet also in train/dev"
+        );
+        assert!(
+            !seen_months.contains(&month(item)),
+            "{}: month also in train/dev",
+            item["id"]
+        );
+    }
+}
+
+/// Floors on the frozen test split, a little below the figures measured once on it for this
+/// release (README, "Measured quality"): they catch a regression on unseen news. They are
+/// not targets to tune towards; issue 14's targets (0.97 / 0.85 / 0.75 / 0.85) are not met.
+const TEST_FLOORS: [(&str, &str); 4] = [
+    ("--min-mention-f1", "0.94"),
+    ("--min-pair-f1", "0.70"),
+    ("--min-typed-f1", "0.53"),
+    ("--min-status-accuracy", "0.80"),
+];
+
+#[test]
+fn test_split_meets_its_floors() {
+    // The out-of-sample gate: the frozen test split, scored without looking at its errors.
+    let mut args = vec![
+        "eval".to_string(),
+        "--gold".to_string(),
+        repo().join("tests/gold/test.jsonl").display().to_string(),
+        "--json".to_string(),
+    ];
+    for (flag, value) in TEST_FLOORS {
+        args.push(flag.to_string());
+        args.push(value.to_string());
+    }
+    let out = run_gold(&args);
+    assert_ok(&out);
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(report["items"].as_u64(), Some(333), "{report}");
 }
