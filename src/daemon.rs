@@ -1253,8 +1253,7 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
             continue;
         }
         let shown = FeedLocation::Http(url.clone()).redacted();
-        // Checked before robots.txt too: a link to a refused address costs no request at all.
-        if let Err(refused) = ctx.prepared.fetcher.policy().check_url(&url, false) {
+        let refuse = |refused| {
             FetchRefused {
                 what: "article page",
                 url: &shown,
@@ -1262,6 +1261,10 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
             }
             .emit(&ctx.stats);
             ArticleFetch::Refused.count(&ctx.stats);
+        };
+        // Checked before robots.txt too: a link to a refused address costs no request at all.
+        if let Err(refused) = ctx.prepared.fetcher.policy().check_url(&url, false) {
+            refuse(refused);
             continue;
         }
         if !robots_allow(ctx, &url).await {
@@ -1287,15 +1290,7 @@ async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
             }
             Err(error) => {
                 match error.refused {
-                    Some(refused) => {
-                        FetchRefused {
-                            what: "article page",
-                            url: &shown,
-                            refused,
-                        }
-                        .emit(&ctx.stats);
-                        ArticleFetch::Refused.count(&ctx.stats);
-                    }
+                    Some(refused) => refuse(refused),
                     None => {
                         warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
                         ArticleFetch::Failed.count(&ctx.stats);
