@@ -3,14 +3,12 @@
 //! stop deadline, and a restart must end with every article ingested exactly once, a
 //! gap-free log, and every alert notified exactly once.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use parley::events::Event;
 use parley::store::Store;
 

@@ -2,9 +2,8 @@
 //! outlets report one meeting (a wire story, a reprint of it, an independent report, an update)
 //! and `parley events --clustered` shows one event with its report and source counts, the same
 //! after `replay` rebuilds the projections from the log.
-mod common;
 
-use common::*;
+use crate::common::*;
 
 const WIRE: &str = "Foreign Minister Maria Kellner met James Odum in Vienna on Tuesday to discuss \
 a ceasefire, the release of hostages and the delivery of humanitarian aid, officials said, adding \

@@ -1,19 +1,15 @@
 //! The daemon's HTTP API against the real binary: health, Prometheus metrics, the bearer
 //! token, the alert stream, and the CLI answering through the daemon while it holds the store.
 
-mod common;
-#[path = "support/notify.rs"]
-mod notify;
-
 use std::collections::HashMap;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::notify::NotifySocket;
+use crate::common::*;
 use futures_util::StreamExt;
-use notify::NotifySocket;
 use parley::api::{self, ApiState};
 use parley::metrics::Metrics;
 use parley::pipeline::Stats;

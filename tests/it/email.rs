@@ -1,9 +1,7 @@
 //! The `email` channel end to end: the real binary sends through lettre to the harness's
 //! real SMTP server on 127.0.0.1 (AUTH, 451 refusals), over feeds served on 127.0.0.1.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const PASSWORD: &str = "pa55-w0rd-never-shown";
 

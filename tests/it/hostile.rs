@@ -6,15 +6,13 @@
 //! The server is a raw tokio `TcpListener`, so it can misbehave below HTTP: lie in
 //! Content-Length, stream forever, trickle a byte a second, or never answer.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::Read;
 use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use parley::events::Event;
 use parley::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,8 +1,6 @@
 //! The command line's contract: exit codes, `check`, `extract`, and the offline sample.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn check_accepts_the_shipped_config() {

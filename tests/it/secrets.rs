@@ -4,14 +4,10 @@
 //! fail, `check` output, API responses (including refusals and a bad query), the CLI answering
 //! through the API, a config error built around a secret, and the dead-letter listing.
 
-mod common;
-#[path = "support/notify.rs"]
-mod notify;
-
 use std::process::Stdio;
 
-use common::*;
-use notify::NotifySocket;
+use crate::common::notify::NotifySocket;
+use crate::common::*;
 
 /// (environment variable, value) pairs the config refers to.
 const ENV_SECRETS: [(&str, &str); 4] = [

@@ -254,7 +254,7 @@ fn rendered(store: &Store) -> String {
 async fn events_json_and_webhook_bodies_are_byte_identical_through_the_store() {
     // The store's record encoding is internal; the JSON users and receivers see is not.
     let dir = tempfile::tempdir().unwrap();
-    let golden = include_str!("golden/events.jsonl");
+    let golden = include_str!("../golden/events.jsonl");
     {
         let store = Store::open(dir.path()).unwrap();
         store.append(every_kind()).await.unwrap();

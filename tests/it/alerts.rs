@@ -3,18 +3,16 @@
 //! requests and records headers, and a program for the `command` channel). Windows are driven
 //! by the feed items' publication dates, never by sleeping.
 
-mod common;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use common::*;
 use tokio::sync::Notify;
 
 /// One request an [`Inbox`] received.

@@ -2,14 +2,10 @@
 //! `alerts retry`, `alerts show`, `alerts --failed` and `silence add/list/expire` go through
 //! the daemon's API (with its bearer token) and must behave exactly as on the store.
 
-mod common;
-#[path = "support/notify.rs"]
-mod notify;
-
 use std::process::{Child, Stdio};
 
-use common::*;
-use notify::NotifySocket;
+use crate::common::notify::NotifySocket;
+use crate::common::*;
 
 const TOKEN: &str = "operator-token-77c1";
 

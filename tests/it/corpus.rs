@@ -35,8 +35,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod common;
-
 /// Runs feedparser over a list of files; prints one JSON object `{path: [count, titles]}`.
 /// `Header:` lines in feedparser's test files are the HTTP headers its own test server sends.
 const REFERENCE_PY: &str = r#"
@@ -134,7 +132,7 @@ fn corpora_dir() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo().join("target"));
+        .unwrap_or_else(|| crate::common::repo().join("target"));
     target.join("corpora")
 }
 
@@ -225,7 +223,7 @@ fn ensure_sdists(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, String> 
 /// feed-rs's `fixture/` folder in the cargo registry, for the feed-rs version in Cargo.lock.
 /// `cargo fetch` puts it back if the registry's sources were cleaned since the build.
 fn feed_rs_fixtures() -> Result<PathBuf, String> {
-    let lock = std::fs::read_to_string(common::repo().join("Cargo.lock"))
+    let lock = std::fs::read_to_string(crate::common::repo().join("Cargo.lock"))
         .map_err(|e| format!("Cargo.lock: {e}"))?;
     let version = lock
         .split("[[package]]")
@@ -251,7 +249,7 @@ fn feed_rs_fixtures() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(cargo)
         .args(["fetch", "--locked"])
-        .current_dir(common::repo()))?;
+        .current_dir(crate::common::repo()))?;
     find().ok_or(format!(
         "feed-rs-{version}/fixture not under {} even after cargo fetch",
         registry.display()

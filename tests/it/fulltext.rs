@@ -2,9 +2,8 @@
 //! feed whose items carry one line, their article pages and a robots.txt; the real binary
 //! fetches the pages it may, extracts from their main text, keeps it in the store, and
 //! `replay --reextract` reruns a changed watchlist over it without any HTTP request.
-mod common;
 
-use common::*;
+use crate::common::*;
 
 const ACTORS: &str = r#"
 [[actor]]

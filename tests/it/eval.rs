@@ -2,9 +2,7 @@
 //! outlets disjoint from the training set) against floors, so `cargo test` (and CI) fails
 //! when extraction quality drops.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sha2::Digest;
 
 /// The floors CI holds extraction to on tests/gold/dev.jsonl, set a little below the figures

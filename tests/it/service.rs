@@ -1,10 +1,8 @@
 //! The long-running daemon: SIGHUP reloads through the start-up path, SIGTERM stops cleanly.
 
-mod common;
-
 use std::process::{Child, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn signal(child: &Child, sig: &str) {
     let status = std::process::Command::new("kill")
@@ -137,9 +135,6 @@ async fn sighup_reloads_feeds_and_rules_and_sigterm_stops_cleanly() {
     assert_eq!(keys.len(), 2, "each alert delivered exactly once");
 }
 
-#[path = "support/notify.rs"]
-mod notify;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notify_socket_sees_ready_reloading_stopping_and_watchdog() {
     // systemd's Type=notify contract: READY=1 at start, RELOADING=1 then READY=1 around a
@@ -154,7 +149,7 @@ async fn notify_socket_sees_ready_reloading_stopping_and_watchdog() {
     );
     let hook = Receiver::start(0).await;
     let cfg = TestConfig::new(&config(&[feeds.url("a.xml")], &hook.url(), RULE_LEBANON));
-    let socket = notify::NotifySocket::new();
+    let socket = crate::common::notify::NotifySocket::new();
     let mut child = parley_cmd(&cfg.path(), &["run"])
         .env("NOTIFY_SOCKET", &socket.path)
         .env("WATCHDOG_USEC", "2000000")
@@ -603,7 +598,7 @@ async fn readyz_turns_503_during_a_real_shutdown_held_by_a_slow_notification() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let cfg = TestConfig::new(&config(&[feeds.url("a.xml")], &hook, RULE_LEBANON));
-    let socket = notify::NotifySocket::new();
+    let socket = crate::common::notify::NotifySocket::new();
     let mut child = parley_cmd(&cfg.path(), &["run"])
         .env("NOTIFY_SOCKET", &socket.path)
         .stdout(Stdio::null())
@@ -723,7 +718,7 @@ fn thread_id(child: &Child, name: &str) -> i32 {
 }
 
 /// Watchdog pings received since the last call, without waiting.
-fn drain_pings(socket: &notify::NotifySocket) -> usize {
+fn drain_pings(socket: &crate::common::notify::NotifySocket) -> usize {
     socket
         .drain()
         .iter()
@@ -736,7 +731,11 @@ fn drain_pings(socket: &notify::NotifySocket) -> usize {
 /// the pings received. Counting rounds, not time: every round either pings or logs a
 /// failure, and a round's ping is in the socket before the next round's failure is logged,
 /// so the log is read before the socket.
-async fn failed_rounds(log: &LogLines, socket: &notify::NotifySocket, more: usize) -> usize {
+async fn failed_rounds(
+    log: &LogLines,
+    socket: &crate::common::notify::NotifySocket,
+    more: usize,
+) -> usize {
     const FAILED: &str = "Watchdog round failed";
     let target = log.count(FAILED) + more;
     let mut pings = 0;
@@ -762,7 +761,7 @@ async fn watchdog_stops_pinging_while_the_appender_is_frozen() {
     );
     let hook = Receiver::start(0).await;
     let cfg = TestConfig::new(&config(&[feeds.url("a.xml")], &hook.url(), RULE_LEBANON));
-    let socket = notify::NotifySocket::new();
+    let socket = crate::common::notify::NotifySocket::new();
     let mut child = parley_cmd(&cfg.path(), &["run"])
         .env("NOTIFY_SOCKET", &socket.path)
         .env("WATCHDOG_USEC", "1000000")
@@ -833,7 +832,7 @@ async fn watchdog_stops_pinging_while_the_poll_scheduler_admits_nothing() {
         "[daemon]\nconcurrency = 1\nrequest_timeout = \"1h\"\n",
     );
     let cfg = TestConfig::new(&body);
-    let socket = notify::NotifySocket::new();
+    let socket = crate::common::notify::NotifySocket::new();
     let mut child = parley_cmd(&cfg.path(), &["run"])
         .env("NOTIFY_SOCKET", &socket.path)
         .env("WATCHDOG_USEC", "1000000")

@@ -3,13 +3,11 @@
 //! watchlists: the inbox, live updates, evidence highlighting, the graph, ack, escaping of
 //! hostile feed text, and the token.
 
-mod common;
-
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::browser::Browser;
-use common::*;
+use crate::common::browser::Browser;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "web-test-token-7c1e";

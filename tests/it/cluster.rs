@@ -1,14 +1,12 @@
 //! The NATS JetStream backend end to end: real `nats-server` processes on loopback ports,
 //! several real `parley run` daemons sharing one stream, a feed server and a webhook receiver.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Child;
 use std::time::Duration;
 
-use common::nats::{NatsCluster, NatsServer};
-use common::*;
+use crate::common::nats::{NatsCluster, NatsServer};
+use crate::common::*;
 
 const ACTORS_AND_RULES: &str = r#"
 [[actor]]
@@ -240,7 +238,7 @@ const PATIENCE: Duration = Duration::from_secs(180);
 
 /// Like the harness's `wait_for`, with the cluster's longer patience.
 async fn wait_long(notify: &tokio::sync::Notify, what: &str, cond: impl FnMut() -> bool) {
-    common::wait_within(notify, what, PATIENCE, cond).await;
+    crate::common::wait_within(notify, what, PATIENCE, cond).await;
 }
 
 /// Starts one node per name on `nats`, polling `feeds` every `interval`, each with the

@@ -3,9 +3,9 @@
 //! (`Special:EntityData/{id}.json`). The ids are made up (Q91000xx) so no test depends on
 //! Wikidata's real content.
 
-mod common;
-
-use common::{FeedServer, Item, Route, TestConfig, assert_ok, json_lines, rss, stderr, stdout};
+use crate::common::{
+    FeedServer, Item, Route, TestConfig, assert_ok, json_lines, rss, stderr, stdout,
+};
 use serde_json::{Value, json};
 
 const BLINKEN: &str = "Q9100001";

@@ -2,13 +2,11 @@
 //! through the same target bodies the AFL binaries run, as an ordinary test: what the
 //! fuzzer once found must stay fixed without nightly or AFL installed.
 
-#[path = "../fuzz/src/targets.rs"]
+#[path = "../../fuzz/src/targets.rs"]
 mod targets;
 
-mod common;
-
 fn replay(target: &str, run: fn(&[u8])) {
-    let dir = common::repo().join("fuzz/corpus").join(target);
+    let dir = crate::common::repo().join("fuzz/corpus").join(target);
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

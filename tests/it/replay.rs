@@ -1,9 +1,7 @@
 //! Projections are pure folds: after a real run, rebuilding them from the log gives the state
 //! that live operation built, byte for byte.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use parley::daemon::{self, RunOptions};
 use parley::store::Store;
 

@@ -1,5 +1,5 @@
 //! A unix datagram socket standing in for systemd's `NOTIFY_SOCKET`, shared by the
-//! service and API tests (included with `#[path]`, so it is not a test target itself).
+//! service, API, operator and secrets tests.
 #![allow(dead_code)]
 
 use std::os::unix::net::UnixDatagram;

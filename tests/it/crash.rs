@@ -8,14 +8,12 @@
 //! `PARLEY_CRASH_ITERATIONS` (default 4) and `PARLEY_CRASH_ITEMS` (default 300) scale it up
 //! when run by hand; `PARLEY_CRASH_SEED` replays a failing run.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 use parley::events::Event;
 use parley::store::Store;
 

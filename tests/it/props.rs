@@ -1,8 +1,6 @@
 //! Properties (proptest): the alias matcher agrees with a naive reference, and replaying the
 //! log rebuilds exactly the live projections, for random inputs.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use chrono::{TimeZone, Utc};

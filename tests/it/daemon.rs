@@ -1,9 +1,7 @@
 //! End to end through the real binary: feeds served over HTTP on 127.0.0.1, the real sled
 //! store, and a real webhook receiver.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 
 /// A config that uses the shipped watchlists and sends the shipped rules' `console`

@@ -6,14 +6,12 @@
 //! Needs root to mount the tmpfs (CI runs as root); elsewhere it says why on stderr, and under
 //! CI it fails rather than pass unchecked.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use parley::events::Event;
 use parley::store::Store;
 

@@ -1,8 +1,6 @@
 //! Integration tests of `parley::config`: real files in a temporary directory, loaded the way
 //! the daemon loads them, plus checks on the shipped `config/` tree and its offline sample.
 
-mod common;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -918,8 +916,10 @@ fn sample_keeps_the_cooccurrence_shape_the_rules_rely_on() {
 #[test]
 fn sample_does_not_copy_the_seed_article() {
     // The seed's facts may be retold, its sentences must not be (not even lightly edited).
-    let Some(seed) = common::seed_article_original() else {
-        common::cannot_run("the shared seed article is absent: nothing to compare the sample with");
+    let Some(seed) = crate::common::seed_article_original() else {
+        crate::common::cannot_run(
+            "the shared seed article is absent: nothing to compare the sample with",
+        );
         return;
     };
     let xml = std::fs::read_to_string(repo().join("config/samples/world-desk.xml")).unwrap();

@@ -1,8 +1,6 @@
 //! Extraction on the seed story, read at test time from the shared folder (never copied into
 //! the repo). Actors are built here the way a config would declare them.
 
-mod common;
-
 use chrono::NaiveDate;
 use parley::extract::{ActorSpec, Document, Extraction, Extractor, RoleSpec};
 use parley::plover::PloverType;
@@ -101,7 +99,7 @@ fn seed_actors() -> Vec<ActorSpec> {
 
 /// The seed story's body and date (the shared seed article, else the sample's retelling).
 fn seed() -> (String, NaiveDate) {
-    let (body, date) = common::seed_body_and_date();
+    let (body, date) = crate::common::seed_body_and_date();
     assert_eq!(d(&date), d("2023-11-12"));
     (body, d(&date))
 }

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod nats;
+pub mod notify;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

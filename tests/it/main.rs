@@ -1,0 +1,35 @@
+//! The one integration-test crate. Every file beside this one is a module of it, so the
+//! harness (`common`) and parley itself are compiled and linked once for the whole suite, not
+//! once per file (ripgrep's `tests/` layout). Run one file's tests with
+//! `cargo test --test it <module>::`, e.g. `cargo test --test it cluster::`.
+
+mod common;
+
+mod alerts;
+mod api;
+mod cli;
+mod cluster;
+mod clusters;
+mod config;
+mod corpus;
+mod crash;
+mod daemon;
+mod email;
+mod eval;
+mod extract;
+mod feed;
+mod full_disk;
+mod fulltext;
+mod fuzz_corpus;
+mod hostile;
+mod memory;
+mod operator;
+mod props;
+mod replay;
+mod secrets;
+mod service;
+mod shutdown;
+mod store;
+mod store_golden;
+mod web;
+mod wikidata;
