@@ -113,6 +113,29 @@ fn plural_office(office: &str) -> String {
     format!("{front}{plural}{tail}")
 }
 
+/// Arabic writes its one-letter conjunctions and prepositions on the next word: "وبلينكن" is
+/// "and Blinken", "لبلينكن" "for Blinken". A normalised alias that starts with an Arabic
+/// letter therefore also matches with these proclitics glued on: و (and), ف (so), ب (with,
+/// by), ل (for), ك (like), and the pairs a conjunction and a preposition make. Stripping
+/// them from the text instead would break names that start with those letters (بلينكن
+/// itself starts with ب), so the aliases grow, not the text shrinks. The variants are only
+/// made for Arabic-script aliases; other aliases are untouched.
+const ARABIC_PROCLITICS: [&str; 11] = ["و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"];
+
+/// The proclitic forms of a normalised, padded alias (` بلينكن ` → ` وبلينكن `, ...), or
+/// none when it does not start with an Arabic letter.
+fn arabic_clitic_forms(norm: &str) -> impl Iterator<Item = String> + '_ {
+    let word = norm.trim_start();
+    let arabic = word
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '\u{0620}'..='\u{064A}' | '\u{066E}'..='\u{06D3}'));
+    ARABIC_PROCLITICS
+        .iter()
+        .filter(move |_| arabic)
+        .map(move |p| format!(" {p}{word}"))
+}
+
 impl Patterns {
     /// The pattern index of an already normalised (padded) phrase, added if new.
     fn slot(&mut self, norm: &str) -> usize {
@@ -218,6 +241,10 @@ impl Extractor {
                 let p = pats.slot(&norm);
                 pats.own(p, name);
                 pats.dotted[p] |= alias.trim_end().ends_with('.');
+                for v in arabic_clitic_forms(&norm) {
+                    let p = pats.slot(&v);
+                    pats.own(p, name);
+                }
             }
             let name_words: Vec<String> = normalize::normalize(&a.name)
                 .text
@@ -245,6 +272,10 @@ impl Extractor {
                     let p = pats.slot(&norm);
                     pats.own(p, role);
                     pats.dotted[p] |= alias.trim_end().ends_with('.');
+                    for v in arabic_clitic_forms(&norm) {
+                        let p = pats.slot(&v);
+                        pats.own(p, role);
+                    }
                     // The same office bound to the same country, as other wires write it.
                     for v in gaz.role_variants(norm.trim()) {
                         let p = pats.slot(&format!(" {v} "));

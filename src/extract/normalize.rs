@@ -16,6 +16,7 @@
 //! - a period is dropped when it closes a single-letter initial (`U.S.` → `us`,
 //!   `J.` → `j`) or a known abbreviation (`Mr.`, `Gen.`, `St.`, ...); other periods stay;
 //! - everything else is NFKD-decomposed, combining marks are dropped and letters lower-cased;
+//! - a CJK ideograph, kana or Hangul syllable is a word of its own (see [`is_cjk`]);
 //! - every remaining non-alphanumeric char is a token of its own, with a space either side, and
 //!   the whole text starts and ends with a space: `Blinken, (U.S.)` → ` blinken , ( us ) `.
 //!
@@ -542,6 +543,13 @@ impl Normalizer {
             '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' => self.other('"', orig),
             '\u{201A}' | '\u{201B}' => self.other('\'', orig),
             c if c.is_whitespace() => self.space(orig),
+            c if is_cjk(c) => {
+                // A word of its own, whatever its decomposition (a Hangul syllable is
+                // several jamo, a voiced kana a kana and a mark).
+                self.space(orig);
+                decompose_compatible(c, |d| self.decomposed(d, orig));
+                self.space(orig);
+            }
             c => decompose_compatible(c, |d| self.decomposed(d, orig)),
         }
     }
@@ -554,6 +562,11 @@ impl Normalizer {
             // What a second pass makes of it ("″" is "′′", "ŉ" is "ʼn"): one canonical form.
             self.other('\'', orig);
         } else if is_combining_mark(d) {
+        } else if is_cjk(d) {
+            // A halfwidth kana decomposes into a CJK char: a word of its own too.
+            self.space(orig);
+            self.alnum(d, orig);
+            self.space(orig);
         } else if d.is_alphanumeric() {
             for l in d.to_lowercase() {
                 if !is_combining_mark(l) {
@@ -573,6 +586,24 @@ impl Normalizer {
 #[inline]
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{2032}')
+}
+
+/// Chinese and Japanese write no spaces between words, and Korean attaches particles to them
+/// ("블링컨은", "Blinken" + topic marker). Each ideograph, kana and Hangul syllable is therefore
+/// a word of its own, in text and in aliases alike, so "布林肯" (` 布 林 肯 `) matches in
+/// "布林肯与王毅会谈" as a run of whole words. The price is that a CJK name also matches
+/// inside a longer one that starts or ends with it, as character-based CJK search does.
+#[inline]
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'     // hiragana, katakana
+        | '\u{31F0}'..='\u{31FF}'   // katakana phonetic extensions
+        | '\u{3400}'..='\u{4DBF}'   // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}'   // compatibility ideographs
+        | '\u{20000}'..='\u{2FA1F}' // extensions B-F, compatibility supplement
+    )
 }
 
 #[inline]
@@ -627,6 +658,30 @@ mod tests {
         );
         assert_eq!(n("3.5 percent. Then"), "3 . 5 percent . then");
         assert_eq!(n("the U.S.-led"), "the us led");
+    }
+
+    #[test]
+    fn cjk_characters_are_words_of_their_own() {
+        // Why: CJK text has no spaces, so an alias can only match if each char is a word.
+        assert_eq!(
+            normalize("布林肯与王毅会谈").text,
+            " 布 林 肯 与 王 毅 会 谈 "
+        );
+        // Kana lose their voicing marks as Latin letters lose accents (NFKD, marks dropped):
+        // text and aliases alike, so "ブリンケン" still matches itself.
+        assert_eq!(
+            normalize("ブリンケン国務長官").text,
+            " フ リ ン ケ ン 国 務 長 官 "
+        );
+        // A Hangul syllable decomposes into jamo, which stay together as one word.
+        let korean = normalize("블링컨은").text;
+        assert_eq!(
+            korean.split(' ').filter(|w| !w.is_empty()).count(),
+            4,
+            "{korean}"
+        );
+        // Latin words beside them keep their own boundaries.
+        assert_eq!(normalize("Blinken访问北京").text, " blinken 访 问 北 京 ");
     }
 
     #[test]

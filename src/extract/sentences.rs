@@ -188,8 +188,12 @@ fn is_opener_word(w: &[u8]) -> bool {
     )
 }
 
-/// Bytes the splitter must look at: terminators, line breaks and the lead byte of `…`. The
-/// normaliser records where they are during its own pass, so the splitter does not re-scan.
+/// Bytes the splitter must look at: terminators, line breaks and the lead bytes of `…`, of
+/// the CJK terminators (`。` E3 80 82, fullwidth `！` `？` EF BC 81/9F) and of the Arabic ones
+/// (`؟` D8 9F, `۔` DB 94). The normaliser records where they are during its own pass, so the
+/// splitter does not re-scan. The non-ASCII lead bytes are shared with many letters (all kana
+/// start with E3, Arabic letters with D8); the splitter skips those at the cost of one
+/// compare each, and English text, where none of them occur, pays nothing.
 pub(crate) const INTERESTING: [bool; 256] = {
     let mut t = [false; 256];
     t[b'.' as usize] = true;
@@ -197,8 +201,23 @@ pub(crate) const INTERESTING: [bool; 256] = {
     t[b'?' as usize] = true;
     t[b'\n' as usize] = true;
     t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t[0xD8] = true;
+    t[0xDB] = true;
     t
 };
+
+/// A CJK sentence terminator at `i` (`。`, fullwidth `！` or `？`): its length. CJK text puts
+/// no space after one, so it ends the sentence whatever follows.
+fn cjk_terminator(b: &[u8], i: usize) -> Option<usize> {
+    match (b.get(i), b.get(i + 1), b.get(i + 2)) {
+        (Some(0xE3), Some(0x80), Some(0x82)) | (Some(0xEF), Some(0xBC), Some(0x81 | 0x9F)) => {
+            Some(3)
+        }
+        _ => None,
+    }
+}
 
 /// Splits `text` into trimmed sentence spans (byte ranges), in order, skipping empty ones.
 #[cfg(test)]
@@ -234,9 +253,29 @@ pub(crate) fn split_at(text: &str, marks: &[u32], base: usize, out: &mut Vec<(us
             break;
         }
         let c = b[i];
+        if let Some(len) = cjk_terminator(b, i) {
+            let j = skip_closers(b, i + len);
+            let (k, _) = skip_ws(b, j);
+            if k >= n {
+                break;
+            }
+            if j > i + len && k == j {
+                // A closing quote and straight on: the attribution continues the sentence
+                // (「停火呢？」记者问。), as a lower-case word does after an English quote.
+                i = j;
+                continue;
+            }
+            push(text, out, start, j);
+            start = k;
+            i = k;
+            continue;
+        }
         let term_len = match c {
             b'.' | b'!' | b'?' => 1,
             0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA6) => 3, // '…'
+            // Arabic question mark and full stop: followed by a space, like '?' and '.'.
+            0xD8 if b.get(i + 1) == Some(&0x9F) => 2,
+            0xDB if b.get(i + 1) == Some(&0x94) => 2,
             b'\n' => {
                 let (k, newlines) = skip_ws(b, i);
                 if k < n && line_break_ends_sentence(text, start, i, k, newlines) {
@@ -408,6 +447,13 @@ fn skip_closers(b: &[u8], mut i: usize) -> usize {
                 i += 3
             }
             Some(0xC2) if b.get(i + 1) == Some(&0xBB) => i += 2,
+            // 」 』 (E3 80 8D / 8F), fullwidth ） (EF BC 89): CJK closing quotes and brackets
+            Some(0xE3)
+                if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0x8D | 0x8F)) =>
+            {
+                i += 3
+            }
+            Some(0xEF) if b.get(i + 1) == Some(&0xBC) && b.get(i + 2) == Some(&0x89) => i += 3,
             _ => return i,
         }
     }
@@ -472,6 +518,29 @@ mod tests {
 
     fn sents(text: &str) -> Vec<&str> {
         split(text).into_iter().map(|(a, b)| &text[a..b]).collect()
+    }
+
+    #[test]
+    fn cjk_and_arabic_terminators_end_sentences() {
+        // Why: CJK puts no space after 。！？, and Arabic has its own ؟ and ۔; without these
+        // a whole Chinese or Arabic story is one sentence and every pair in it "co-occurs".
+        assert_eq!(
+            sents("布林肯与王毅会谈。双方讨论了加沙局势！「停火呢？」记者问。"),
+            vec![
+                "布林肯与王毅会谈。",
+                "双方讨论了加沙局势！",
+                "「停火呢？」记者问。"
+            ]
+        );
+        assert_eq!(
+            sents("هل التقى بلينكن الصفدي؟ نعم ۔ ثم غادر."),
+            vec!["هل التقى بلينكن الصفدي؟", "نعم ۔", "ثم غادر."]
+        );
+        // Kana and Arabic letters share the terminators' lead bytes and must not split.
+        assert_eq!(
+            sents("ブリンケン国務長官が訪問"),
+            vec!["ブリンケン国務長官が訪問"]
+        );
     }
 
     #[test]

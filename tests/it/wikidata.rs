@@ -449,8 +449,9 @@ async fn alerts_after_sync(text: &str) -> Vec<Value> {
                 ("en", "Antony Blinken"),
                 ("ru", "Энтони Блинкен"),
                 ("ar", "أنتوني بلينكن"),
+                ("zh", "安东尼·布林肯"),
             ],
-            &[("ru", "Блинкен"), ("ar", "بلينكن")],
+            &[("ru", "Блинкен"), ("ar", "بلينكن"), ("zh", "布林肯")],
             vec![],
         ),
     );
@@ -465,8 +466,9 @@ async fn alerts_after_sync(text: &str) -> Vec<Value> {
                 ("en", "Ayman Safadi"),
                 ("ru", "Айман Сафади"),
                 ("ar", "أيمن الصفدي"),
+                ("zh", "艾曼·萨法迪"),
             ],
-            &[("ru", "Сафади"), ("ar", "الصفدي")],
+            &[("ru", "Сафади"), ("ar", "الصفدي"), ("zh", "萨法迪")],
             vec![],
         ),
     );
@@ -541,7 +543,7 @@ async fn a_russian_article_naming_two_synced_actors_alerts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_arabic_article_naming_two_synced_actors_alerts() {
-    // The same in Arabic script, names written apart (clitics attached are not handled yet).
+    // The same in Arabic script, names written apart.
     let alerts = alerts_after_sync("التقى أنتوني بلينكن مع أيمن الصفدي في عمان.").await;
     assert_eq!(
         alerted_pairs(&alerts),
@@ -550,6 +552,40 @@ async fn an_arabic_article_naming_two_synced_actors_alerts() {
             vec!["blinken".to_string(), "safadi".to_string()]
         )]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arabic_article_with_a_proclitic_on_a_name_alerts() {
+    // Arabic glues "and", "with", "for" onto the next word: "والصفدي" is "and Safadi".
+    let alerts = alerts_after_sync("اجتمع بلينكن والصفدي في عمان أمس.").await;
+    assert_eq!(
+        alerted_pairs(&alerts),
+        vec![(
+            "meet".to_string(),
+            vec!["blinken".to_string(), "safadi".to_string()]
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chinese_article_naming_two_synced_actors_alerts() {
+    // Chinese writes no spaces between words: the synced names must still match.
+    let alerts = alerts_after_sync("布林肯周日在安曼会见了约旦外交大臣萨法迪。").await;
+    assert_eq!(
+        alerted_pairs(&alerts),
+        vec![(
+            "meet".to_string(),
+            vec!["blinken".to_string(), "safadi".to_string()]
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chinese_sentences_split_without_spaces_so_two_sentences_do_not_alert() {
+    // The control for the test above: the same names in two sentences (。 and no space)
+    // are no sentence-scope pair. Without CJK sentence ends the whole text is one sentence.
+    let alerts = alerts_after_sync("布林肯周日抵达安曼。萨法迪当天在开罗。").await;
+    assert_eq!(alerted_pairs(&alerts), vec![]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
