@@ -3,7 +3,6 @@
 //! [`Store`], and both act on an event only after `append` (and so `flush`) has returned.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -13,80 +12,21 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+mod prepared;
+
+pub use prepared::{PrepareError, Prepared, shipped};
+
 use crate::alert::{self, ArticleRef, Chain, History, PastArticle};
-use crate::config::{self, Config, FeedConfig, RuleConfig};
-use crate::error::Error;
+use crate::config::{FeedConfig, RuleConfig};
 use crate::events::{
     Alert, ArticleIngested, Event, EventExtracted, NewEvent, NotificationDelivered,
     NotificationFailed, RuleChanged, stable_id,
 };
-use crate::extract::{ActorId, Document, ExtractedEvent, Extraction, Extractor, Status};
-use crate::feed::address::AddressPolicy;
-use crate::feed::{Article, FetchOptions, Fetcher};
+use crate::extract::{ActorId, Document, ExtractedEvent, Extraction, Status};
+use crate::feed::Article;
 pub use crate::metrics::{ArticleFetch, Stats};
 use crate::notify::Notifier;
 use crate::store::{AlertGroup, Appended, OutboxEntry, Store, StoreError};
-
-/// Everything built from one config: the unit that start-up and SIGHUP reload both produce,
-/// through the same [`Prepared::load`].
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// The validated config.
-    pub config: Arc<Config>,
-    /// The compiled alias and lexicon matchers.
-    pub extractor: Arc<Extractor>,
-    /// Notifiers by id.
-    pub notifiers: Arc<HashMap<String, Notifier>>,
-    /// The shared HTTP client for feeds.
-    pub fetcher: Fetcher,
-    /// Set once this config's rule definitions are recorded (and backfills done); see
-    /// [`reconcile_rules`]. Shared by clones, so ingest and the relay do it once between them.
-    pub reconciled: Arc<tokio::sync::OnceCell<()>>,
-}
-
-impl Prepared {
-    /// Loads, validates and compiles everything a config describes. Any failure here is a
-    /// configuration error (exit 78 at start, "keep the old config" on reload).
-    pub fn load(path: &Path) -> Result<Prepared, Error> {
-        let config = config::load(path)?;
-        Prepared::from_config(config)
-    }
-
-    /// Compiles an already validated config.
-    pub fn from_config(config: Config) -> Result<Prepared, Error> {
-        // The daemon extracts as `parley extract` and `parley eval` do: with the shipped
-        // interaction model (each interaction's confidence comes from it).
-        let extractor = crate::extract::model::shipped(&config)?;
-        let mut notifiers = HashMap::new();
-        for n in &config.notifiers {
-            let notifier = Notifier::new(n.clone()).map_err(|e| {
-                Error::Config(config::ConfigError {
-                    location: config.source.display().to_string(),
-                    message: format!("notifier {:?}: {e}", n.id),
-                })
-            })?;
-            notifiers.insert(n.id.clone(), notifier);
-        }
-        let feed_urls = config.feeds.iter().filter_map(|f| match &f.location {
-            crate::feed::FeedLocation::Http(url) => Some(url),
-            crate::feed::FeedLocation::File(_) => None,
-        });
-        let policy = AddressPolicy::new(config.daemon.allow_networks.clone(), feed_urls);
-        let fetcher = Fetcher::new(FetchOptions {
-            timeout: config.daemon.request_timeout,
-            max_body_bytes: config.daemon.max_body_bytes,
-            user_agent: config.daemon.user_agent.clone(),
-            policy: Arc::new(policy),
-        })?;
-        Ok(Prepared {
-            config: Arc::new(config),
-            extractor: Arc::new(extractor),
-            notifiers: Arc::new(notifiers),
-            fetcher,
-            reconciled: Arc::new(tokio::sync::OnceCell::new()),
-        })
-    }
-}
 
 /// What ingest counts and logs about an event once its append has returned.
 enum Appending {
@@ -1043,6 +983,8 @@ pub fn backtest(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
