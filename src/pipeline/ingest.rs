@@ -6,16 +6,14 @@
 //! into `event.extracted`, `alert.raised` and `article.ingested` events, in the order that
 //! makes a crash safe to redo.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tokio::sync::Notify;
 use tracing::{debug, info};
 
 use super::history::StoreHistory;
 use super::logged::{extraction_of, logged_event};
 use super::prepared::Prepared;
-use super::rules::ensure_reconciled;
+use super::rules::{Cooldown, ensure_reconciled};
 use crate::alert::{self, ArticleRef, Chain, PastArticle};
 use crate::config::FeedConfig;
 use crate::events::{ArticleIngested, Event, NewEvent, stable_id};
@@ -91,7 +89,7 @@ async fn ingest_chunk(
     let feed_key = feed.location.key();
     let now = Utc::now();
     // Alerts raised earlier in this batch, for the cooldown: they are not in the store yet.
-    let mut raised_here: HashMap<(String, String), DateTime<Utc>> = HashMap::new();
+    let mut cooldowns = Cooldown::over(store);
     // Articles of this batch, for window and corroboration rules: not in the store yet.
     let mut batch: Vec<PastArticle> = Vec::new();
     let silences = store.silences()?;
@@ -150,16 +148,13 @@ async fn ingest_chunk(
                 .iter()
                 .find(|r| r.id == candidate.alert.rule)
                 .and_then(|r| r.cooldown);
-            let last = match raised_here.get(&key) {
-                Some(t) => Some(*t),
-                None => store.last_alert(&key.0, &key.1)?,
-            };
+            let cooling = cooldowns.holds(&key.0, &key.1, now, cooldown)?;
             // An alert already in the log is a crash-recovery redo (or the same story seen
             // again by a corroborated or window rule): let the id dedup it.
             if store.contains(&candidate.alert.alert_id)? {
                 continue;
             }
-            if alert::in_cooldown(last, now, cooldown) {
+            if cooling {
                 debug!(rule = %key.0, actors = %key.1, "Alert silenced by cooldown.");
                 Stats::add(&stats.alerts_cooled_down, 1);
                 continue;
@@ -170,7 +165,7 @@ async fn ingest_chunk(
                 alert.silenced_by = Some(silence.silence_id.clone());
                 alert.notify.clear();
             }
-            raised_here.insert(key, now);
+            cooldowns.raised(&key.0, &key.1, now);
             events.push(NewEvent {
                 event_id: alert.alert_id.clone(),
                 occurred_at: now,

@@ -8,7 +8,8 @@
 //! - `ingest`: a feed's new articles into log events ([`ingest`]).
 //! - `relay`: the outbox into notifications ([`relay_loop`], and the decisions the NATS
 //!   relay shares).
-//! - `rules`: rule definitions against the log ([`reconcile_rules`], [`backtest`]).
+//! - `rules`: rule definitions against the log ([`reconcile_rules`], [`backtest`]) and the
+//!   one cooldown judgement.
 //! - `history`: earlier articles as the log recorded them ([`StoreHistory`], [`stored_text`]).
 //! - `logged`: the conversion between extraction output and the log's record of it.
 //!

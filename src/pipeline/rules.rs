@@ -1,5 +1,6 @@
 //! Rule definitions against the log: [`reconcile_rules`] records each new or changed rule
-//! (running its backfill first), and [`backtest`] reruns a rule over the stored articles.
+//! (running its backfill first), [`backtest`] reruns a rule over the stored articles, and
+//! [`Cooldown`] is the one place a rule's cooldown is judged.
 //!
 //! Why it exists apart from ingest: what a rule means for the log's past (a `rule.changed`
 //! cut, a backfill, a backtest) is decided once per config, not per article; ingest and the
@@ -48,20 +49,16 @@ pub async fn reconcile_rules(prepared: &Prepared, store: &Store) -> Result<u64, 
         if rule.backfill {
             let now = Utc::now();
             let found = backtest(prepared, store, rule, None)?;
-            let mut raised_here: HashMap<String, DateTime<Utc>> = HashMap::new();
+            let mut cooldown = Cooldown::over(store);
             for mut alert in found {
                 if store.contains(&alert.alert_id)? {
                     continue;
                 }
                 let key = crate::events::actor_key(&alert.actors);
-                let last = match raised_here.get(&key) {
-                    Some(t) => Some(*t),
-                    None => store.last_alert(&rule.id, &key)?,
-                };
-                if alert::in_cooldown(last, alert.raised_at, rule.cooldown) {
+                if cooldown.holds(&rule.id, &key, alert.raised_at, rule.cooldown)? {
                     continue;
                 }
-                raised_here.insert(key, alert.raised_at);
+                cooldown.raised(&rule.id, &key, alert.raised_at);
                 alert.backfill = true;
                 if !rule.notify_backfill {
                     alert.notify.clear();
@@ -100,7 +97,7 @@ pub fn backtest(
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<Alert>, StoreError> {
     let mut out: Vec<Alert> = Vec::new();
-    let mut last: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut cooldown = Cooldown::in_pass();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for env in store.iter_from(1) {
         let env = env?;
@@ -143,13 +140,67 @@ pub fn backtest(
             if !seen.insert(c.alert.alert_id.clone()) {
                 continue;
             }
-            let prev = last.get(&c.actor_key).copied();
-            if alert::in_cooldown(prev, c.alert.raised_at, rule.cooldown) {
+            if cooldown.holds(&rule.id, &c.actor_key, c.alert.raised_at, rule.cooldown)? {
                 continue;
             }
-            last.insert(c.actor_key.clone(), c.alert.raised_at);
+            cooldown.raised(&rule.id, &c.actor_key, c.alert.raised_at);
             out.push(c.alert);
         }
     }
     Ok(out)
+}
+
+/// When each rule and actor set last raised an alert, for the cooldown: the alerts raised
+/// earlier in this pass (not in the store yet) and, when built [`over`](Cooldown::over) a
+/// store, the last alert the log holds. Ingest, backfills and backtests all judge a cooldown
+/// through it, so they cannot disagree on what silences a match.
+pub(crate) struct Cooldown<'a> {
+    /// Where to look when this pass has raised nothing for the key (`None`: this pass only).
+    store: Option<&'a Store>,
+    /// The last alert raised in this pass, by (rule, actor key).
+    raised: HashMap<(String, String), DateTime<Utc>>,
+}
+
+impl<'a> Cooldown<'a> {
+    /// Alerts of this pass first, then the log's last alert of the rule and actor set (live
+    /// ingest and backfills).
+    pub(crate) fn over(store: &'a Store) -> Cooldown<'a> {
+        Cooldown {
+            store: Some(store),
+            raised: HashMap::new(),
+        }
+    }
+
+    /// Alerts of this pass only (a backtest replays the log as if nothing had been raised).
+    pub(crate) fn in_pass() -> Cooldown<'a> {
+        Cooldown {
+            store: None,
+            raised: HashMap::new(),
+        }
+    }
+
+    /// Whether an alert of `rule` for `actor_key` at `at` falls within `cooldown` of the last
+    /// one.
+    pub(crate) fn holds(
+        &self,
+        rule: &str,
+        actor_key: &str,
+        at: DateTime<Utc>,
+        cooldown: Option<std::time::Duration>,
+    ) -> Result<bool, StoreError> {
+        let last = match self.raised.get(&(rule.to_string(), actor_key.to_string())) {
+            Some(t) => Some(*t),
+            None => match self.store {
+                Some(store) => store.last_alert(rule, actor_key)?,
+                None => None,
+            },
+        };
+        Ok(alert::in_cooldown(last, at, cooldown))
+    }
+
+    /// Records an alert of `rule` for `actor_key` raised at `at` in this pass.
+    pub(crate) fn raised(&mut self, rule: &str, actor_key: &str, at: DateTime<Utc>) {
+        self.raised
+            .insert((rule.to_string(), actor_key.to_string()), at);
+    }
 }
