@@ -111,7 +111,7 @@ pub fn extract(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let config = config::load(config_path)?;
-    let extractor = crate::extract::model::shipped(&config)?;
+    let extractor = crate::pipeline::shipped(&config)?;
     let reader: Box<dyn BufRead> = match input {
         Some(path) => Box::new(std::io::BufReader::new(
             std::fs::File::open(path).map_err(io_err(path))?,

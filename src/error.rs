@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use crate::config::ConfigError;
 use crate::extract::ExtractError;
 use crate::feed::FetchError;
+use crate::pipeline::PrepareError;
 use crate::store::StoreError;
 
 /// Exit code for success.
@@ -63,6 +64,18 @@ impl Error {
             | Error::Cluster(crate::cluster::ClusterError::DuplicateNode { .. }) => EXIT_CONFIG,
             Error::Usage(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
+        }
+    }
+}
+
+/// A config that could not be prepared keeps the variant (and so the message and exit code)
+/// it had when the pipeline returned this enum itself.
+impl From<PrepareError> for Error {
+    fn from(e: PrepareError) -> Error {
+        match e {
+            PrepareError::Config(e) => Error::Config(e),
+            PrepareError::Extract(e) => Error::Extract(e),
+            PrepareError::Http(e) => Error::Http(e),
         }
     }
 }

@@ -908,7 +908,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let config = config::load(config_path)?;
-    let extractor = crate::extract::model::shipped(&config)?;
+    let extractor = crate::pipeline::shipped(&config)?;
     let items = read_gold(gold)?;
     let (eval, errors) = score_with_errors(&extractor, &items)?;
     let text = if json {

@@ -1,11 +1,12 @@
 //! Prometheus metrics and the observable events behind them.
 //!
-//! Counters live where they are counted (the pipeline's [`Stats`], the service's
-//! [`ServiceCounters`]); this module reads them at scrape time and writes the Prometheus text
-//! format with the `prometheus-client` crate, so names, `# TYPE` lines and escaping follow the
-//! format exactly. Conventions: every name starts with `parley_`, counters end in `_total`,
-//! durations are seconds, and labels are bounded (no feed URL, rule or actor labels: those
-//! belong in logs and in `/api/v1/feeds`).
+//! Counters live where they are counted (the pipeline's [`Stats`], declared here so this
+//! module does not reach back into the pipeline; the service's [`ServiceCounters`]); this
+//! module reads them at scrape time and writes the Prometheus text format with the
+//! `prometheus-client` crate, so names, `# TYPE` lines and escaping follow the format exactly.
+//! Conventions: every name starts with `parley_`, counters end in `_total`, durations are
+//! seconds, and labels are bounded (no feed URL, rule or actor labels: those belong in logs
+//! and in `/api/v1/feeds`).
 //!
 //! Events that both log and count are small structs with an `emit` method (the Vector
 //! "internal events" idea): the log line and the counter cannot drift apart.
@@ -26,8 +27,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
-
-use crate::pipeline::Stats;
 
 /// The label of `parley_alert_latency_seconds`: which notifier delivered.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -109,6 +108,127 @@ impl Latency {
                 })
                 .observe(at.elapsed().as_secs_f64());
         }
+    }
+}
+
+/// Counters for the `--once` summary (and, later, metrics). Monotonic over the process.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Feeds fetched with a 200 and parsed.
+    pub feeds_ok: AtomicU64,
+    /// Feeds that answered 304.
+    pub feeds_not_modified: AtomicU64,
+    /// Feeds whose fetch or parse failed.
+    pub feeds_failed: AtomicU64,
+    /// Articles appended.
+    pub articles_new: AtomicU64,
+    /// Articles skipped because they were already in the log.
+    pub articles_seen: AtomicU64,
+    /// `event.extracted` events appended.
+    pub events_extracted: AtomicU64,
+    /// Alerts appended.
+    pub alerts_raised: AtomicU64,
+    /// Rule matches silenced by a cooldown.
+    pub alerts_cooled_down: AtomicU64,
+    /// Notifications delivered.
+    pub delivered: AtomicU64,
+    /// Failed delivery attempts.
+    pub delivery_failures: AtomicU64,
+    /// Outbox entries given up.
+    pub given_up: AtomicU64,
+    /// Outbox entries left pending by `--once` because grouping holds them
+    /// (`group_interval`, `repeat_interval`).
+    pub held: AtomicU64,
+    /// `fetch_article` page fetches by outcome, indexed by [`ArticleFetch`].
+    pub article_fetch: [AtomicU64; ArticleFetch::ALL.len()],
+    /// Requests feed content asked for that the address policy refused, indexed like
+    /// [`crate::feed::address::REASONS`].
+    pub fetch_refused: [AtomicU64; crate::feed::address::REASONS.len()],
+    /// Poll, ingest and alert latency histograms.
+    pub latency: Latency,
+}
+
+/// What became of one `fetch_article` attempt: the `outcome` label of
+/// `parley_article_fetch_total`, so an operator sees robots.txt refusals, failing sites and
+/// pages without a main text instead of only the feed's thin items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleFetch {
+    /// The URL's text was already in the store (no request).
+    Cached,
+    /// Fetched, main text found and stored.
+    Fetched,
+    /// robots.txt disallowed the page (or could not be read).
+    RobotsDisallowed,
+    /// The request failed (network, status, size) or returned no body.
+    Failed,
+    /// The address policy refused the page (or its robots.txt): nothing was sent.
+    Refused,
+    /// The page had no main text.
+    NoText,
+    /// The text could not be stored.
+    StoreFailed,
+}
+
+impl ArticleFetch {
+    /// Every outcome, in label order.
+    pub const ALL: [ArticleFetch; 7] = [
+        ArticleFetch::Cached,
+        ArticleFetch::Fetched,
+        ArticleFetch::RobotsDisallowed,
+        ArticleFetch::Failed,
+        ArticleFetch::Refused,
+        ArticleFetch::NoText,
+        ArticleFetch::StoreFailed,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            ArticleFetch::Cached => "cached",
+            ArticleFetch::Fetched => "fetched",
+            ArticleFetch::RobotsDisallowed => "robots_disallowed",
+            ArticleFetch::Failed => "failed",
+            ArticleFetch::Refused => "refused",
+            ArticleFetch::NoText => "no_text",
+            ArticleFetch::StoreFailed => "store_failed",
+        }
+    }
+
+    /// Counts one attempt with this outcome.
+    pub fn count(self, stats: &Stats) {
+        stats.article_fetch[self as usize].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Stats {
+    /// Adds `n` to one of these counters (ingest and the relay count through it).
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The one-line summary printed by `run --once`.
+    pub fn summary(&self) -> String {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let held = match g(&self.held) {
+            0 => String::new(),
+            n => format!(", {n} held for grouping"),
+        };
+        format!(
+            "feeds: {} ok, {} not modified, {} failed; articles: {} new, {} already seen; \
+             events: {}; alerts: {} raised, {} in cooldown; notifications: {} delivered, {} failed attempts, {} given up{}",
+            g(&self.feeds_ok),
+            g(&self.feeds_not_modified),
+            g(&self.feeds_failed),
+            g(&self.articles_new),
+            g(&self.articles_seen),
+            g(&self.events_extracted),
+            g(&self.alerts_raised),
+            g(&self.alerts_cooled_down),
+            g(&self.delivered),
+            g(&self.delivery_failures),
+            g(&self.given_up),
+            held,
+        )
     }
 }
 
@@ -298,7 +418,7 @@ impl Collector for Snapshot {
                 None,
                 metric_type,
             )?;
-            for outcome in crate::pipeline::ArticleFetch::ALL {
+            for outcome in ArticleFetch::ALL {
                 let labels = [("outcome", outcome.label())];
                 let value = s.article_fetch[outcome as usize].load(Ordering::Relaxed);
                 ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
@@ -616,7 +736,7 @@ mod tests {
         // Dashboards depend on the prefix, the _total suffix and build_info being there.
         let stats = Arc::new(Stats::default());
         stats.alerts_raised.fetch_add(3, Ordering::Relaxed);
-        crate::pipeline::ArticleFetch::RobotsDisallowed.count(&stats);
+        ArticleFetch::RobotsDisallowed.count(&stats);
         let metrics = Metrics::new(stats);
         FeedGone { feed: "x" }.emit(&metrics.service);
         FeedRecovered {

@@ -381,21 +381,10 @@ pub const SHIPPED_PATH: &str = "config/models/interactions.model";
 /// The shipped model file's text.
 const SHIPPED: &str = include_str!("../../config/models/interactions.model");
 
-/// The shipped model, parsed (the benchmark and tests use it directly).
+/// The shipped model, parsed (the benchmark and tests use it directly;
+/// `crate::pipeline::shipped` compiles a config's actors with it).
 pub fn shipped_model() -> Result<InteractionModel, ModelError> {
     InteractionModel::parse(SHIPPED)
-}
-
-/// The config's actors compiled with the shipped interaction model: what `parley extract`,
-/// `parley eval` and the daemon run. A model that does not load is a config error naming
-/// the model file (exit 78).
-pub fn shipped(config: &crate::config::Config) -> Result<super::Extractor, crate::error::Error> {
-    let specs: Vec<_> = config.actors.iter().map(|a| a.spec.clone()).collect();
-    let model = shipped_model().map_err(|e| crate::config::ConfigError {
-        location: SHIPPED_PATH.to_string(),
-        message: e.to_string(),
-    })?;
-    Ok(super::Extractor::new(&specs)?.with_model(model))
 }
 
 #[cfg(test)]
