@@ -494,7 +494,7 @@ pub struct EmailConfig {
     pub from: lettre::message::Mailbox,
     /// The `To:` mailboxes; at least one.
     pub to: Vec<lettre::message::Mailbox>,
-    /// Subject template (minijinja); default [`crate::notify::template::DEFAULT_TITLE`].
+    /// Subject template (minijinja); default [`crate::template::DEFAULT_TITLE`].
     pub subject: Option<String>,
     /// PEM of extra CA certificates trusted for this server (a private CA), besides the
     /// system's roots; from `tls_ca_file`.

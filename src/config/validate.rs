@@ -1357,7 +1357,7 @@ impl Builder<'_> {
             None => None,
             Some(t) => {
                 let text = self.text(file, t)?;
-                crate::notify::template::check(&text)
+                crate::template::check(&text)
                     .map_err(|e| file.err(&t.span(), format!("notifier {id:?}: template: {e}")))?;
                 Some(text)
             }
@@ -1571,7 +1571,7 @@ impl Builder<'_> {
             None => None,
             Some(t) => {
                 let text = self.text(file, t)?;
-                crate::notify::template::check(&text)
+                crate::template::check(&text)
                     .map_err(|e| file.err(&t.span(), format!("notifier {id:?}: subject: {e}")))?;
                 Some(text)
             }
