@@ -6,8 +6,6 @@
 //! article (`scope = "window"`, `min_sources > 1`) see earlier articles through the
 //! [`History`] trait, which the pipeline implements over the store and tests over a `Vec`.
 
-pub mod similar;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -17,6 +15,7 @@ use crate::events::{Alert, Evidence, MatchedMention, SilenceAdded, actor_key, st
 use crate::extract::{ExtractedEvent, Extraction};
 use crate::plover::PloverType;
 use crate::store::StoreError;
+use crate::store::similar;
 
 /// What an alert needs to know about the article it rests on.
 #[derive(Debug, Clone, Copy)]

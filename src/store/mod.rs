@@ -80,6 +80,7 @@ mod codec;
 mod keys;
 mod migrate;
 mod projection;
+pub(crate) mod similar;
 mod stats;
 
 pub use cluster::{ClusterReport, EventCluster};
