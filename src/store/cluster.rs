@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::keys;
-use super::projection::{Op, ProjectionRead, decode, encode};
+use super::codec::{decode, encode};
+use super::fold::{Op, ProjectionRead};
 use super::similar::{self, Sketch};
 use crate::events::{ArticleIngested, Envelope, EventExtracted, actor_key, stable_id};
 use crate::plover::PloverType;

@@ -77,6 +77,7 @@ use crate::feed::Validators;
 mod appender;
 mod cluster;
 mod codec;
+mod fold;
 mod keys;
 mod migrate;
 mod projection;
@@ -86,7 +87,7 @@ mod stats;
 pub use cluster::{ClusterReport, EventCluster};
 pub use stats::{KindStats, StoreStats, compact};
 
-use appender::{ReplayMsg, Request, db_err};
+use appender::{ReplayMsg, Request};
 use projection::OutboxRecord;
 
 /// Errors from the store.
@@ -123,6 +124,14 @@ pub enum StoreError {
         /// What failed (never holds credentials).
         message: String,
     },
+}
+
+/// Maps a sled error to `Db` with the store path.
+fn db_err(path: &str, e: sled::Error) -> StoreError {
+    StoreError::Db {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
 }
 
 /// A log of record other than this store (NATS JetStream). While one is installed,
@@ -551,7 +560,7 @@ impl Store {
         }
         let key = keys::event(seq);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v).map(Some),
+            Some(v) => codec::decode(&key, &v).map(Some),
             None => Ok(None),
         }
     }
@@ -589,7 +598,7 @@ impl Store {
         });
         range.into_iter().flatten().map(move |item| {
             let (k, v) = item.map_err(|e| self.db_err(e))?;
-            projection::decode(&k, &v)
+            codec::decode(&k, &v)
         })
     }
 
@@ -620,7 +629,7 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let key = keys::alert_state(rule, actor_key);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v).map(Some),
+            Some(v) => codec::decode(&key, &v).map(Some),
             None => Ok(None),
         }
     }
@@ -631,7 +640,7 @@ impl Store {
         let mut entries: Vec<OutboxEntry> = Vec::new();
         for item in self.inner.db.scan_prefix(keys::outbox_prefix()) {
             let (k, v) = item.map_err(|e| self.db_err(e))?;
-            let rec: OutboxRecord = projection::decode(&k, &v)?;
+            let rec: OutboxRecord = codec::decode(&k, &v)?;
             if rec.seq <= durable {
                 entries.push(rec.into());
             }
@@ -656,7 +665,7 @@ impl Store {
         let key = keys::outbox(alert_id, notifier);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
             Some(v) => {
-                let rec: OutboxRecord = projection::decode(&key, &v)?;
+                let rec: OutboxRecord = codec::decode(&key, &v)?;
                 Ok((rec.seq <= self.durable()).then(|| rec.into()))
             }
             None => Ok(None),
@@ -669,7 +678,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.inner.db.scan_prefix(keys::silence_prefix()) {
             let (k, v) = item.map_err(|e| self.db_err(e))?;
-            out.push(projection::decode(&k, &v)?);
+            out.push(codec::decode(&k, &v)?);
         }
         Ok(out)
     }
@@ -679,7 +688,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.inner.db.scan_prefix(keys::dead_prefix()) {
             let (k, v) = item.map_err(|e| self.db_err(e))?;
-            out.push(projection::decode(&k, &v)?);
+            out.push(codec::decode(&k, &v)?);
         }
         Ok(out)
     }
@@ -688,7 +697,7 @@ impl Store {
     pub fn acked_at(&self, alert_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         let key = keys::ack(alert_id);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v).map(Some),
+            Some(v) => codec::decode(&key, &v).map(Some),
             None => Ok(None),
         }
     }
@@ -701,7 +710,7 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let key = keys::notified(notifier, &group.rule, &group.actors);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v).map(Some),
+            Some(v) => codec::decode(&key, &v).map(Some),
             None => Ok(None),
         }
     }
@@ -710,7 +719,7 @@ impl Store {
     pub fn notifier_state(&self, notifier: &str) -> Result<NotifierState, StoreError> {
         let key = keys::notifier(notifier);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v),
+            Some(v) => codec::decode(&key, &v),
             None => Ok(NotifierState::default()),
         }
     }
@@ -719,7 +728,7 @@ impl Store {
     pub fn rule_record(&self, rule: &str) -> Result<Option<RuleRecord>, StoreError> {
         let key = keys::rule(rule);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v).map(Some),
+            Some(v) => codec::decode(&key, &v).map(Some),
             None => Ok(None),
         }
     }
@@ -728,7 +737,7 @@ impl Store {
     pub fn feed_state(&self, feed_key: &str) -> Result<Option<FeedState>, StoreError> {
         let key = keys::feed(feed_key);
         match self.inner.db.get(&key).map_err(|e| self.db_err(e))? {
-            Some(v) => projection::decode(&key, &v).map(Some),
+            Some(v) => codec::decode(&key, &v).map(Some),
             None => Ok(None),
         }
     }
@@ -745,7 +754,7 @@ impl Store {
         state: &FeedState,
     ) -> Result<(), StoreError> {
         let key = keys::feed(feed_key);
-        let value = projection::encode(&key, state)?;
+        let value = codec::encode(&key, state)?;
         let (reply, answer) = oneshot::channel();
         self.send(Request::PutFeed { key, value, reply })?;
         answer.await.unwrap_or(Err(StoreError::Closed))
@@ -826,7 +835,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.inner.db.scan_prefix(keys::cluster_prefix()) {
             let (k, v) = item.map_err(|e| self.db_err(e))?;
-            out.push(projection::decode(&k, &v)?);
+            out.push(codec::decode(&k, &v)?);
         }
         Ok(out)
     }

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::appender::db_err;
-use super::{StoreError, codec, keys};
+use super::{StoreError, codec, db_err, keys};
 
 /// Live bytes of one record kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
