@@ -19,9 +19,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::keys;
 use super::codec::{decode, encode};
 use super::fold::{Op, ProjectionRead};
+use super::keys;
 use super::similar::{self, Sketch};
 use crate::events::{ArticleIngested, Envelope, EventExtracted, actor_key, stable_id};
 use crate::plover::PloverType;

@@ -7,13 +7,13 @@
 //! lets the tests below check it on a plain map.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
+use super::RuleRecord;
 use super::StoreError;
 use super::codec::{decode, encode};
 use super::fold::{Op, ProjectionRead};
 use super::keys;
-use super::{AlertGroup, DeadLetter, NotifierState, RuleRecord};
+use super::outbox::{AlertGroup, DeadLetter, NotifierState, OutboxRecord};
 use crate::events::{Envelope, Event, actor_key};
 
 /// Bump when the fold or the projection encoding changes: `Store::open` rebuilds the
@@ -24,29 +24,6 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 5 added superseded extractions (`px`), which leave the actor index.
 /// Version 6 stores values packed (`codec`: tagged, zstd) instead of bare JSON.
 pub(crate) const VERSION: u32 = 6;
-
-/// Stored form of an outbox entry. `seq` is the event that last wrote it, so readers can hide
-/// entries whose event is not yet flushed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct OutboxRecord {
-    /// The alert (= the `alert.raised` event id).
-    pub alert_id: String,
-    /// The notifier.
-    pub notifier: String,
-    /// Failed attempts so far.
-    pub attempts: u32,
-    /// Not before this time.
-    pub next_attempt_at: DateTime<Utc>,
-    /// Seq of the event that last wrote this record.
-    pub seq: u64,
-    /// When the entry was queued (alert raised, or dead letter retried): `max_age` counts
-    /// from here. Absent in records written before projection version 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queued_at: Option<DateTime<Utc>>,
-    /// The alert's group (rule, actor set); absent before projection version 3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<AlertGroup>,
-}
 
 /// The writes that folding `env` into the projections produces.
 pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op>, StoreError> {
