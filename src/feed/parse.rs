@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use chrono::{DateTime, Utc};
 use feed_rs::model::{Content, Entry, Link, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 use tracing::{debug, warn};
