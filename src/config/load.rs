@@ -1,6 +1,6 @@
-//! Phase one: files in. Reads the main file and the files its `include` globs match, parses
-//! each into raw tables (spans kept), and hands them all to phase two (`validate`). Only the
-//! main file may hold `[daemon]`, `[api]` and `include`.
+//! Reading the files: the main file and the files its `include` globs match, each parsed into
+//! raw tables (`raw`, phase one), all then handed to `validate` (phase two). Only the main
+//! file may hold `[daemon]`, `[api]` and `include`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -98,6 +98,13 @@
 //! Webhook URLs and header values are treated as secrets: error messages never contain
 //! them, and `Debug` of [`NotifierKind`] redacts them (see [`redact_url`]). Code that logs a
 //! webhook must log `redact_url(url)`, never the URL itself.
+//!
+//! # Files
+//!
+//! This file holds the validated types. `load` reads the main file and its includes into
+//! `raw` tables (phase one), `validate` checks them into these types (phase two, one file per
+//! kind of table), `defaults` names every default, and `redact` writes the `Debug` that keeps
+//! secrets out of logs.
 
 mod defaults;
 mod expand;

@@ -60,6 +60,15 @@
 //! outbox entry last written by an event) whose flush has not completed: the appender
 //! publishes a durable watermark after each flush and log reads stop at it. `last_alert` and
 //! `projection_snapshot` show applied state as is.
+//!
+//! # Files
+//!
+//! This file holds the interface types and the handle. `open` starts and stops a store,
+//! `append` sends writes to the single writer (`appender`), `log` reads events, `outbox` and
+//! `views` read the projections that `projection` and `cluster` fold (on the vocabulary in
+//! `fold`), and `feeds` keeps feed state and article texts. `keys` and `codec` are the key
+//! layout and the value format, `migrate` converts older stores, `stats` counts and compacts,
+//! and `similar` is the story fingerprint the cluster projection stores.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
