@@ -23,5 +23,6 @@ pub mod plover;
 pub mod service;
 pub mod signal;
 pub mod store;
+pub mod template;
 pub mod web;
 pub mod wikidata;

@@ -98,22 +98,39 @@
 //! Webhook URLs and header values are treated as secrets: error messages never contain
 //! them, and `Debug` of [`NotifierKind`] redacts them (see [`redact_url`]). Code that logs a
 //! webhook must log `redact_url(url)`, never the URL itself.
+//!
+//! # Files
+//!
+//! This file holds the validated types. `load` reads the main file and its includes into
+//! `raw` tables (phase one), `validate` checks them into these types (phase two, one file per
+//! kind of table), `defaults` names every default, and `redact` writes the `Debug` that keeps
+//! secrets out of logs.
 
+mod defaults;
 mod expand;
+mod load;
 mod paths;
 mod raw;
+mod redact;
 mod validate;
 
+pub use defaults::{
+    CONFIGURATION_DIRECTORY_ENV, DEFAULT_API_LISTEN, DEFAULT_CONCURRENCY, DEFAULT_GROUP_INTERVAL,
+    DEFAULT_LEASE_TTL, DEFAULT_LOG_REPLICAS, DEFAULT_LOG_STREAM, DEFAULT_LOG_URL, DEFAULT_MAX_AGE,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PER_HOST_CONCURRENCY, DEFAULT_POLL_INTERVAL, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRY_INITIAL, DEFAULT_RETRY_MAX, DEFAULT_SCOPE, DEFAULT_STATE_DIR_NAME,
+    DEFAULT_USER_AGENT, DEFAULT_WEBHOOK_TIMEOUT, DEFAULT_WINDOW, MIN_LEASE_TTL,
+    STATE_DIRECTORY_ENV,
+};
+pub use load::{load, load_with_env};
+pub use redact::redact_url;
 pub use validate::is_wikidata_id;
 
-use std::collections::HashSet;
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
-
-use self::raw::{RawFile, SourceFile};
 
 use crate::extract::ActorSpec;
 use crate::feed::FeedLocation;
@@ -203,16 +220,6 @@ impl Default for ApiConfig {
     }
 }
 
-impl fmt::Debug for ApiConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiConfig")
-            .field("enabled", &self.enabled)
-            .field("listen", &self.listen)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
-
 /// Which engine holds the log of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogBackend {
@@ -253,27 +260,6 @@ impl Default for LogConfig {
             node_id: String::new(),
             lease_ttl: DEFAULT_LEASE_TTL,
         }
-    }
-}
-
-impl fmt::Debug for LogConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = self
-            .url
-            .split(',')
-            .map(|u| {
-                Url::parse(u.trim()).map_or_else(|_| "<unparsable>".into(), |u| redact_url(&u))
-            })
-            .collect::<Vec<_>>()
-            .join(",");
-        f.debug_struct("LogConfig")
-            .field("backend", &self.backend)
-            .field("url", &url)
-            .field("stream", &self.stream)
-            .field("replicas", &self.replicas)
-            .field("node_id", &self.node_id)
-            .field("lease_ttl", &self.lease_ttl)
-            .finish()
     }
 }
 
@@ -494,7 +480,7 @@ pub struct EmailConfig {
     pub from: lettre::message::Mailbox,
     /// The `To:` mailboxes; at least one.
     pub to: Vec<lettre::message::Mailbox>,
-    /// Subject template (minijinja); default [`crate::notify::template::DEFAULT_TITLE`].
+    /// Subject template (minijinja); default [`crate::template::DEFAULT_TITLE`].
     pub subject: Option<String>,
     /// PEM of extra CA certificates trusted for this server (a private CA), besides the
     /// system's roots; from `tls_ca_file`.
@@ -576,205 +562,6 @@ pub enum NotifierKind {
     },
 }
 
-/// Loads and validates the config at `path`.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    load_with_env(path, &|name| std::env::var(name).ok())
-}
-
-/// [`load`] with `${VAR}` (and `STATE_DIRECTORY`) looked up through `env` instead of the
-/// process environment. Exists so tests and embedders can supply variables without
-/// mutating the process environment, which is unsafe while other threads run.
-pub fn load_with_env(
-    path: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
-    let display = path.display().to_string();
-    let source = paths::absolutize(path).map_err(|e| ConfigError {
-        location: display.clone(),
-        message: format!("cannot resolve the config path: {e}"),
-    })?;
-    let main = read_source(display, &source, None)?;
-    let main_raw = main.parse()?;
-    let mut files = Vec::new();
-    let included = match &main_raw.include {
-        Some(patterns) => include_files(&main, &source, patterns, env)?,
-        None => Vec::new(),
-    };
-    files.push((main, main_raw));
-    files.extend(included);
-    validate::build(source, &files, env)
-}
-
-/// Reads one file; `included_from` (a `file:line`) is added to the message when it fails.
-fn read_source(
-    display: String,
-    absolute: &Path,
-    included_from: Option<&str>,
-) -> Result<SourceFile, ConfigError> {
-    let suffix = included_from
-        .map(|at| format!(" (included from {at})"))
-        .unwrap_or_default();
-    let bytes = std::fs::read(absolute).map_err(|e| ConfigError {
-        location: display.clone(),
-        message: format!("cannot read the config file: {e}{suffix}"),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| ConfigError {
-        location: display.clone(),
-        message: format!("the config file is not valid UTF-8{suffix}"),
-    })?;
-    let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok(SourceFile { display, dir, text })
-}
-
-/// Expands the main file's `include` globs (relative to its folder) into parsed files, in
-/// pattern order and, within a pattern, in the glob's (sorted) order. A file matched twice,
-/// or the main file itself, is read once.
-fn include_files(
-    main: &SourceFile,
-    main_abs: &Path,
-    patterns: &toml::Spanned<Vec<raw::Str>>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<(SourceFile, RawFile)>, ConfigError> {
-    let display_dir = Path::new(&main.display)
-        .parent()
-        .map(|d| d.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut seen: HashSet<PathBuf> = HashSet::from([main_abs.to_path_buf()]);
-    let mut out = Vec::new();
-    for pattern in patterns.get_ref() {
-        let span = pattern.span();
-        let at = main.at(&span);
-        let written =
-            expand::expand(pattern.get_ref(), env).map_err(|e| main.err(&span, e.message()))?;
-        if written.trim().is_empty() {
-            return Err(main.err(&span, "include pattern is empty"));
-        }
-        let full = if Path::new(&written).is_absolute() || display_dir.is_empty() {
-            written.clone()
-        } else {
-            format!("{}/{}", glob::Pattern::escape(&display_dir), written)
-        };
-        let matches = glob::glob(&full).map_err(|e| {
-            main.err(
-                &span,
-                format!("include {written:?} is not a valid glob: {e}"),
-            )
-        })?;
-        let mut matched = 0usize;
-        for entry in matches {
-            let path = entry.map_err(|e| {
-                main.err(
-                    &span,
-                    format!(
-                        "include {written:?}: cannot read {}: {}",
-                        e.path().display(),
-                        e.error()
-                    ),
-                )
-            })?;
-            if path.is_dir() {
-                continue;
-            }
-            matched += 1;
-            let abs = paths::absolutize(&path).map_err(|e| {
-                main.err(
-                    &span,
-                    format!("include {written:?}: {}: {e}", path.display()),
-                )
-            })?;
-            if !seen.insert(abs.clone()) {
-                continue;
-            }
-            let file = read_source(path.display().to_string(), &abs, Some(&at))?;
-            let raw = file.parse()?;
-            if let Some(daemon) = &raw.daemon {
-                return Err(file.err(
-                    &daemon.span(),
-                    format!(
-                        "[daemon] may only appear in the main config file (included from {at})"
-                    ),
-                ));
-            }
-            if let Some(api) = &raw.api {
-                return Err(file.err(
-                    &api.span(),
-                    format!("[api] may only appear in the main config file (included from {at})"),
-                ));
-            }
-            if let Some(include) = &raw.include {
-                return Err(file.err(
-                    &include.span(),
-                    format!("`include` may only appear in the main config file; includes do not nest (included from {at})"),
-                ));
-            }
-            out.push((file, raw));
-        }
-        if matched == 0 {
-            tracing::warn!(config = %main.display, pattern = %written, "Include pattern matched no files.");
-        }
-    }
-    Ok(out)
-}
-
-/// Default `daemon.poll_interval`: often enough for news, polite to publishers.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15 * 60);
-/// Default `daemon.concurrency`: feeds fetched at once; enough to poll hundreds of feeds
-/// without opening a connection storm.
-pub const DEFAULT_CONCURRENCY: usize = 16;
-/// Default `daemon.request_timeout`: a feed slower than this is treated as failing.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default `daemon.max_body_bytes` (10 MiB): far above real feeds, low enough to stop a
-/// runaway or hostile response from exhausting memory.
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
-/// Default `daemon.user_agent`: identifies parley and its version to publishers.
-pub const DEFAULT_USER_AGENT: &str = concat!("parley/", env!("CARGO_PKG_VERSION"));
-/// Default `daemon.max_backoff`: a failing feed is still retried at least this often.
-pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(6 * 60 * 60);
-/// Default `daemon.per_host_concurrency`.
-pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
-/// Default `api.listen`: loopback only, so nothing is exposed until the operator says so.
-pub const DEFAULT_API_LISTEN: std::net::SocketAddr = std::net::SocketAddr::V4(
-    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 7878),
-);
-/// Default `log.url`: a NATS server on this machine, the usual sidecar deployment.
-pub const DEFAULT_LOG_URL: &str = "nats://127.0.0.1:4222";
-/// Default `log.stream`.
-pub const DEFAULT_LOG_STREAM: &str = "PARLEY";
-/// Default `log.replicas`: one server; a 3-server cluster sets 3.
-pub const DEFAULT_LOG_REPLICAS: usize = 1;
-/// Default `log.lease_ttl`: short enough that a dead node's feeds move within a fraction of
-/// a typical poll interval, long enough that a GC pause or a slow NATS round trip does not
-/// make leases flap.
-pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(15);
-/// Shortest `log.lease_ttl`: renewals happen every third of it, and the KV bucket's expiry
-/// works in whole seconds.
-pub const MIN_LEASE_TTL: Duration = Duration::from_secs(1);
-/// Environment variable systemd sets from `ConfigurationDirectory=`; the default config
-/// folder when neither `--config` nor `PARLEY_CONFIG` is given.
-pub const CONFIGURATION_DIRECTORY_ENV: &str = "CONFIGURATION_DIRECTORY";
-/// Folder name of the default state dir, next to the config file.
-pub const DEFAULT_STATE_DIR_NAME: &str = "data";
-/// Environment variable systemd sets from `StateDirectory=`; the default state dir when
-/// the config does not name one.
-pub const STATE_DIRECTORY_ENV: &str = "STATE_DIRECTORY";
-/// Default rule scope: a sentence, because two names in one sentence usually means they
-/// did something together, while two names in one article often does not.
-pub const DEFAULT_SCOPE: Scope = Scope::Sentence;
-/// Default webhook timeout.
-pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default notifier `max_attempts`: with the retry defaults, about four hours of retries.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
-/// Default notifier `retry_initial` (doubles per attempt).
-pub const DEFAULT_RETRY_INITIAL: Duration = Duration::from_secs(5);
-/// Default notifier `retry_max`.
-pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(60 * 60);
-/// Default notifier `max_age`: a day of retries before an alert becomes a dead letter.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
-/// Default notifier `group_interval` (digest mode): Alertmanager's default.
-pub const DEFAULT_GROUP_INTERVAL: Duration = Duration::from_secs(5 * 60);
-/// Default rule `window` (window scope and corroboration span): two days, a news cycle.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(48 * 60 * 60);
-
 impl Config {
     /// A one-line human summary for `parley check`, so a user sees at a glance that the
     /// includes were picked up and where state will be written.
@@ -799,113 +586,9 @@ impl Config {
     }
 }
 
-/// A webhook URL safe to log: scheme, host and port only; user info, path and query (where
-/// tokens live, e.g. Slack's `/services/T../B../secret`) become `<redacted>`.
-pub fn redact_url(url: &Url) -> String {
-    let mut out = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
-    if let Some(port) = url.port() {
-        out.push_str(&format!(":{port}"));
-    }
-    let has_secret_parts = !url.username().is_empty()
-        || url.password().is_some()
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || url.path() != "/";
-    out.push('/');
-    if has_secret_parts {
-        out.push_str("<redacted>");
-    }
-    out
-}
-
-impl fmt::Debug for NotifierKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NotifierKind::Stdout => f.write_str("Stdout"),
-            NotifierKind::Log => f.write_str("Log"),
-            NotifierKind::Chat {
-                flavor,
-                url,
-                timeout,
-            } => f
-                .debug_struct("Chat")
-                .field("flavor", flavor)
-                .field("url", &redact_url(url))
-                .field("timeout", timeout)
-                .finish(),
-            NotifierKind::Ntfy {
-                url,
-                token,
-                timeout,
-            } => f
-                .debug_struct("Ntfy")
-                .field("url", &redact_url(url))
-                .field("token", &token.as_ref().map(|_| "<redacted>"))
-                .field("timeout", timeout)
-                .finish(),
-            NotifierKind::Email(e) => f
-                .debug_struct("Email")
-                .field("host", &e.host)
-                .field("port", &e.port)
-                .field("tls", &e.tls)
-                .field("username", &e.username)
-                .field("password", &e.password.as_ref().map(|_| "<redacted>"))
-                .field("from", &e.from.email.to_string())
-                .field("to", &e.to.len())
-                .field("ca", &e.ca_pem.is_some())
-                .field("timeout", &e.timeout)
-                .finish(),
-            NotifierKind::Command { program, timeout } => f
-                .debug_struct("Command")
-                .field("program", &program.first())
-                .field("timeout", timeout)
-                .finish(),
-            NotifierKind::Webhook {
-                url,
-                timeout,
-                headers,
-                secret,
-            } => {
-                let headers: Vec<(&str, &str)> = headers
-                    .iter()
-                    .map(|(name, _)| (name.as_str(), "<redacted>"))
-                    .collect();
-                f.debug_struct("Webhook")
-                    .field("url", &redact_url(url))
-                    .field("timeout", timeout)
-                    .field("headers", &headers)
-                    .field("secret", &secret.as_ref().map(|_| "<redacted>"))
-                    .finish()
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debug_of_webhook_hides_secrets() {
-        // `{:?}` of a Config ends up in logs; tokens in URLs and headers must not.
-        let kind = NotifierKind::Webhook {
-            url: Url::parse("https://user:pw@hooks.example.org:8443/services/T1/B2/sekrit?k=v")
-                .unwrap(),
-            timeout: Duration::from_secs(3),
-            headers: vec![("Authorization".into(), "Bearer sekrit-token".into())],
-            secret: Some("sekrit-hmac".into()),
-        };
-        let shown = format!("{kind:?}");
-        assert!(
-            !shown.contains("sekrit") && !shown.contains("pw"),
-            "{shown}"
-        );
-        assert!(shown.contains("hooks.example.org:8443") && shown.contains("Authorization"));
-        assert_eq!(
-            redact_url(&Url::parse("http://127.0.0.1:9000/").unwrap()),
-            "http://127.0.0.1:9000/"
-        );
-    }
 
     #[test]
     fn summary_counts_everything() {

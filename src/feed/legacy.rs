@@ -17,7 +17,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::parse::Item;
+use super::item::Item;
 use super::recover::{self, Element};
 use super::text::{html_to_text, maybe_html_to_text};
 use super::{dates, repair};

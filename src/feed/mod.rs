@@ -17,6 +17,7 @@ pub mod article;
 mod charset;
 mod dates;
 mod fetch;
+mod item;
 mod legacy;
 mod location;
 mod parse;

@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use chrono::{DateTime, Utc};
 use feed_rs::model::{Content, Entry, Link, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 use tracing::{debug, warn};
 
+use super::item::Item;
 use super::text::{canonical_link, contains_text, html_to_text, maybe_html_to_text, paragraphs};
 use super::{Article, ParseError};
 use super::{charset, dates, legacy, recover, repair};
@@ -32,23 +32,6 @@ pub(super) fn parse(
             recovery,
         })
     })
-}
-
-/// A feed's item, normalised to what [`to_article`] needs, whichever reader found it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Item {
-    /// The guid (RSS), id (Atom) or `rdf:about` (RDF), as given.
-    pub guid: Option<String>,
-    /// Plain-text title, one line.
-    pub title: String,
-    /// The article's own page.
-    pub link: Option<String>,
-    /// Published, else updated.
-    pub published: Option<DateTime<Utc>>,
-    /// Summary as plain paragraphs.
-    pub summary: Option<String>,
-    /// Content as plain paragraphs.
-    pub content: Option<String>,
 }
 
 /// Picks the reader for a prepared body: the legacy walker for Atom 0.3 and RSS 0.9x/1.0,

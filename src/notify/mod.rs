@@ -11,7 +11,6 @@
 //! and HTML, see [`email`]).
 
 pub mod email;
-pub mod template;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -26,6 +25,7 @@ use tracing::info;
 
 use crate::config::{ChatFlavor, NotifierConfig, NotifierKind, redact_url};
 use crate::events::{Alert, Severity};
+use crate::template;
 
 /// Why one delivery attempt failed.
 #[derive(Debug, thiserror::Error)]

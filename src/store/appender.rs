@@ -19,8 +19,9 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
-use super::projection::{self, Op, ProjectionRead};
-use super::{Appended, ReplayStats, StoreError, keys};
+use super::fold::{Op, ProjectionRead};
+use super::projection;
+use super::{Appended, ReplayStats, StoreError, codec, db_err, keys};
 use crate::events::{Envelope, Event, NewEvent, SCHEMA_VERSION};
 
 /// Upper bound on requests answered by one flush, so a flood cannot delay the first answer
@@ -78,14 +79,6 @@ enum Pending {
         mpsc::UnboundedSender<ReplayMsg>,
         Result<ReplayStats, StoreError>,
     ),
-}
-
-/// Maps a sled error to `Db` with the store path.
-pub(crate) fn db_err(path: &str, e: sled::Error) -> StoreError {
-    StoreError::Db {
-        path: path.to_owned(),
-        message: e.to_string(),
-    }
 }
 
 /// Projection reader over the tree plus the not-yet-applied ops of the current batch.
@@ -410,7 +403,7 @@ impl Appender {
             event: new.event,
         };
         let event_key = keys::event(seq);
-        let value = projection::encode(&event_key, &env)?;
+        let value = codec::encode(&event_key, &env)?;
         let ops = projection::fold(&*overlay, &env)?;
         overlay.apply(ops);
         overlay.put(event_key, value);
@@ -478,7 +471,7 @@ impl Appender {
             let mut overlay = Overlay::new(&self.db, &self.path);
             for item in self.db.range(keys::event(from)..=keys::event(to)) {
                 let (k, v) = item.map_err(|e| db_err(&self.path, e))?;
-                let env: Envelope = projection::decode(&k, &v)?;
+                let env: Envelope = codec::decode(&k, &v)?;
                 if keys::event_seq(&k) != Some(env.seq) {
                     return Err(StoreError::Corrupt {
                         key: keys::printable(&k),

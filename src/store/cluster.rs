@@ -5,7 +5,7 @@
 //! same actor set and type whose dates lie within ±[`WINDOW_DAYS`] of the cluster's first
 //! report, with the count of reports (articles) and of independent sources (outlets, where a
 //! near-duplicate of an already counted outlet's report does not count: the same rule the
-//! alert layer's corroboration uses, `alert::similar::independent_outlets`).
+//! alert layer's corroboration uses, `store::similar::independent_outlets`).
 //!
 //! The fold is log-ordered: an article's events precede its `article.ingested`, so typed
 //! events wait in `pp` (pending) until the article's feed, link and text sketch are known
@@ -19,9 +19,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use super::codec::{decode, encode};
+use super::fold::{Op, ProjectionRead};
 use super::keys;
-use super::projection::{Op, ProjectionRead, decode, encode};
-use crate::alert::similar::{self, Sketch};
+use super::similar::{self, Sketch};
 use crate::events::{ArticleIngested, Envelope, EventExtracted, actor_key, stable_id};
 use crate::plover::PloverType;
 

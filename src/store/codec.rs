@@ -19,9 +19,16 @@
 //! structs back: it does not support `skip_serializing_if` or the envelope's `flatten`.
 //! zstd with a dictionary of the log's own vocabulary removes most of what JSON costs
 //! (field names, kind strings, repeated ids).
+//!
+//! [`decode`] and [`encode`] are the typed ends: a serde value to its packed JSON and back,
+//! naming the key when a stored value does not decode.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, keys};
 
 /// Tag of a value stored as is.
 pub(crate) const PLAIN: u8 = 0x01;
@@ -131,6 +138,32 @@ pub(crate) fn unpack(value: &[u8]) -> Result<Cow<'_, [u8]>, String> {
         }
         _ => Ok(Cow::Borrowed(value)),
     }
+}
+
+/// Decodes a stored value (log record, projection, feed state: format 2, or the bare JSON
+/// of format 1), naming the key on failure.
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
+    key: &[u8],
+    value: &[u8],
+) -> Result<T, StoreError> {
+    let corrupt = |message: String| StoreError::Corrupt {
+        key: keys::printable(key),
+        message,
+    };
+    let json = unpack(value).map_err(corrupt)?;
+    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Encodes a stored value (JSON, packed by [`pack`]). Serialising these plain structs cannot
+/// fail; the error path exists only so that an impossible failure is an error rather than a
+/// panic.
+pub(crate) fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value)
+        .map(|json| pack(&json))
+        .map_err(|e| StoreError::Corrupt {
+            key: keys::printable(key),
+            message: e.to_string(),
+        })
 }
 
 #[cfg(test)]

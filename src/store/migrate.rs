@@ -10,8 +10,7 @@
 
 use tracing::info;
 
-use super::appender::db_err;
-use super::{StoreError, codec, keys};
+use super::{StoreError, codec, db_err, keys};
 
 /// The format this build writes.
 pub(crate) const FORMAT: u32 = 2;

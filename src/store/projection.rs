@@ -7,12 +7,13 @@
 //! lets the tests below check it on a plain map.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
+use super::RuleRecord;
 use super::StoreError;
-use super::codec;
+use super::codec::{decode, encode};
+use super::fold::{Op, ProjectionRead};
 use super::keys;
-use super::{AlertGroup, DeadLetter, NotifierState, RuleRecord};
+use super::outbox::{AlertGroup, DeadLetter, NotifierState, OutboxRecord};
 use crate::events::{Envelope, Event, actor_key};
 
 /// Bump when the fold or the projection encoding changes: `Store::open` rebuilds the
@@ -23,70 +24,6 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 5 added superseded extractions (`px`), which leave the actor index.
 /// Version 6 stores values packed (`codec`: tagged, zstd) instead of bare JSON.
 pub(crate) const VERSION: u32 = 6;
-
-/// Read access to the current projection state, as the fold needs it.
-pub(crate) trait ProjectionRead {
-    /// The value at `key`, with every earlier op of the same fold pass applied.
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
-}
-
-/// One projection write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Op {
-    /// Set `key` to `value`.
-    Put(Vec<u8>, Vec<u8>),
-    /// Remove `key` (a no-op if absent).
-    Delete(Vec<u8>),
-}
-
-/// Stored form of an outbox entry. `seq` is the event that last wrote it, so readers can hide
-/// entries whose event is not yet flushed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct OutboxRecord {
-    /// The alert (= the `alert.raised` event id).
-    pub alert_id: String,
-    /// The notifier.
-    pub notifier: String,
-    /// Failed attempts so far.
-    pub attempts: u32,
-    /// Not before this time.
-    pub next_attempt_at: DateTime<Utc>,
-    /// Seq of the event that last wrote this record.
-    pub seq: u64,
-    /// When the entry was queued (alert raised, or dead letter retried): `max_age` counts
-    /// from here. Absent in records written before projection version 2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queued_at: Option<DateTime<Utc>>,
-    /// The alert's group (rule, actor set); absent before projection version 3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<AlertGroup>,
-}
-
-/// Decodes a stored value (log record, projection, feed state: `codec`'s format 2, or the
-/// bare JSON of format 1), naming the key on failure.
-pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
-    key: &[u8],
-    value: &[u8],
-) -> Result<T, StoreError> {
-    let corrupt = |message: String| StoreError::Corrupt {
-        key: keys::printable(key),
-        message,
-    };
-    let json = codec::unpack(value).map_err(corrupt)?;
-    serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
-}
-
-/// Encodes a stored value (JSON, packed by `codec`). Serialising these plain structs cannot
-/// fail; the error path exists only so that an impossible failure is an error rather than a
-/// panic.
-pub(crate) fn encode<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value)
-        .map(|json| codec::pack(&json))
-        .map_err(|e| StoreError::Corrupt {
-            key: keys::printable(key),
-            message: e.to_string(),
-        })
-}
 
 /// The writes that folding `env` into the projections produces.
 pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op>, StoreError> {
@@ -546,7 +483,10 @@ mod tests {
     fn corrupt_state_is_an_error() {
         // A damaged projection value must surface as Corrupt, never a panic.
         let mut m = Map::default();
-        m.0.insert(keys::alert_state("r", "a"), codec::pack(b"not json"));
+        m.0.insert(
+            keys::alert_state("r", "a"),
+            super::super::codec::pack(b"not json"),
+        );
         let err = fold(&m, &env(1, "x", t(0), raised("r", &["a"], &[]))).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     }

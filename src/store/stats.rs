@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::appender::db_err;
-use super::{StoreError, codec, keys};
+use super::{StoreError, codec, db_err, keys};
 
 /// Live bytes of one record kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,9 +119,9 @@ pub fn compact(dir: &Path) -> Result<(u64, u64), StoreError> {
     }
     let before;
     {
-        let src = super::open_db(dir, &path)?;
+        let src = super::open::open_db(dir, &path)?;
         before = src.size_on_disk().map_err(|e| db_err(&path, e))?;
-        let dst = super::open_db(&tmp, &tmp.display().to_string())?;
+        let dst = super::open::open_db(&tmp, &tmp.display().to_string())?;
         let mut batch = sled::Batch::default();
         let mut n = 0;
         for item in src.iter() {
@@ -141,7 +140,7 @@ pub fn compact(dir: &Path) -> Result<(u64, u64), StoreError> {
     std::fs::rename(dir, &old).map_err(io)?;
     std::fs::rename(&tmp, dir).map_err(io)?;
     std::fs::remove_dir_all(&old).map_err(io)?;
-    let after = super::open_db(dir, &path)?
+    let after = super::open::open_db(dir, &path)?
         .size_on_disk()
         .map_err(|e| db_err(&path, e))?;
     Ok((before, after))

@@ -238,7 +238,7 @@ impl Client {
             .map_err(std::io::Error::other)
             .and_then(|bytes| {
                 std::fs::create_dir_all(&self.cache_dir)?;
-                super::sync::write_atomically(&path, &bytes)
+                super::atomic::write_atomically(&path, &bytes)
             });
         if let Err(error) = result {
             tracing::warn!(path = %path.display(), %error, "Cannot write the Wikidata cache.");

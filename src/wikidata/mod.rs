@@ -8,9 +8,10 @@
 //! hand-written actors by id, hand-written names and roles winning on conflict.
 //!
 //! One job per file: [`client`] speaks HTTP politely and caches by revision, [`entity`] reads
-//! Wikidata's entity JSON, [`sync`] builds the generated file and the change report and
-//! writes the file atomically.
+//! Wikidata's entity JSON, [`sync`] builds the generated file and the change report, and
+//! `atomic` replaces a file whole (for the cache and the generated file).
 
+mod atomic;
 pub mod client;
 pub mod entity;
 pub mod sync;

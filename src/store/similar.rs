@@ -13,6 +13,9 @@
 //! was not used: its few differing bits are too coarse to tell a trimmed reprint from an
 //! independent report of the same meeting at this length. The sketch is small and
 //! serialisable, so projections can keep it per article instead of the text.
+//!
+//! It lives in `store` because the event-cluster projection stores these sketches (so their
+//! hash must never change); the alert rules, which sit above the store, import it from here.
 
 use serde::{Deserialize, Serialize};
 

@@ -4,6 +4,10 @@
 //! Context: every alert field (`rule`, `actor_names`, `severity`, `evidence`, ...) plus
 //! `names` (actor names joined with " + "), `first` (the first evidence), `link` (its URL or
 //! ""), and `title` (the rendered headline, in body templates).
+//!
+//! A module of its own, below both users: the config loader checks every template at load (so
+//! a typo fails `parley check`) and the notifiers render them, so config need not import
+//! notify (which imports config).
 
 use minijinja::Environment;
 use serde_json::Value;
