@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::keys::{Contended, ONCE, WriteError, Written, keys_under, value_of};
 use super::retry::{self, retry};
 use super::{Cluster, ClusterError, js_err};
 
@@ -164,43 +164,32 @@ pub async fn register(cluster: &Cluster) -> Result<(), ClusterError> {
     // Every operation rides out elections like the lease rounds' do (a replicated bucket's
     // leader may be moving while nodes start).
     let within = super::retry::DATA_PATH;
-    let read = || {
-        retry("read the node identity", within, retry::entry_final, || {
-            bucket.entry(key.clone())
-        })
+    let identity = Contended::new(bucket, within, ("read the node identity", within));
+    let read = || identity.read(&key);
+    // Our own create landed, and only its answer was lost.
+    let mine = |entry: &kv::Entry| {
+        serde_json::from_slice::<NodeInfo>(&entry.value)
+            .is_ok_and(|o| o.instance == cluster.instance())
     };
     // Bounded: each pass either claims the key, refuses, or outlasts a dead entry's TTL.
     for _ in 0..8 {
-        match retry(
-            "claim the node identity",
-            within,
-            retry::create_final,
-            || bucket.create(&key, value.clone()),
-        )
-        .await
+        let first = match identity
+            .create_or_recognise("claim the node identity", &key, &value, mine)
+            .await
         {
-            Ok(_) => {
+            Ok(Written::Landed(_) | Written::Recognised(_)) => {
                 info!(node = %me, instance = %cluster.instance(), "Node identity claimed.");
                 return Ok(());
             }
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
-            Err(e) => return Err(js_err("claim the node identity", e)),
-        }
-        let Some(first) = read()
-            .await
-            .map_err(|e| js_err("read the node identity", e))?
-        else {
-            continue;
+            Ok(Written::Theirs {
+                entry: Some(first), ..
+            }) => first,
+            Ok(Written::Theirs { entry: None, .. }) => continue,
+            Err(e) => {
+                return Err(e.into_cluster("claim the node identity", "read the node identity"));
+            }
         };
         let other: Option<NodeInfo> = serde_json::from_slice(&first.value).ok();
-        if other
-            .as_ref()
-            .is_some_and(|o| o.instance == cluster.instance())
-        {
-            // Our own create landed, and only its answer was lost.
-            info!(node = %me, instance = %cluster.instance(), "Node identity claimed.");
-            return Ok(());
-        }
         warn!(node = %me, "Another process holds this node id's presence; waiting one lease TTL to see whether it is alive.");
         // Watch it for a TTL (plus a renewal period): a live process renews every TTL/3.
         let deadline = tokio::time::Instant::now() + ttl + ttl / 3;
@@ -283,48 +272,6 @@ pub async fn run(cluster: Cluster, leases: Arc<Leases>, cancel: CancellationToke
     info!("Feed leases released.");
 }
 
-/// The keys in the bucket under `prefix` (`node.`, or empty for all), from the bucket
-/// stream's per-subject state: one request to the stream leader, where listing keys through
-/// a consumer would create one per call (in a cluster, through the metadata leader).
-pub(super) async fn keys_under(
-    bucket: &kv::Store,
-    prefix: &str,
-    within: Duration,
-) -> Result<Vec<String>, ClusterError> {
-    let filter = format!("$KV.{}.{prefix}>", bucket.name);
-    let strip = format!("$KV.{}.", bucket.name);
-    retry("list leases", within, retry::never_final, || async {
-        let mut info = bucket
-            .stream
-            .info_with_subjects(&filter)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut keys = Vec::new();
-        while let Some(item) = info.next().await {
-            let (subject, _) = item.map_err(|e| e.to_string())?;
-            if let Some(key) = subject.strip_prefix(&strip) {
-                keys.push(key.to_string());
-            }
-        }
-        Ok::<_, String>(keys)
-    })
-    .await
-    .map_err(|e| js_err("list leases", e))
-}
-
-/// A key's value (None when absent or deleted), read through the stream leader.
-pub(super) async fn value_of(
-    bucket: &kv::Store,
-    key: &str,
-    within: Duration,
-) -> Result<Option<bytes::Bytes>, ClusterError> {
-    retry("read a lease", within, retry::entry_final, || {
-        bucket.get(key)
-    })
-    .await
-    .map_err(|e| js_err("read a lease", e))
-}
-
 /// The live nodes (their presence keys), read now.
 async fn live_nodes(
     bucket: &kv::Store,
@@ -385,32 +332,25 @@ async fn renew(
     let started = Instant::now();
     let key = shard_key(shard);
     let value = bytes::Bytes::from(me.to_string());
-    match retry("renew a lease", within, retry::update_final, || {
-        bucket.update(&key, value.clone(), revision)
-    })
-    .await
+    match lease_keys(bucket, within)
+        .cas_or_recognise("renew a lease", &key, &value, revision, |e| {
+            names_me(e, &value)
+        })
+        .await
     {
-        Ok(rev) => leases.set_renewed(shard, rev, started),
-        Err(error) if error.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-            // Either an earlier attempt of this renewal landed but its answer was lost (the
-            // key still names this node: keep it, at its new revision), or the lease expired
-            // and was claimed again (by another node, or not at all).
-            match bucket.entry(&key).await {
-                Ok(Some(entry))
-                    if entry.operation == kv::Operation::Put && entry.value == value =>
-                {
-                    leases.set_renewed(shard, entry.revision, started);
-                }
-                Ok(_) => {
-                    warn!(shard, %error, "Lease lost.");
-                    leases.set(shard, None);
-                }
-                // Unknown: the lease stops counting by itself if no later round renews it.
-                Err(read) => warn!(shard, error = %read, "Lease renewal unconfirmed."),
-            }
+        Ok(Written::Landed(rev)) => leases.set_renewed(shard, rev, started),
+        // An earlier attempt of this renewal landed but its answer was lost (the key still
+        // names this node: keep it, at its new revision).
+        Ok(Written::Recognised(entry)) => leases.set_renewed(shard, entry.revision, started),
+        // The lease expired and was claimed again (by another node, or not at all).
+        Ok(Written::Theirs { refusal, .. }) => {
+            warn!(shard, error = %refusal, "Lease lost.");
+            leases.set(shard, None);
         }
+        // Unknown: the lease stops counting by itself if no later round renews it.
+        Err(WriteError::Read(read)) => warn!(shard, error = %read, "Lease renewal unconfirmed."),
         // Unknown as well (the cluster did not answer in time).
-        Err(error) => warn!(shard, %error, "Lease renewal failed."),
+        Err(WriteError::Write(error)) => warn!(shard, %error, "Lease renewal failed."),
     }
 }
 
@@ -419,27 +359,31 @@ async fn claim(bucket: &kv::Store, leases: &Leases, me: &str, shard: u32, within
     let started = Instant::now();
     let key = shard_key(shard);
     let value = bytes::Bytes::from(me.to_string());
-    match retry("claim a lease", within, retry::create_final, || {
-        bucket.create(&key, value.clone())
-    })
-    .await
+    match lease_keys(bucket, within)
+        .create_or_recognise("claim a lease", &key, &value, |e| names_me(e, &value))
+        .await
     {
-        Ok(rev) => {
+        Ok(Written::Landed(rev)) => {
             debug!(shard, "Lease claimed.");
             leases.set(shard, Some((rev, started)));
         }
-        Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {
-            // Held by another node until it releases it or its lease expires, unless this
-            // node's own earlier attempt landed unseen.
-            if let Ok(Some(entry)) = bucket.entry(&key).await
-                && entry.operation == kv::Operation::Put
-                && entry.value == value
-            {
-                leases.set(shard, Some((entry.revision, started)));
-            }
-        }
-        Err(error) => debug!(shard, %error, "Lease claim failed; next round."),
+        // This node's own earlier attempt landed unseen.
+        Ok(Written::Recognised(entry)) => leases.set(shard, Some((entry.revision, started))),
+        // Held by another node until it releases it or its lease expires (or unknown).
+        Ok(Written::Theirs { .. }) | Err(WriteError::Read(_)) => {}
+        Err(WriteError::Write(error)) => debug!(shard, %error, "Lease claim failed; next round."),
     }
+}
+
+/// The lease bucket's shard keys, as a lease operation writes them: retrying for `within`,
+/// and read back once after a refusal (an unanswered read leaves the lease to the next round).
+fn lease_keys(bucket: &kv::Store, within: Duration) -> Contended<'_> {
+    Contended::new(bucket, within, ("read a lease", ONCE))
+}
+
+/// Whether a shard key's entry is this node's lease (its value is the node id).
+fn names_me(entry: &kv::Entry, me: &bytes::Bytes) -> bool {
+    entry.operation == kv::Operation::Put && entry.value == *me
 }
 
 async fn round(cluster: &Cluster, leases: &Leases) -> Result<(), ClusterError> {
