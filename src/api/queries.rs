@@ -26,6 +26,7 @@ pub struct EventsQuery {
     pub limit: Option<usize>,
 }
 
+/// `GET /api/v1/events`: `parley events --json` as one array.
 pub(super) async fn events(
     State(state): State<ApiState>,
     Query(q): Query<EventsQuery>,
@@ -77,6 +78,7 @@ pub struct AlertsQuery {
     pub limit: Option<usize>,
 }
 
+/// `GET /api/v1/alerts`: `parley alerts --json` as one array.
 pub(super) async fn alerts(
     State(state): State<ApiState>,
     Query(q): Query<AlertsQuery>,
@@ -97,17 +99,20 @@ pub(super) async fn alerts(
     .await
 }
 
+/// `GET /api/v1/feeds`: `parley feeds --json` as one array.
 pub(super) async fn feeds(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     let config = state.config();
     blocking(move || commands::feed_reports(&config, &store)).await
 }
 
+/// `GET /api/v1/alerts/failed`: the dead letters.
 pub(super) async fn alerts_failed(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     blocking(move || store.dead_letters().map_err(Error::from)).await
 }
 
+/// `GET /api/v1/alerts/{id}/explain`: `parley alerts show ID`'s text.
 pub(super) async fn alerts_explain(
     State(state): State<ApiState>,
     UrlPath(id): UrlPath<String>,
@@ -122,6 +127,7 @@ pub(super) async fn alerts_explain(
     .await
 }
 
+/// `GET /api/v1/silences`: every silence, active or ended.
 pub(super) async fn silences(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     blocking(move || store.silences().map_err(Error::from)).await

@@ -16,6 +16,8 @@ use super::ApiState;
 /// Alerts kept for slow SSE subscribers before they start missing some (they are told).
 pub const ALERT_STREAM_CAPACITY: usize = 256;
 
+/// `GET /api/v1/alerts/stream`: one `alert` event per alert; a `lagged` event tells a slow
+/// subscriber how many it missed.
 pub(super) async fn alert_stream(
     State(state): State<ApiState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {

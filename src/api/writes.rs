@@ -20,6 +20,7 @@ where
     blocking(move || handle.block_on(f)).await
 }
 
+/// `POST /api/v1/alerts/{id}/ack`: answers the full alert id.
 pub(super) async fn alerts_ack(
     State(state): State<ApiState>,
     UrlPath(id): UrlPath<String>,
@@ -28,6 +29,7 @@ pub(super) async fn alerts_ack(
     writing(async move { commands::alerts_ack(&store, &id).await }).await
 }
 
+/// `POST /api/v1/alerts/{id}/retry`: answers how many deliveries were re-queued.
 pub(super) async fn alerts_retry(
     State(state): State<ApiState>,
     UrlPath(id): UrlPath<String>,
@@ -57,6 +59,7 @@ pub struct SilenceRequest {
     pub reason: String,
 }
 
+/// `POST /api/v1/silences`: answers the new silence's id.
 pub(super) async fn silence_add(
     State(state): State<ApiState>,
     axum::Json(request): axum::Json<SilenceRequest>,
@@ -77,6 +80,7 @@ pub(super) async fn silence_add(
     .await
 }
 
+/// `POST /api/v1/silences/{id}/expire`.
 pub(super) async fn silence_expire(
     State(state): State<ApiState>,
     UrlPath(id): UrlPath<String>,

@@ -45,6 +45,7 @@ struct ActorPage {
 /// Recent events shown on the actor and pair pages; the search page has the rest.
 const RECENT: usize = 25;
 
+/// `/actors/{id}`.
 pub(crate) async fn actor(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
     let store = state.store.clone();
     let config = state.config();
@@ -107,6 +108,7 @@ struct PairPage {
 /// Rows on the pair page; a pair rarely has more, and the page says when it does.
 const PAIR_ROWS: usize = 200;
 
+/// `/pair/{a}/{b}`: the events that name both actors.
 pub(crate) async fn pair(
     State(state): State<ApiState>,
     UrlPath((a, b)): UrlPath<(String, String)>,

@@ -61,6 +61,7 @@ pub(crate) struct Notice {
     done: Option<String>,
 }
 
+/// `/alerts/{id}`.
 pub(crate) async fn alert(
     State(state): State<ApiState>,
     UrlPath(id): UrlPath<String>,
@@ -211,6 +212,7 @@ async fn write<T: Send + 'static>(
     }
 }
 
+/// `POST /alerts/{id}/ack`: records `alert.acked` and shows the alert again.
 pub(crate) async fn ack(State(state): State<ApiState>, UrlPath(id): UrlPath<String>) -> Response {
     let store = state.store.clone();
     match write(async move { commands::alerts_ack(&store, &id).await }).await {
@@ -231,6 +233,7 @@ pub(crate) struct SilenceForm {
     reason: String,
 }
 
+/// `POST /alerts/{id}/silence`: records `silence.added` and shows the alert again.
 pub(crate) async fn silence(
     State(state): State<ApiState>,
     UrlPath(id): UrlPath<String>,

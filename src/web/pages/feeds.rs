@@ -27,6 +27,7 @@ struct FeedsPage {
     feeds: Vec<FeedRow>,
 }
 
+/// `/feeds`.
 pub(crate) async fn feeds(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     let config = state.config();

@@ -34,6 +34,7 @@ struct GraphPage {
     interactions: usize,
 }
 
+/// `/graph` (the last 30 days unless `since` says otherwise; `since=all` for everything).
 pub(crate) async fn graph(State(state): State<ApiState>, Query(q): Query<GraphQuery>) -> Response {
     let store = state.store.clone();
     let config = state.config();

@@ -56,6 +56,7 @@ struct InboxPage {
 /// Rows shown at most; the inbox is for what is new, the event search for history.
 const INBOX_LIMIT: usize = 200;
 
+/// `/`.
 pub(crate) async fn inbox(State(state): State<ApiState>, Query(q): Query<InboxQuery>) -> Response {
     let store = state.store.clone();
     let config = state.config();

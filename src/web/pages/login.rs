@@ -40,6 +40,7 @@ fn local_path(next: Option<&str>) -> String {
     }
 }
 
+/// `GET /login`: the form (or a note that no token is needed).
 pub(crate) async fn login_form(
     State(state): State<ApiState>,
     Query(q): Query<LoginQuery>,
@@ -52,6 +53,7 @@ pub(crate) async fn login_form(
     })
 }
 
+/// `POST /login`: a right token sets the session cookie and goes on to `next`.
 pub(crate) async fn login(
     State(state): State<ApiState>,
     headers: HeaderMap,

@@ -11,6 +11,7 @@ use crate::plover::PloverType;
 use crate::store::Store;
 use crate::web::view::{self, Segment, Time};
 
+/// An actor's display name from the watchlists, or its id when it is not (or no longer) there.
 pub(super) fn name_of(config: &Config, id: &str) -> String {
     config
         .actors
@@ -27,6 +28,7 @@ pub(super) struct ActorRef {
     pub(super) url: String,
 }
 
+/// The link to an actor's page, with its display name.
 pub(super) fn actor_ref(config: &Config, id: &str) -> ActorRef {
     ActorRef {
         id: id.to_string(),
@@ -42,6 +44,7 @@ pub(super) struct Choice {
     pub(super) selected: bool,
 }
 
+/// `<select>` options from `(value, label)` pairs, the current value selected.
 pub(super) fn choices(
     values: impl IntoIterator<Item = (String, String)>,
     current: Option<&str>,
@@ -56,6 +59,7 @@ pub(super) fn choices(
         .collect()
 }
 
+/// The watchlist's actors as `<select>` options.
 pub(super) fn actor_choices(config: &Config, current: Option<&str>) -> Vec<Choice> {
     choices(
         config
@@ -66,6 +70,7 @@ pub(super) fn actor_choices(config: &Config, current: Option<&str>) -> Vec<Choic
     )
 }
 
+/// The PLOVER types as `<select>` options.
 pub(super) fn type_choices(current: Option<&str>) -> Vec<Choice> {
     choices(
         PloverType::ALL.map(|t| (t.as_str().to_string(), t.as_str().to_string())),
@@ -73,6 +78,7 @@ pub(super) fn type_choices(current: Option<&str>) -> Vec<Choice> {
     )
 }
 
+/// The filter for extracted records (no other kind) of an actor, a type and a start.
 pub(super) fn extracted_filter(
     actor: Option<String>,
     event_type: Option<PloverType>,
@@ -87,11 +93,13 @@ pub(super) fn extracted_filter(
     }
 }
 
+/// The link to a pair's page; the pair is unordered, so both orders give one URL.
 pub(super) fn pair_url(a: &str, b: &str) -> String {
     let (a, b) = if a <= b { (a, b) } else { (b, a) };
     format!("/pair/{}/{}", view::url_encode(a), view::url_encode(b))
 }
 
+/// One extracted event as the actor, pair and search pages list it.
 pub(super) struct EventRow {
     pub(super) when: Time,
     pub(super) event_type: String,
@@ -166,6 +174,7 @@ pub(super) fn newest_first(envs: &[crate::events::Envelope]) -> Vec<crate::event
     v
 }
 
+/// The timeline chart of extracted records, by the date the event happened.
 pub(super) fn timeline_of(envs: &[crate::events::Envelope]) -> view::Timeline {
     let items: Vec<_> = envs
         .iter()
@@ -179,6 +188,7 @@ pub(super) fn timeline_of(envs: &[crate::events::Envelope]) -> view::Timeline {
     view::timeline(&items)
 }
 
+/// One dated role of an actor, as the actor and watchlist pages show it.
 pub(super) struct RoleView {
     pub(super) title: String,
     pub(super) aliases: String,
@@ -186,6 +196,7 @@ pub(super) struct RoleView {
     pub(super) until: String,
 }
 
+/// An actor's roles, for display.
 pub(super) fn roles_of(spec: &crate::extract::ActorSpec) -> Vec<RoleView> {
     let date = |d: Option<chrono::NaiveDate>| d.map_or(String::new(), |d| d.to_string());
     spec.roles

@@ -44,6 +44,7 @@ struct EventsPage {
 /// Search results per page.
 const PAGE_SIZE: usize = 50;
 
+/// `/events`.
 pub(crate) async fn events(
     State(state): State<ApiState>,
     Query(q): Query<EventsQuery>,

@@ -51,6 +51,7 @@ struct WatchlistPage {
     silences: Vec<SilenceRow>,
 }
 
+/// `/watchlist`.
 pub(crate) async fn watchlist(State(state): State<ApiState>) -> Response {
     let store = state.store.clone();
     let config = state.config();
