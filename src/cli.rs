@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
 
 /// Watches news feeds for diplomacy and notifies you when the actors you track meet.
 #[derive(Debug, Parser)]
@@ -298,4 +301,34 @@ pub enum WatchlistAction {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// Parses a publication time: RFC 3339 or a bare date (taken as midnight UTC).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// Parses `--since`: a date / RFC 3339 time, or a duration back from now ("48h", "30d").
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
+    if let Some(t) = parse_time(s) {
+        return Ok(t);
+    }
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        Error::Usage(format!(
+            "--since {s:?}: not a date (YYYY-MM-DD, RFC 3339) or a duration (48h): {e}"
+        ))
+    })?;
+    let d =
+        chrono::Duration::from_std(d).map_err(|e| Error::Usage(format!("--since {s:?}: {e}")))?;
+    now.checked_sub_signed(d).ok_or_else(|| {
+        Error::Usage(format!(
+            "--since {s:?}: reaches before the earliest representable date"
+        ))
+    })
 }

@@ -20,6 +20,7 @@ pub mod notify;
 pub mod opml;
 pub mod pipeline;
 pub mod plover;
+mod server;
 pub mod service;
 pub mod signal;
 pub mod store;

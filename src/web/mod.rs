@@ -35,7 +35,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
-use crate::api::ApiState;
+use crate::server::ApiState;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "parley_session";
@@ -60,7 +60,7 @@ pub fn cookie_authorizes(headers: &HeaderMap, token: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == COOKIE && crate::api::token_matches(value, &expected))
+        .any(|(name, value)| name == COOKIE && crate::server::token_matches(value, &expected))
 }
 
 /// True when `Origin` names this very host: the check every UI write makes. A missing
@@ -105,13 +105,13 @@ async fn require_session(
     request: Request,
     next: Next,
 ) -> Response {
-    let config = pages::config_of(&state);
+    let config = state.config();
     if let Some(token) = &config.api.token {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|g| crate::api::token_matches(g.trim(), token));
+            .is_some_and(|g| crate::server::token_matches(g.trim(), token));
         if !bearer && !cookie_authorizes(&headers, token) {
             if request.method() == Method::GET {
                 let next = request
