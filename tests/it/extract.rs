@@ -104,6 +104,19 @@ fn seed() -> (String, NaiveDate) {
     (body, d(&date))
 }
 
+/// Whether the seed article itself is there (not the sample's retelling). Checks of phenomena
+/// only its own sentences have (a pronoun carrying Blinken into Netanyahu's sentence) run on
+/// it alone; without it they are reported as not run, and fail under CI.
+fn original_seed(what: &str) -> bool {
+    let there = crate::common::seed_article_original().is_some();
+    if !there {
+        crate::common::cannot_run(&format!(
+            "{what}: needs the seed article itself (../shared/seed-article.txt or PARLEY_SEED_ARTICLE)"
+        ));
+    }
+    there
+}
+
 fn extract(body: &str, date: NaiveDate) -> Extraction {
     let ex = Extractor::new(&seed_actors()).expect("valid actors");
     ex.extract(&Document {
@@ -134,26 +147,33 @@ fn seed_article_actors_sentences_and_types() {
     }
     assert!(share_a_sentence(&x, "blinken", "mikati"));
     // Netanyahu's sentence names Blinken only as "His" and "he": coreference makes him count.
-    assert!(share_a_sentence(&x, "blinken", "netanyahu"));
+    if original_seed("the pronoun check") {
+        assert!(share_a_sentence(&x, "blinken", "netanyahu"));
+    }
     assert!(!share_a_sentence(&x, "netanyahu", "mikati"));
 
-    let qatar: Vec<_> = x
-        .events
-        .iter()
-        .flat_map(|e| &e.mentions)
-        .filter(|m| m.actor == "qatar-fm")
-        .collect();
-    assert!(
-        !qatar.is_empty() && qatar.iter().all(|m| m.via_role),
-        "{qatar:?}"
-    );
+    // Qatar's minister is named only by office in the seed article.
+    if original_seed("the office-only check") {
+        let qatar: Vec<_> = x
+            .events
+            .iter()
+            .flat_map(|e| &e.mentions)
+            .filter(|m| m.actor == "qatar-fm")
+            .collect();
+        assert!(
+            !qatar.is_empty() && qatar.iter().all(|m| m.via_role),
+            "{qatar:?}"
+        );
+    }
 
-    let amman = x
-        .events
-        .iter()
-        .find(|e| e.sentence.contains("Amman") && e.actors.iter().any(|a| a == "blinken"))
-        .expect("the Amman sentence");
-    assert_eq!(amman.event_type, Some(PloverType::Consult), "{amman:?}");
+    if original_seed("the Amman sentence's type") {
+        let amman = x
+            .events
+            .iter()
+            .find(|e| e.sentence.contains("Amman") && e.actors.iter().any(|a| a == "blinken"))
+            .expect("the Amman sentence");
+        assert_eq!(amman.event_type, Some(PloverType::Consult), "{amman:?}");
+    }
 
     // Offsets are relative to the sentence, in the original text.
     for e in &x.events {
@@ -190,7 +210,9 @@ fn seed_article_after_the_role_ended() {
             .events
             .iter()
             .flat_map(|e| &e.mentions)
-            .any(|m| m.actor == "blinken" && m.via_role && m.text == "US Secretary of State")
+            .any(|m| m.actor == "blinken"
+                && m.via_role
+                && m.text.eq_ignore_ascii_case("US Secretary of State"))
     );
 }
 
@@ -198,6 +220,10 @@ fn seed_article_after_the_role_ended() {
 fn seed_article_coreference_and_sides() {
     // "His visit to Tel Aviv the day before, where he held closed-door talks with Prime
     // Minister Benjamin Netanyahu" must read as Blinken consulting Netanyahu, resolved.
+    // Every check here is about the seed article's own sentences.
+    if !original_seed("the coreference and sides checks") {
+        return;
+    }
     let (body, date) = seed();
     let x = extract(&body, date);
     if std::env::var_os("PARLEY_DUMP").is_some() {
