@@ -4,34 +4,56 @@
 //! reload builds the new generation's config first and only then cancels the old one, so a bad
 //! edit leaves the running config in force. Shutdown and reload share one path: cancel the
 //! generation's token and wait on its task tracker; only then is the store flushed and closed.
+//!
+//! This file is the lifecycle (start-up, reload, shutdown, `--once`, and what one
+//! generation's tasks share); each task it starts lives in its own file:
+//! - `poll`: the poll scheduler, one poller per feed (slots, backoff, jitter, one poll);
+//! - `full_text`: which polled articles get their page fetched, and the store's page cache;
+//! - `ingest`: the single ingest task and the alert stream it feeds;
+//! - `supervise`: the supervisor that keeps the outbox relay running;
+//! - `watchdog`: systemd's watchdog, pinged only while every task makes progress;
+//! - `api_server`: the HTTP API's start, config updates and stop;
+//! - `cluster_runtime`: the NATS backend's process-wide part (mirror, leases).
 
-use std::collections::HashMap;
+mod api_server;
+mod cluster_runtime;
+mod full_text;
+mod ingest;
+mod poll;
+mod supervise;
+mod watchdog;
+
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::sync::{Notify, Semaphore, broadcast, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
-use crate::api::{self, ApiState};
-use crate::cluster::{Cluster, Leases};
-use crate::config::FeedConfig;
+use crate::api;
 use crate::config::LogBackend;
 use crate::error::Error;
-use crate::events::{Alert, Event};
-use crate::feed::article::Robots;
-use crate::feed::{self, FeedLocation, FetchOutcome, FullText};
-use crate::metrics::{ConfigReloaded, FetchRefused, Metrics};
-use crate::pipeline::{self, ArticleFetch, Prepared, Stats};
+use crate::events::Alert;
+use crate::feed::FeedLocation;
+use crate::feed::hosts::HostGates;
+use crate::feed::robots::RobotsCache;
+use crate::metrics::{ConfigReloaded, Metrics};
+use crate::pipeline::{self, Prepared, Stats};
 use crate::service;
 use crate::signal::{self, Signal};
-use crate::store::{FeedState, Store, StoreError};
+use crate::store::{Store, StoreError};
+
+use api_server::ApiServer;
+use cluster_runtime::ClusterRuntime;
+use ingest::{IngestRequest, ingest_loop};
+use poll::{poll_feed, poller};
+use supervise::supervise_relay;
+use watchdog::watchdog;
 
 /// How long a graceful stop may take before parley gives up waiting and exits: pollers,
 /// ingest and the relay get this long to finish, then the store is flushed (bounded too).
@@ -47,25 +69,6 @@ const FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Poll every feed once, drain the outbox, and return.
     pub once: bool,
-}
-
-/// A batch of freshly parsed articles for the single ingest task. The poller waits on `done`
-/// before it stores the feed's new validators, so a crash can never skip unprocessed items.
-/// `articles: None` is the watchdog's heartbeat: answered in queue order, it proves the
-/// ingest task is taking work.
-struct IngestRequest {
-    feed: Option<FeedConfig>,
-    articles: Vec<feed::Article>,
-    /// When the poll that fetched the articles started: their arrival, for alert latency.
-    polled_at: Instant,
-    done: oneshot::Sender<Result<(), crate::store::StoreError>>,
-}
-
-/// Per-host politeness: at most `per_host_concurrency` requests in flight to one host, and
-/// (optionally) at least `per_host_delay` between the starts of two requests to it.
-struct HostGate {
-    permits: Arc<Semaphore>,
-    next_start: tokio::sync::Mutex<tokio::time::Instant>,
 }
 
 /// What the service layer adds to a generation: where alerts are broadcast, and the
@@ -101,60 +104,6 @@ impl Hooks {
     }
 }
 
-/// The NATS backend's process-wide part: the connection, the stream mirror and the lease
-/// rounds. They outlive configuration generations (a reload keeps the node's leases and
-/// position) and stop after the last generation, before the store closes.
-#[derive(Clone)]
-struct ClusterRuntime {
-    cluster: Cluster,
-    leases: Arc<Leases>,
-    cancel: CancellationToken,
-    tracker: TaskTracker,
-}
-
-impl ClusterRuntime {
-    /// Connects, starts mirroring the stream into `store` and waits until the mirror has
-    /// caught up with the stream, then starts the lease rounds.
-    async fn start(prepared: &Prepared, store: &Store) -> Result<ClusterRuntime, Error> {
-        let log = &prepared.config.log;
-        let gauges = Arc::new(crate::metrics::ClusterGauges::default());
-        let cluster = Cluster::connect(log, gauges).await?;
-        // Before mirroring or relaying anything: a second live process with this node id
-        // would duplicate notifications, so it must not start.
-        crate::cluster::lease::register(&cluster).await?;
-        let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        cluster.attach(store, cancel.clone(), &tracker)?;
-        service::status("Catching up from the NATS stream");
-        let last = cluster.wait_caught_up(&cancel).await?;
-        info!(stream_seq = last, node = %log.node_id, "Caught up with the NATS stream.");
-        let leases = Leases::new(log.lease_ttl);
-        tracker.spawn(crate::cluster::lease::run(
-            cluster.clone(),
-            leases.clone(),
-            cancel.clone(),
-        ));
-        Ok(ClusterRuntime {
-            cluster,
-            leases,
-            cancel,
-            tracker,
-        })
-    }
-
-    /// Releases the leases and stops the mirror.
-    async fn stop(self) {
-        self.cancel.cancel();
-        self.tracker.close();
-        if tokio::time::timeout(FLUSH_DEADLINE, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            warn!("The NATS mirror and lease tasks did not stop in time.");
-        }
-    }
-}
-
 /// Shared by the tasks of one generation.
 #[derive(Clone)]
 struct Ctx {
@@ -164,9 +113,10 @@ struct Ctx {
     wake_relay: Arc<Notify>,
     ingest: mpsc::Sender<IngestRequest>,
     limit: Arc<Semaphore>,
-    hosts: Arc<Mutex<HashMap<String, Arc<HostGate>>>>,
-    /// robots.txt rules by origin, with when they were fetched (kept for [`ROBOTS_TTL`]).
-    robots: Arc<tokio::sync::Mutex<RobotsCache>>,
+    /// Per-host politeness, shared by feeds, article pages and robots.txt.
+    hosts: Arc<HostGates>,
+    /// robots.txt rules by origin, for article pages.
+    robots: Arc<RobotsCache>,
     hooks: Hooks,
     /// Polls finished (any outcome): the watchdog's evidence that the scheduler moves.
     polls_done: Arc<std::sync::atomic::AtomicU64>,
@@ -194,8 +144,11 @@ impl Ctx {
             stats: stats.clone(),
             wake_relay: hooks.wake_relay.clone(),
             ingest,
-            hosts: Arc::new(Mutex::new(HashMap::new())),
-            robots: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
+            hosts: Arc::new(HostGates::new(
+                prepared.config.daemon.per_host_concurrency,
+                prepared.config.daemon.per_host_delay,
+            )),
+            robots: Arc::default(),
             hooks: hooks.clone(),
             polls_done: Arc::default(),
             relay_up: Arc::new(AtomicBool::new(true)),
@@ -203,46 +156,6 @@ impl Ctx {
         };
         (ctx, rx)
     }
-
-    /// The politeness gate of a feed's host (`None` for local files).
-    fn host_gate(&self, location: &FeedLocation) -> Option<Arc<HostGate>> {
-        let FeedLocation::Http(url) = location else {
-            return None;
-        };
-        let host = format!(
-            "{}:{}",
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let per_host = self.prepared.config.daemon.per_host_concurrency.max(1);
-        if !hosts.contains_key(&host) {
-            prune_gates(&mut hosts, tokio::time::Instant::now());
-        }
-        Some(
-            hosts
-                .entry(host)
-                .or_insert_with(|| {
-                    Arc::new(HostGate {
-                        permits: Arc::new(Semaphore::new(per_host)),
-                        next_start: tokio::sync::Mutex::new(tokio::time::Instant::now()),
-                    })
-                })
-                .clone(),
-        )
-    }
-}
-
-/// Drops the politeness gates that nothing uses: no task holds the gate, no request holds one
-/// of its permits, and its per-host delay has passed. A fresh gate for that host behaves the
-/// same (all permits free, may start now). Without this the map keeps every host an article
-/// page was ever fetched from, until the next reload.
-fn prune_gates(hosts: &mut HashMap<String, Arc<HostGate>>, now: tokio::time::Instant) {
-    hosts.retain(|_, gate| {
-        Arc::strong_count(gate) > 1
-            || Arc::strong_count(&gate.permits) > 1
-            || gate.next_start.try_lock().map_or(true, |next| *next > now)
-    });
 }
 
 /// Runs the daemon (or one pass with `--once`). Returns the counters for the summary.
@@ -319,79 +232,7 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
     Ok(stats)
 }
 
-/// The HTTP API while the daemon runs: its state (shared with the generations) and task.
-struct ApiServer {
-    state: ApiState,
-    task: Option<tokio::task::JoinHandle<()>>,
-    addr_file: Option<std::path::PathBuf>,
-}
-
-impl ApiServer {
-    /// Binds and starts the API if enabled. A bind failure is fatal at start-up, before
-    /// READY=1, so systemd reports the failed start.
-    async fn start(prepared: &Prepared, store: &Store, hooks: &Hooks) -> Result<ApiServer, Error> {
-        let state = ApiState {
-            store: store.clone(),
-            metrics: hooks.metrics.clone(),
-            ready: Arc::new(AtomicBool::new(false)),
-            config: Arc::new(RwLock::new(prepared.config.clone())),
-            alerts: hooks.alerts.clone(),
-            shutdown: CancellationToken::new(),
-            started: Instant::now(),
-            wake_relay: hooks.wake_relay.clone(),
-        };
-        let api = &prepared.config.api;
-        if !api.enabled {
-            return Ok(ApiServer {
-                state,
-                task: None,
-                addr_file: None,
-            });
-        }
-        let listener = api::bind(api.listen).await?;
-        let addr = listener.local_addr().map_err(|source| Error::Io {
-            path: format!("api.listen {}", api.listen).into(),
-            source,
-        })?;
-        info!(%addr, auth = api.token.is_some(), "HTTP API listening.");
-        // A CLI finds a port-0 daemon through this file.
-        let file = api::client::addr_file(&prepared.config.daemon.state_dir);
-        let addr_file = match std::fs::write(&file, format!("{addr}\n")) {
-            Ok(()) => Some(file),
-            Err(error) => {
-                warn!(path = %file.display(), %error, "Cannot record the API address.");
-                None
-            }
-        };
-        let task = tokio::spawn(api::serve(listener, state.clone()));
-        Ok(ApiServer {
-            state,
-            task: Some(task),
-            addr_file,
-        })
-    }
-
-    fn set_config(&self, prepared: &Prepared) {
-        let mut config = self.state.config.write().unwrap_or_else(|p| p.into_inner());
-        *config = prepared.config.clone();
-    }
-
-    async fn stop(self) {
-        self.state.ready.store(false, Ordering::Release);
-        self.state.shutdown.cancel();
-        if let Some(task) = self.task
-            && tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-        {
-            warn!("The HTTP API did not stop in time.");
-        }
-        if let Some(file) = self.addr_file {
-            let _ = std::fs::remove_file(file);
-        }
-    }
-}
-
+/// The service status line while a generation runs.
 fn running_status(prepared: &Prepared) -> String {
     format!(
         "Running: {} feeds, {} rules",
@@ -648,110 +489,7 @@ impl Generation {
     }
 }
 
-/// Keeps a generation's outbox relay (the sled one or the NATS work queue) running until the
-/// generation is cancelled. A relay that stops on an error is restarted with backoff (200 ms
-/// doubling to 10 s); one that stops because the store cannot write ends the daemon, as ingest
-/// does (`store_failed`), since every delivery it records would fail too. `up` tells the
-/// watchdog whether a relay is running.
-async fn supervise_relay<F, Fut>(
-    up: Arc<AtomicBool>,
-    store_failed: CancellationToken,
-    cancel: CancellationToken,
-    mut start: F,
-) where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), StoreError>>,
-{
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        up.store(true, Ordering::Release);
-        let result = start().await;
-        up.store(false, Ordering::Release);
-        match result {
-            Ok(()) => return,
-            Err(error) if store_cannot_write(&error) => {
-                error!(%error, "The store cannot write; the outbox relay stops and so does the daemon, so that a restart resumes from the log.");
-                store_failed.cancel();
-                return;
-            }
-            Err(error) => warn!(%error, retry_in = ?backoff, "Outbox relay stopped; restarting."),
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
-}
-
-/// Whether an error means the store can no longer write (sled keeps an I/O error such as
-/// ENOSPC for the life of the open database): the daemon must stop, and a restart resumes.
-fn store_cannot_write(error: &StoreError) -> bool {
-    matches!(error, StoreError::Db { .. })
-}
-
-/// Pings systemd's watchdog only while the daemon really works. Each round checks that
-/// the poll scheduler admits work (a poll slot is free, or a poll finished since the last
-/// round: busy is fine, stuck is not), that the outbox relay is running (not stopped and
-/// waiting for its supervisor's restart), sends a heartbeat through the ingest queue (the
-/// single ingest task is taking batches) and makes a no-op round trip through the store's
-/// appender (the single writer is flushing). If any of them stalls, the pings stop and
-/// systemd restarts the service.
-///
-/// The scheduler is judged by progress rather than by queueing for a slot: behind a first
-/// cycle of hundreds of feeds a queued probe could wait longer than the watchdog period
-/// while every poll moves along, and systemd would kill a healthy daemon.
-async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
-    let every = period / 2;
-    info!(?period, "systemd watchdog enabled.");
-    let mut polls_seen = ctx.polls_done.load(Ordering::Relaxed);
-    loop {
-        let polls = ctx.polls_done.load(Ordering::Relaxed);
-        let admitting = (polls != polls_seen || ctx.limit.available_permits() > 0)
-            && ctx.relay_up.load(Ordering::Acquire);
-        polls_seen = polls;
-        let round = async {
-            if !admitting {
-                return None;
-            }
-            let (done, answer) = oneshot::channel();
-            ctx.ingest
-                .send(IngestRequest {
-                    feed: None,
-                    articles: Vec::new(),
-                    polled_at: Instant::now(),
-                    done,
-                })
-                .await
-                .ok()?;
-            answer.await.ok()?.ok()?;
-            ctx.store.ping().await.ok()
-        };
-        let started = tokio::time::Instant::now();
-        let healthy = tokio::select! {
-            () = cancel.cancelled() => return,
-            r = tokio::time::timeout(every, round) => matches!(r, Ok(Some(()))),
-        };
-        if healthy {
-            service::watchdog_ping();
-            ctx.hooks
-                .metrics
-                .service
-                .watchdog_pings
-                .fetch_add(1, Ordering::Relaxed);
-        } else {
-            warn!(
-                "Watchdog round failed: the poll scheduler, ingest, the outbox relay or the store appender is stuck."
-            );
-        }
-        let rest = every.saturating_sub(started.elapsed());
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(rest) => {}
-        }
-    }
-}
-
+/// A progress bar on stderr for `--once`, hidden when stderr is not a terminal.
 fn progress_bar(len: u64, what: &'static str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -764,705 +502,11 @@ fn progress_bar(len: u64, what: &'static str) -> ProgressBar {
     bar
 }
 
-/// Processes ingest requests one at a time, so cooldowns and dedup see a consistent log.
-/// After a batch's append has returned, its new alerts go to the alert stream.
-async fn ingest_loop(
-    ctx: Ctx,
-    mut rx: mpsc::Receiver<IngestRequest>,
-    cancel: CancellationToken,
-) -> Result<(), Error> {
-    // Drop our own sender so the loop ends when the pollers' senders are gone.
-    let Ctx {
-        prepared,
-        store,
-        stats,
-        wake_relay,
-        ingest,
-        hooks,
-        ..
-    } = ctx;
-    drop(ingest);
-    let mut trimmed = Instant::now();
-    loop {
-        let request = tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            request = rx.recv() => match request {
-                Some(r) => r,
-                None => return Ok(()),
-            },
-        };
-        let Some(feed) = request.feed else {
-            // The watchdog's heartbeat.
-            let _ = request.done.send(Ok(()));
-            continue;
-        };
-        let streaming = hooks.alerts.receiver_count() > 0;
-        let before = if streaming {
-            store.last_seq().ok()
-        } else {
-            None
-        };
-        let prepared = prepared.clone();
-        let started = Instant::now();
-        let result = pipeline::ingest(
-            &prepared,
-            &store,
-            &stats,
-            &feed,
-            request.articles,
-            request.polled_at,
-            &wake_relay,
-        )
-        .await;
-        stats
-            .latency
-            .ingest_batch
-            .observe(started.elapsed().as_secs_f64());
-        if let Err(error) = &result {
-            error!(feed = %log_name(&feed.location), %error, "Ingest failed.");
-            if store_cannot_write(error) {
-                error!(%error, "The store cannot write (is the disk full?); nothing more is appended. Stopping so that a restart resumes from the log once it can.");
-                hooks.store_failed.cancel();
-            }
-        }
-        if let Some(before) = before {
-            broadcast_alerts(&store, before, &hooks.alerts);
-        }
-        let _ = request.done.send(result);
-        // The queue drained: a burst of polls is over. Give its freed memory back (see
-        // `memory`), at most every TRIM_EVERY since a trim walks every arena.
-        if rx.is_empty() && trimmed.elapsed() >= TRIM_EVERY {
-            let _ = tokio::task::spawn_blocking(crate::memory::release_free).await;
-            trimmed = Instant::now();
-        }
-    }
-}
-
-/// The shortest time between two trims of the heap by the ingest loop.
-const TRIM_EVERY: Duration = Duration::from_secs(10);
-
-/// Sends the `alert.raised` events appended after `before` to the stream's subscribers.
-/// Ingest is the only task appending alerts, so the range holds exactly this batch's.
-fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert>) {
-    for env in store.iter_from(before + 1) {
-        match env {
-            Ok(env) => {
-                if let Event::AlertRaised(alert) = env.event {
-                    let _ = alerts.send(alert);
-                }
-            }
-            Err(error) => {
-                warn!(%error, "Cannot read new alerts for the stream.");
-                return;
-            }
-        }
-    }
-}
-
 /// How logs name a feed: its key (as before), except that an HTTP URL loses its query string,
 /// where API keys live.
 fn log_name(location: &FeedLocation) -> String {
     match location {
         FeedLocation::Http(_) => location.redacted(),
         FeedLocation::File(_) => location.key(),
-    }
-}
-
-/// One feed's life in the daemon: wait until due, poll, reschedule; stop when cancelled.
-async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
-    let key = feed.location.key();
-    let mut delay = first_delay(&ctx, &feed).await;
-    // Logs show the URL without its query string, where API keys live.
-    let shown = log_name(&feed.location);
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(delay) => {}
-        }
-        if let Some(c) = &ctx.cluster
-            && !c.leases.owns(&key)
-        {
-            // Another node polls it (or nobody yet): wait for this node's lease, then
-            // follow the schedule the feed's shared state says.
-            loop {
-                let changed = c.leases.changed.notified();
-                if c.leases.owns(&key) {
-                    break;
-                }
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    () = changed => {}
-                    () = tokio::time::sleep(c.cluster.config().lease_ttl) => {}
-                }
-            }
-            tracing::debug!(feed = %shown, "Feed lease held; polling it here.");
-            delay = first_delay(&ctx, &feed).await;
-            continue;
-        }
-        let outcome = tokio::select! {
-            () = cancel.cancelled() => return,
-            outcome = poll_feed(&ctx, &feed) => outcome,
-        };
-        ctx.polls_done.fetch_add(1, Ordering::Relaxed);
-        delay = match outcome {
-            Some(Next::In(delay)) => delay,
-            Some(Next::Never) => return,
-            None => jittered(feed.interval),
-        };
-        tracing::debug!(feed = %shown, next_in = ?delay, "Next poll scheduled.");
-    }
-}
-
-async fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
-    let jitter = Duration::from_millis(fastrand::u64(
-        0..=feed.interval.as_millis().min(10_000) as u64,
-    ));
-    let state = load_feed_state(ctx, &feed.location.key())
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    // A planned poll (including a backoff) survives a restart.
-    if let Some(next) = state.next_poll {
-        let until = (next - Utc::now()).to_std().unwrap_or_default();
-        return until.min(feed.interval) + jitter;
-    }
-    match state.last_success {
-        Some(last) => {
-            let since = (Utc::now() - last).to_std().unwrap_or_default();
-            feed.interval.saturating_sub(since) + jitter
-        }
-        None => jitter,
-    }
-}
-
-/// A feed's polling state: from the cluster's KV with the NATS backend (so it moves with
-/// the lease), else from the local store.
-async fn load_feed_state(ctx: &Ctx, key: &str) -> Result<Option<FeedState>, Error> {
-    match &ctx.cluster {
-        Some(c) => Ok(c.cluster.feed_state(key).await?),
-        None => Ok(ctx.store.feed_state(key)?),
-    }
-}
-
-/// Saves a feed's polling state where [`load_feed_state`] reads it; with the NATS backend
-/// also into the local store, so `parley feeds` on this node shows the feeds it polls.
-async fn save_feed_state(ctx: &Ctx, key: &str, state: &FeedState) -> Result<(), Error> {
-    if let Some(c) = &ctx.cluster {
-        c.cluster.put_feed_state(key, state).await?;
-    }
-    Ok(ctx.store.put_feed_state(key, state).await?)
-}
-
-/// The interval, spread by up to ±10% so that feeds configured alike do not poll in lockstep.
-fn jittered(interval: Duration) -> Duration {
-    let spread = interval.as_millis() as u64 / 10;
-    if spread == 0 {
-        return interval;
-    }
-    let offset = fastrand::u64(0..=2 * spread);
-    (interval + Duration::from_millis(offset)).saturating_sub(Duration::from_millis(spread))
-}
-
-/// When a feed is to be polled again.
-enum Next {
-    /// After this delay.
-    In(Duration),
-    /// Never (the feed is disabled).
-    Never,
-}
-
-/// The slots one poll holds while it runs: its host's, then the global one.
-struct Slots {
-    /// Taken (dropped) once the feed request is done, so that the article pages fetched for
-    /// the feed, perhaps on the same host, can queue for the host slot themselves.
-    host: Option<tokio::sync::OwnedSemaphorePermit>,
-    _global: tokio::sync::OwnedSemaphorePermit,
-}
-
-/// Waits out the host's `per_host_delay` since its last request, and books the next one.
-async fn host_delay(ctx: &Ctx, gate: &HostGate) {
-    if let Some(delay) = ctx.prepared.config.daemon.per_host_delay {
-        let mut next = gate.next_start.lock().await;
-        tokio::time::sleep_until(*next).await;
-        *next = tokio::time::Instant::now() + delay;
-    }
-}
-
-/// Waits for the right to poll `feed`: a slot of its host (`per_host_concurrency`), then a
-/// global slot (`concurrency`), then the host's `per_host_delay` since its last request.
-///
-/// The host slot comes first so that feeds queueing for a busy or slow host never sit on
-/// global slots: otherwise a publisher with many feeds and a `per_host_delay` would starve
-/// every other host (and the watchdog, which takes a global slot to prove the scheduler
-/// admits work). `None` if the generation's semaphores are closed.
-async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
-    let gate = ctx.host_gate(&feed.location);
-    let host = match &gate {
-        Some(gate) => Some(gate.permits.clone().acquire_owned().await.ok()?),
-        None => None,
-    };
-    let global = ctx.limit.clone().acquire_owned().await.ok()?;
-    if let Some(gate) = &gate {
-        host_delay(ctx, gate).await;
-    }
-    Some(Slots {
-        host,
-        _global: global,
-    })
-}
-
-/// Waits for the host's politeness gate alone: a per-host slot, then the per-host delay.
-/// Article pages fetched for a feed use it while their poll already holds a global slot.
-async fn host_slot(
-    ctx: &Ctx,
-    location: &FeedLocation,
-) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
-    let Some(gate) = ctx.host_gate(location) else {
-        return Some(None);
-    };
-    let permit = gate.permits.clone().acquire_owned().await.ok()?;
-    host_delay(ctx, &gate).await;
-    Some(Some(permit))
-}
-
-/// Polls one feed once: fetch, parse, ingest, then record the feed's state, including when
-/// it is due next (backoff on failure, Retry-After honoured). `None` if the state could not
-/// be read or saved, or ingest did not finish.
-async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
-    let started = Instant::now();
-    let next = poll_feed_from(ctx, feed, started).await;
-    if !matches!(next, Some(Next::Never)) {
-        ctx.stats
-            .latency
-            .poll
-            .observe(started.elapsed().as_secs_f64());
-    }
-    next
-}
-
-/// [`poll_feed`] for a poll that started at `started` (its articles' arrival time).
-async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Option<Next> {
-    let key = feed.location.key();
-    // Logs and metrics show the URL without its query string, where API keys live.
-    let shown = log_name(&feed.location);
-    let mut slots = acquire_slots(ctx, feed).await?;
-    let mut state = match load_feed_state(ctx, &key).await {
-        Ok(state) => state.unwrap_or_default(),
-        Err(error) => {
-            error!(feed = %shown, %error, "Cannot read feed state.");
-            return None;
-        }
-    };
-    if let Some(why) = &state.disabled {
-        info!(feed = %shown, reason = %why, "Feed is disabled; not polling it.");
-        return Some(Next::Never);
-    }
-    let now = Utc::now();
-    // After a permanent redirect, poll where the feed now lives (article ids keep using the
-    // configured key, so nothing is ingested twice).
-    let location = state
-        .effective_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map_or_else(|| feed.location.clone(), FeedLocation::Http);
-    let mut moved_to = None;
-    let mut recovered = None;
-    let result = match ctx
-        .prepared
-        .fetcher
-        .fetch(&location, &state.validators)
-        .await
-    {
-        Ok(FetchOutcome::Gone) => {
-            crate::metrics::FeedGone { feed: &shown }.emit(&ctx.hooks.metrics.service);
-            state.disabled = Some(format!(
-                "the server answered 410 Gone on {}",
-                now.format("%Y-%m-%d %H:%M UTC")
-            ));
-            state.next_poll = None;
-            if let Err(error) = save_feed_state(ctx, &key, &state).await {
-                error!(feed = %shown, %error, "Cannot save feed state.");
-                return None;
-            }
-            return Some(Next::Never);
-        }
-        Ok(FetchOutcome::NotModified) => {
-            ctx.stats
-                .feeds_not_modified
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(None)
-        }
-        Ok(FetchOutcome::Body {
-            bytes,
-            validators,
-            content_type,
-            moved_to: moved,
-        }) => {
-            moved_to = moved;
-            let key2 = key.clone();
-            let parsed = tokio::task::spawn_blocking(move || {
-                feed::parse_feed(&key2, &bytes, content_type.as_deref())
-            })
-            .await;
-            match parsed {
-                Ok(Ok(parsed)) => {
-                    recovered = parsed.recovery.map(|r| r.to_string());
-                    Ok(Some((parsed.articles, validators)))
-                }
-                Ok(Err(error)) => Err((error.to_string(), None)),
-                Err(join) => Err((format!("parser crashed: {join}"), None)),
-            }
-        }
-        Err(error) => {
-            if let Some(refused) = error.refused {
-                FetchRefused {
-                    what: "feed redirect",
-                    url: &shown,
-                    refused,
-                }
-                .emit(&ctx.stats);
-            }
-            Err((error.message.clone(), error.retry_after))
-        }
-    };
-    // The feed request is done: free its host slot before article pages (maybe on the same
-    // host) queue for theirs.
-    drop(slots.host.take());
-    let mut retry = None;
-    match result {
-        Ok(fetched) => {
-            if let Some((mut articles, validators)) = fetched {
-                if feed.fetch_article {
-                    fetch_full_texts(ctx, &mut articles).await;
-                }
-                let count = articles.len() as u64;
-                let (done_tx, done_rx) = oneshot::channel();
-                let request = IngestRequest {
-                    feed: Some(feed.clone()),
-                    articles,
-                    polled_at: started,
-                    done: done_tx,
-                };
-                if ctx.ingest.send(request).await.is_err() {
-                    return None;
-                }
-                match done_rx.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) | Err(_) => return None,
-                }
-                state.validators = validators;
-                state.items_seen += count;
-                if let Some(repairs) = &recovered {
-                    crate::metrics::FeedRecovered {
-                        feed: &shown,
-                        repairs,
-                    }
-                    .emit(&ctx.hooks.metrics.service);
-                }
-                state.recovered = recovered;
-                ctx.stats
-                    .feeds_ok
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                info!(feed = %shown, items = count, "Feed polled.");
-            }
-            state.last_success = Some(now);
-            state.last_error = None;
-            state.consecutive_failures = 0;
-            if let Some(to) = moved_to {
-                crate::metrics::FeedRedirected {
-                    feed: &shown,
-                    to: &FeedLocation::Http(to.clone()).redacted(),
-                }
-                .emit(&ctx.hooks.metrics.service);
-                state.effective_url = Some(to.to_string());
-            }
-        }
-        Err((message, retry_after)) => {
-            retry = retry_after;
-            ctx.stats
-                .feeds_failed
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            state.consecutive_failures += 1;
-            warn!(feed = %shown, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
-            state.last_error = Some(message);
-        }
-    }
-    let delay = if state.consecutive_failures > 0 {
-        feed::backoff(
-            state.consecutive_failures,
-            Duration::from_secs(60).min(feed.interval),
-            ctx.prepared.config.daemon.max_backoff,
-            retry,
-        )
-    } else {
-        jittered(feed.interval)
-    };
-    state.next_poll = chrono::Duration::from_std(delay)
-        .ok()
-        .map(|d| Utc::now() + d);
-    if let Err(error) = save_feed_state(ctx, &key, &state).await {
-        error!(feed = %shown, %error, "Cannot save feed state.");
-        return None;
-    }
-    Some(Next::In(delay))
-}
-
-/// robots.txt rules by origin (`scheme://host:port`), with when they were fetched.
-type RobotsCache = HashMap<String, (Instant, Arc<Robots>)>;
-
-/// How long a host's robots.txt rules are trusted before they are fetched again.
-const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// Drops the robots.txt rules older than [`ROBOTS_TTL`]: they would be fetched again before
-/// use anyway, and without this the cache keeps every origin an article page was ever fetched
-/// from, until the next reload.
-fn prune_robots(cache: &mut RobotsCache, now: Instant) {
-    cache.retain(|_, (at, _)| now.saturating_duration_since(*at) < ROBOTS_TTL);
-}
-
-/// For a `fetch_article` feed: fetches the page of each new item whose feed text is thin and
-/// adds its main text (`Article::full_text`), keeping it content-addressed in the store. A
-/// URL fetched before is served from the store; robots.txt and the per-host limits are
-/// obeyed; any failure keeps the feed's own text, so a page never stops an item.
-async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
-    for article in articles.iter_mut() {
-        let Some(link) = article.url.clone() else {
-            continue;
-        };
-        if !feed::article::is_thin(&article.text) || ctx.store.contains(&article.id).unwrap_or(true)
-        {
-            continue;
-        }
-        match ctx.store.article_text_for_url(&link) {
-            Ok(Some((sha256, text))) => {
-                ArticleFetch::Cached.count(&ctx.stats);
-                article.full_text = Some(FullText { sha256, text });
-                continue;
-            }
-            Ok(None) => {}
-            Err(error) => {
-                warn!(%error, "Cannot read the article text cache.");
-                continue;
-            }
-        }
-        let Ok(url) = url::Url::parse(&link) else {
-            continue;
-        };
-        if !matches!(url.scheme(), "http" | "https") {
-            continue;
-        }
-        let shown = FeedLocation::Http(url.clone()).redacted();
-        let refuse = |refused| {
-            FetchRefused {
-                what: "article page",
-                url: &shown,
-                refused,
-            }
-            .emit(&ctx.stats);
-            ArticleFetch::Refused.count(&ctx.stats);
-        };
-        // Checked before robots.txt too: a link to a refused address costs no request at all.
-        if let Err(refused) = ctx.prepared.fetcher.policy().check_url(&url, false) {
-            refuse(refused);
-            continue;
-        }
-        if !robots_allow(ctx, &url).await {
-            info!(article = %shown, "robots.txt disallows the article page; keeping the feed's text.");
-            ArticleFetch::RobotsDisallowed.count(&ctx.stats);
-            continue;
-        }
-        let location = FeedLocation::Http(url.clone());
-        let Some(slot) = host_slot(ctx, &location).await else {
-            continue;
-        };
-        let fetched = ctx.prepared.fetcher.fetch_page(&url).await;
-        drop(slot);
-        let (bytes, content_type) = match fetched {
-            Ok(FetchOutcome::Body {
-                bytes,
-                content_type,
-                ..
-            }) => (bytes, content_type),
-            Ok(_) => {
-                ArticleFetch::Failed.count(&ctx.stats);
-                continue;
-            }
-            Err(error) => {
-                match error.refused {
-                    Some(refused) => refuse(refused),
-                    None => {
-                        warn!(article = %shown, error = %error.message, "Article fetch failed; keeping the feed's text.");
-                        ArticleFetch::Failed.count(&ctx.stats);
-                    }
-                }
-                continue;
-            }
-        };
-        let page_url = url.to_string();
-        let text = tokio::task::spawn_blocking(move || {
-            feed::article::page_text(&bytes, content_type.as_deref(), &page_url)
-        })
-        .await
-        .ok()
-        .flatten();
-        let Some(text) = text else {
-            info!(article = %shown, "No main text found on the article page.");
-            ArticleFetch::NoText.count(&ctx.stats);
-            continue;
-        };
-        match ctx.store.put_article_text(&link, &text).await {
-            Ok(sha256) => {
-                info!(article = %shown, chars = text.len(), "Article page fetched.");
-                ArticleFetch::Fetched.count(&ctx.stats);
-                article.full_text = Some(FullText { sha256, text });
-            }
-            Err(error) => {
-                warn!(article = %shown, %error, "Cannot store the article text.");
-                ArticleFetch::StoreFailed.count(&ctx.stats);
-            }
-        }
-    }
-}
-
-/// May parley fetch `url`? Reads (and caches per origin) the host's robots.txt through the
-/// same client and per-host gate as everything else.
-async fn robots_allow(ctx: &Ctx, url: &url::Url) -> bool {
-    let origin = url.origin().ascii_serialization();
-    let mut cache = ctx.robots.lock().await;
-    if let Some((at, robots)) = cache.get(&origin)
-        && at.elapsed() < ROBOTS_TTL
-    {
-        return robots.allowed(url.as_str());
-    }
-    let Ok(robots_url) = url.join("/robots.txt") else {
-        return false;
-    };
-    let location = FeedLocation::Http(robots_url.clone());
-    let robots = {
-        let Some(_slot) = host_slot(ctx, &location).await else {
-            return false;
-        };
-        match ctx.prepared.fetcher.fetch_page(&robots_url).await {
-            Ok(FetchOutcome::Body { bytes, .. }) => Robots::parse(&bytes),
-            Ok(_) => Robots::AllowAll,
-            Err(error) => {
-                if let Some(refused) = error.refused {
-                    FetchRefused {
-                        what: "robots.txt",
-                        url: &location.redacted(),
-                        refused,
-                    }
-                    .emit(&ctx.stats);
-                }
-                Robots::after_error(error.status)
-            }
-        }
-    };
-    let allowed = robots.allowed(url.as_str());
-    let now = Instant::now();
-    prune_robots(&mut cache, now);
-    cache.insert(origin, (now, Arc::new(robots)));
-    allowed
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Runs the supervisor over a relay that fails `fails` times with `error`, then returns
-    /// Ok. Gives how often the relay was started, whether the watchdog sees it up at the end,
-    /// and whether the daemon was told to stop (`store_failed`).
-    async fn supervised(fails: usize, error: fn() -> StoreError) -> (usize, bool, bool) {
-        let starts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (up, failed) = (Arc::new(AtomicBool::new(true)), CancellationToken::new());
-        let counted = starts.clone();
-        supervise_relay(
-            up.clone(),
-            failed.clone(),
-            CancellationToken::new(),
-            move || {
-                let n = counted.fetch_add(1, Ordering::SeqCst);
-                std::future::ready(if n < fails { Err(error()) } else { Ok(()) })
-            },
-        )
-        .await;
-        (
-            starts.load(Ordering::SeqCst),
-            up.load(Ordering::SeqCst),
-            failed.is_cancelled(),
-        )
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_relay_that_stops_on_an_error_is_restarted() {
-        // A store error other than a failed write (a corrupt read, NATS unreachable) must not
-        // end delivery until the next reload: the supervisor restarts the relay.
-        let corrupt = || StoreError::Corrupt {
-            key: "k".into(),
-            message: "bad".into(),
-        };
-        let (starts, _, failed) = supervised(3, corrupt).await;
-        assert_eq!(starts, 4, "three failures, then a clean stop");
-        assert!(!failed);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_store_that_cannot_write_stops_the_daemon_through_the_relay() {
-        // ENOSPC seen by the relay ends the daemon as it does for ingest: no restart loop.
-        let full = || StoreError::Db {
-            path: "state".into(),
-            message: "No space left on device".into(),
-        };
-        let (starts, up, failed) = supervised(usize::MAX, full).await;
-        assert_eq!(starts, 1);
-        assert!(failed, "store_failed must be set");
-        assert!(!up, "the watchdog must see the relay down");
-    }
-
-    fn gate(per_host: usize, next_start: tokio::time::Instant) -> Arc<HostGate> {
-        Arc::new(HostGate {
-            permits: Arc::new(Semaphore::new(per_host)),
-            next_start: tokio::sync::Mutex::new(next_start),
-        })
-    }
-
-    // The gate map must not keep idle hosts forever, yet never forget a gate still limiting
-    // a request (a held gate, a held permit, or a per-host delay not yet over).
-    #[test]
-    fn idle_politeness_gates_leave_the_map_and_busy_ones_stay() {
-        let now = tokio::time::Instant::now();
-        let mut hosts = HashMap::new();
-        hosts.insert("idle:80".to_string(), gate(2, now));
-        let held = gate(2, now);
-        hosts.insert("held:80".to_string(), held.clone());
-        let in_flight = gate(2, now);
-        let permit = in_flight.permits.clone().try_acquire_owned();
-        assert!(permit.is_ok());
-        hosts.insert("in-flight:80".to_string(), in_flight);
-        hosts.insert(
-            "delayed:80".to_string(),
-            gate(2, now + Duration::from_secs(5)),
-        );
-        prune_gates(&mut hosts, now);
-        let mut left: Vec<&str> = hosts.keys().map(String::as_str).collect();
-        left.sort_unstable();
-        assert_eq!(left, ["delayed:80", "held:80", "in-flight:80"]);
-        drop((held, permit));
-        prune_gates(&mut hosts, now + Duration::from_secs(6));
-        assert!(hosts.is_empty(), "left: {:?}", hosts.keys());
-    }
-
-    // robots.txt rules past their TTL are useless (they are fetched again before use), so
-    // they must leave the cache; fresh ones must stay.
-    #[test]
-    fn robots_rules_past_their_ttl_leave_the_cache() {
-        let old = Instant::now();
-        let now = old + ROBOTS_TTL + Duration::from_secs(1);
-        let mut cache = RobotsCache::new();
-        cache.insert("http://old".to_string(), (old, Arc::new(Robots::AllowAll)));
-        cache.insert("http://new".to_string(), (now, Arc::new(Robots::AllowAll)));
-        prune_robots(&mut cache, now);
-        assert_eq!(cache.keys().collect::<Vec<_>>(), ["http://new"]);
     }
 }
