@@ -16,15 +16,9 @@ use crate::pipeline::ArticleFetch;
 /// URL fetched before is served from the store; robots.txt and the per-host limits are
 /// obeyed; any failure keeps the feed's own text, so a page never stops an item.
 pub(super) async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
-    // A robots.txt request the address policy refused: logged and counted like any refusal.
-    let robots_refused = |url: &str, refused| {
-        FetchRefused {
-            what: "robots.txt",
-            url,
-            refused,
-        }
-        .emit(&ctx.stats);
-    };
+    // A request the address policy refused (an article page, a robots.txt): logged and counted.
+    let report_refused =
+        |what, url: &str, refused| FetchRefused { what, url, refused }.emit(&ctx.stats);
     for article in articles.iter_mut() {
         let Some(link) = article.url.clone() else {
             continue;
@@ -57,50 +51,41 @@ pub(super) async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) 
             &ctx.hosts,
             &ctx.robots,
             &url,
-            &robots_refused,
+            &|url, why| report_refused("robots.txt", url, why),
         )
         .await;
-        let text = match fetched {
-            PageText::Text(text) => text,
-            PageText::Refused(refused) => {
-                FetchRefused {
-                    what: "article page",
-                    url: &shown,
-                    refused,
+        let outcome = match fetched {
+            PageText::Text(text) => match ctx.store.put_article_text(&link, &text).await {
+                Ok(sha256) => {
+                    info!(article = %shown, chars = text.len(), "Article page fetched.");
+                    article.full_text = Some(FullText { sha256, text });
+                    ArticleFetch::Fetched
                 }
-                .emit(&ctx.stats);
-                ArticleFetch::Refused.count(&ctx.stats);
-                continue;
+                Err(error) => {
+                    warn!(article = %shown, %error, "Cannot store the article text.");
+                    ArticleFetch::StoreFailed
+                }
+            },
+            PageText::Refused(why) => {
+                report_refused("article page", &shown, why);
+                ArticleFetch::Refused
             }
             PageText::RobotsDisallowed => {
                 info!(article = %shown, "robots.txt disallows the article page; keeping the feed's text.");
-                ArticleFetch::RobotsDisallowed.count(&ctx.stats);
-                continue;
+                ArticleFetch::RobotsDisallowed
             }
             PageText::Failed(error) => {
                 if let Some(error) = error {
                     warn!(article = %shown, %error, "Article fetch failed; keeping the feed's text.");
                 }
-                ArticleFetch::Failed.count(&ctx.stats);
-                continue;
+                ArticleFetch::Failed
             }
             PageText::NoText => {
                 info!(article = %shown, "No main text found on the article page.");
-                ArticleFetch::NoText.count(&ctx.stats);
-                continue;
+                ArticleFetch::NoText
             }
             PageText::Skipped => continue,
         };
-        match ctx.store.put_article_text(&link, &text).await {
-            Ok(sha256) => {
-                info!(article = %shown, chars = text.len(), "Article page fetched.");
-                ArticleFetch::Fetched.count(&ctx.stats);
-                article.full_text = Some(FullText { sha256, text });
-            }
-            Err(error) => {
-                warn!(article = %shown, %error, "Cannot store the article text.");
-                ArticleFetch::StoreFailed.count(&ctx.stats);
-            }
-        }
+        outcome.count(&ctx.stats);
     }
 }

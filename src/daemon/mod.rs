@@ -426,46 +426,32 @@ impl Generation {
         }
         let relay_up = ctx.relay_up.clone();
         let store_failed = hooks.store_failed.clone();
-        match cluster {
-            // The shared work queue replaces the local outbox relay: each notification goes
-            // to one node of the cluster.
-            Some(c) => {
-                let cluster = c.cluster.clone();
-                let cancel = cancel.clone();
-                tracker.spawn(supervise_relay(
-                    relay_up,
-                    store_failed,
-                    cancel.clone(),
-                    move || {
-                        let relay = cluster.clone().relay(
-                            prepared.clone(),
-                            store.clone(),
-                            stats.clone(),
-                            cancel.clone(),
-                        );
-                        async move { relay.await.map_err(StoreError::from) }
-                    },
-                ));
-            }
-            None => {
-                let cancel = cancel.clone();
-                tracker.spawn(supervise_relay(
-                    relay_up,
-                    store_failed,
-                    cancel.clone(),
-                    move || {
-                        pipeline::relay_loop(
-                            prepared.clone(),
-                            store.clone(),
-                            stats.clone(),
-                            wake_relay.clone(),
-                            cancel.clone(),
-                            drain,
-                        )
-                    },
-                ));
-            }
-        }
+        let cluster = cluster.map(|c| c.cluster.clone());
+        let relay_cancel = cancel.clone();
+        tracker.spawn(supervise_relay(
+            relay_up,
+            store_failed,
+            cancel.clone(),
+            move || {
+                let (prepared, store, stats) = (prepared.clone(), store.clone(), stats.clone());
+                let (cluster, wake_relay, cancel) =
+                    (cluster.clone(), wake_relay.clone(), relay_cancel.clone());
+                async move {
+                    match cluster {
+                        // The shared work queue replaces the local outbox relay: each
+                        // notification goes to one node of the cluster.
+                        Some(cluster) => cluster
+                            .relay(prepared, store, stats, cancel)
+                            .await
+                            .map_err(StoreError::from),
+                        None => {
+                            pipeline::relay_loop(prepared, store, stats, wake_relay, cancel, drain)
+                                .await
+                        }
+                    }
+                }
+            },
+        ));
         tracker.close();
         Generation { cancel, tracker }
     }
