@@ -17,12 +17,15 @@ pub mod article;
 mod charset;
 mod dates;
 mod fetch;
+pub(crate) mod hosts;
 mod item;
 mod legacy;
 mod location;
+pub(crate) mod page;
 mod parse;
 mod recover;
 mod repair;
+pub(crate) mod robots;
 mod text;
 
 use std::path::PathBuf;
