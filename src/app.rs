@@ -116,14 +116,7 @@ async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u6
     let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
     let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
     store.reset_mirror().await?;
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let tracker = tokio_util::task::TaskTracker::new();
-    cluster.attach(store, cancel.clone(), &tracker)?;
-    let caught_up = cluster.wait_caught_up(&cancel).await;
-    cancel.cancel();
-    tracker.close();
-    tracker.wait().await;
-    caught_up?;
+    cluster.mirror_caught_up(store).await?.stop().await;
     Ok(store.last_seq()?)
 }
 
@@ -132,35 +125,13 @@ async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u6
 async fn attach_cluster(
     config: &config::Config,
     store: &Store,
-) -> Result<Option<CancelGuard>, Error> {
+) -> Result<Option<crate::cluster::Mirror>, Error> {
     if config.log.backend != config::LogBackend::Nats {
         return Ok(None);
     }
     let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
     let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let tracker = tokio_util::task::TaskTracker::new();
-    cluster.attach(store, cancel.clone(), &tracker)?;
-    let guard = CancelGuard { cancel, tracker };
-    if let Err(error) = cluster.wait_caught_up(&guard.cancel).await {
-        guard.stop().await;
-        return Err(error.into());
-    }
-    Ok(Some(guard))
-}
-
-/// Stops the mirror an operator verb started.
-struct CancelGuard {
-    cancel: tokio_util::sync::CancellationToken,
-    tracker: tokio_util::task::TaskTracker,
-}
-
-impl CancelGuard {
-    async fn stop(self) {
-        self.cancel.cancel();
-        self.tracker.close();
-        self.tracker.wait().await;
-    }
+    Ok(Some(cluster.mirror_caught_up(store).await?))
 }
 
 /// Writes one line of command output.

@@ -37,12 +37,11 @@ impl ClusterRuntime {
         // Before mirroring or relaying anything: a second live process with this node id
         // would duplicate notifications, so it must not start.
         crate::cluster::lease::register(&cluster).await?;
-        let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        cluster.attach(store, cancel.clone(), &tracker)?;
         service::status("Catching up from the NATS stream");
-        let last = cluster.wait_caught_up(&cancel).await?;
-        info!(stream_seq = last, node = %log.node_id, "Caught up with the NATS stream.");
+        let mirror = cluster.mirror_caught_up(store).await?;
+        info!(stream_seq = mirror.caught_up_to(), node = %log.node_id, "Caught up with the NATS stream.");
+        // The lease rounds share the mirror's token and tracker, so they stop together.
+        let (cancel, tracker) = (mirror.cancel().clone(), mirror.tracker().clone());
         let leases = Leases::new(log.lease_ttl);
         tracker.spawn(crate::cluster::lease::run(
             cluster.clone(),
