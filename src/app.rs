@@ -114,7 +114,7 @@ async fn write<T: serde::de::DeserializeOwned>(
 /// (folding the projections as it goes). Never notifies: nothing here touches the outbox.
 async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u64, Error> {
     let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
-    let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
+    let cluster = crate::nats::Cluster::connect(&config.log, gauges).await?;
     store.reset_mirror().await?;
     cluster.mirror_caught_up(store).await?.stop().await;
     Ok(store.last_seq()?)
@@ -125,12 +125,12 @@ async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u6
 async fn attach_cluster(
     config: &config::Config,
     store: &Store,
-) -> Result<Option<crate::cluster::Mirror>, Error> {
+) -> Result<Option<crate::nats::Mirror>, Error> {
     if config.log.backend != config::LogBackend::Nats {
         return Ok(None);
     }
     let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
-    let cluster = crate::cluster::Cluster::connect(&config.log, gauges).await?;
+    let cluster = crate::nats::Cluster::connect(&config.log, gauges).await?;
     Ok(Some(cluster.mirror_caught_up(store).await?))
 }
 
@@ -466,11 +466,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             action: ClusterAction::Status { json },
         } => {
             let config = config::load(&cli.config)?;
-            let status = crate::cluster::status::read(&config).await?;
+            let status = crate::nats::status::read(&config).await?;
             let text = if *json {
                 serde_json::to_string(&status).map_err(|e| Error::Input(e.to_string()))?
             } else {
-                crate::cluster::status::render(&status)
+                crate::nats::status::render(&status)
             };
             say(&mut out, text.trim_end())
         }

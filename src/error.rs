@@ -35,7 +35,7 @@ pub enum Error {
     Store(#[from] StoreError),
     /// The NATS JetStream backend failed (connection, streams, buckets).
     #[error(transparent)]
-    Cluster(#[from] crate::cluster::ClusterError),
+    Cluster(#[from] crate::nats::ClusterError),
     /// The HTTP client could not be built.
     #[error("cannot set up HTTP: {0}")]
     Http(#[from] FetchError),
@@ -61,7 +61,7 @@ impl Error {
         match self {
             Error::Config(_)
             | Error::Extract(_)
-            | Error::Cluster(crate::cluster::ClusterError::DuplicateNode { .. }) => EXIT_CONFIG,
+            | Error::Cluster(crate::nats::ClusterError::DuplicateNode { .. }) => EXIT_CONFIG,
             Error::Usage(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }

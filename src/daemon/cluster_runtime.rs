@@ -8,8 +8,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use super::FLUSH_DEADLINE;
-use crate::cluster::{Cluster, Leases};
 use crate::error::Error;
+use crate::nats::{Cluster, Leases};
 use crate::pipeline::Prepared;
 use crate::service;
 use crate::store::Store;
@@ -36,14 +36,14 @@ impl ClusterRuntime {
         let cluster = Cluster::connect(log, gauges).await?;
         // Before mirroring or relaying anything: a second live process with this node id
         // would duplicate notifications, so it must not start.
-        crate::cluster::lease::register(&cluster).await?;
+        crate::nats::lease::register(&cluster).await?;
         service::status("Catching up from the NATS stream");
         let mirror = cluster.mirror_caught_up(store).await?;
         info!(stream_seq = mirror.caught_up_to(), node = %log.node_id, "Caught up with the NATS stream.");
         // The lease rounds share the mirror's token and tracker, so they stop together.
         let (cancel, tracker) = (mirror.cancel().clone(), mirror.tracker().clone());
         let leases = Leases::new(log.lease_ttl);
-        tracker.spawn(crate::cluster::lease::run(
+        tracker.spawn(crate::nats::lease::run(
             cluster.clone(),
             leases.clone(),
             cancel.clone(),

@@ -1,7 +1,7 @@
 //! The outbox relay: delivers the alerts waiting in the outbox to their notifiers and
 //! records every attempt as an event. [`relay_loop`] is the sled backend's relay;
 //! [`relay_pass`], [`entry_due`] and [`schedule`] are the decisions the NATS relay
-//! (`crate::cluster::relay`) runs too.
+//! (`crate::nats::relay`) runs too.
 //!
 //! Why it exists: delivery is the read side of the pipeline, woken by ingest but otherwise
 //! independent of it. Grouping (`group_wait`, `group_interval`, `repeat_interval`), retries

@@ -38,7 +38,7 @@
 //! # The NATS backend
 //!
 //! With `[log] backend = "nats"` the JetStream stream is the log of record and this store
-//! is a node's local mirror of it: the cluster code (`crate::cluster`) installs an
+//! is a node's local mirror of it: the cluster code (`crate::nats`) installs an
 //! [`Upstream`], after which [`Store::append`] publishes there instead of writing here, and
 //! its consumer mirrors the stream back in order through [`Store::append_mirrored`], which
 //! records the stream seq (`mstream_cursor`) in the same atomic batch. Everything else
@@ -83,7 +83,6 @@ use crate::events::NewEvent;
 
 mod append;
 mod appender;
-mod cluster;
 mod codec;
 mod feeds;
 mod fold;
@@ -95,12 +94,13 @@ mod outbox;
 mod projection;
 pub(crate) mod similar;
 mod stats;
+mod stories;
 mod views;
 
-pub use cluster::{ClusterReport, EventCluster};
 pub use feeds::FeedState;
 pub use outbox::{AlertGroup, DeadLetter, NotifierState, OutboxEntry};
 pub use stats::{KindStats, StoreStats, compact};
+pub use stories::{ClusterReport, EventCluster};
 
 use appender::Request;
 

@@ -30,13 +30,13 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
     let mut ops = Vec::new();
     match &env.event {
         Event::ArticleIngested(article) => {
-            ops.extend(super::cluster::on_article(state, article)?);
+            ops.extend(super::stories::on_article(state, article)?);
         }
         Event::EventExtracted(extracted) => {
             for actor in &extracted.actors {
                 ops.push(Op::Put(keys::actor(actor, env.seq), Vec::new()));
             }
-            ops.extend(super::cluster::on_extracted(state, env, extracted)?);
+            ops.extend(super::stories::on_extracted(state, env, extracted)?);
         }
         Event::AlertRaised(alert) => {
             // Alert state: keep the latest occurred_at per (rule, actor set).
@@ -182,7 +182,7 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                 ops.push(Op::Put(keys::superseded(id), Vec::new()));
                 // Each record's cluster writes read the state before this envelope, so
                 // records of one event in the same cluster are applied one at a time.
-                let cluster_ops = super::cluster::on_superseded(&Applied(state, &ops), id, &e)?;
+                let cluster_ops = super::stories::on_superseded(&Applied(state, &ops), id, &e)?;
                 ops.extend(cluster_ops);
             }
         }

@@ -13,8 +13,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, error, warn};
 
 use super::{BUSY_RETRY, Relay};
-use crate::cluster::wire::{WorkItem, outbox_stream, outbox_subject};
-use crate::cluster::{ClusterError, RELAY_ACK_WAIT, RELAY_CONSUMER, js_err};
+use crate::nats::wire::{WorkItem, outbox_stream, outbox_subject};
+use crate::nats::{ClusterError, RELAY_ACK_WAIT, RELAY_CONSUMER, js_err};
 use crate::pipeline;
 use crate::store::OutboxEntry;
 

@@ -11,10 +11,10 @@ use tokio::time::Instant;
 use tracing::info;
 
 use super::Relay;
-use crate::cluster::keys::{Contended, ONCE, Written, keys_under, value_of};
-use crate::cluster::retry::DATA_PATH;
-use crate::cluster::wire::relay_bucket;
-use crate::cluster::{Cluster, ClusterError, js_err};
+use crate::nats::keys::{Contended, ONCE, Written, keys_under, value_of};
+use crate::nats::retry::DATA_PATH;
+use crate::nats::wire::relay_bucket;
+use crate::nats::{Cluster, ClusterError, js_err};
 
 /// Passes of this process that hold a relay lock now, by the lock's token: a lock holding
 /// this node's id and none of these tokens is an orphan of an earlier process (or of a pass
@@ -84,9 +84,7 @@ fn live_tokens() -> std::sync::MutexGuard<'static, HashSet<String>> {
 
 /// The relay locks held now (read from the stream leader), for `cluster status`: an empty
 /// list when no relay has run yet.
-pub(in crate::cluster) async fn read_locks(
-    cluster: &Cluster,
-) -> Result<Vec<RelayLock>, ClusterError> {
+pub(in crate::nats) async fn read_locks(cluster: &Cluster) -> Result<Vec<RelayLock>, ClusterError> {
     let name = relay_bucket(cluster.config());
     let Ok(bucket) = cluster.inner.js.get_key_value(&name).await else {
         return Ok(Vec::new());

@@ -8,7 +8,7 @@ use chrono::Utc;
 use tracing::warn;
 
 use super::{BUSY_RETRY, Relay};
-use crate::cluster::{ClusterError, MIRROR_WAIT, js_err};
+use crate::nats::{ClusterError, MIRROR_WAIT, js_err};
 use crate::pipeline;
 
 /// Least pause between two sweeps, so an entry that stays due cannot spin the sweep.

@@ -10,10 +10,10 @@ use tracing::{debug, info, warn};
 
 use super::lock::{LiveToken, token_of};
 use super::{RECORD_BUDGET, Relay};
-use crate::cluster::keys::{WriteError, Written, kv_key};
-use crate::cluster::retry::{self, retry};
-use crate::cluster::{ClusterError, MIRROR_WAIT, RELAY_ACK_WAIT, js_err};
 use crate::config::{NotifierConfig, NotifierKind};
+use crate::nats::keys::{WriteError, Written, kv_key};
+use crate::nats::retry::{self, retry};
+use crate::nats::{ClusterError, MIRROR_WAIT, RELAY_ACK_WAIT, js_err};
 use crate::pipeline;
 
 /// First and longest pause between renewal attempts that failed with an error that may pass.
