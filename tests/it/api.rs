@@ -233,21 +233,35 @@ async fn api_serves_health_metrics_stream_and_the_cli_while_the_daemon_runs() {
         !hook.accepted().is_empty()
     })
     .await;
-    let r = http
-        .get(format!("{base}/metrics"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain; version=0.0.4")
-    );
-    let text = r.text().await.unwrap();
-    let (samples, types) = parse_prometheus(&text);
+    // The receiver has the request before parley has its answer and records the delivery's
+    // latency, so scrape until the delivery is counted (a guard for a hung daemon, not a timing
+    // assertion): once flaky here, when the scrape came first.
+    let delivered = r#"parley_alert_latency_seconds_count{notifier="hook"}"#;
+    let (text, samples, types) = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let r = http
+                .get(format!("{base}/metrics"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert!(
+                r.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/plain; version=0.0.4")
+            );
+            let text = r.text().await.unwrap();
+            let (samples, types) = parse_prometheus(&text);
+            if samples.contains_key(delivered) {
+                return (text, samples, types);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the delivery is counted in /metrics");
     assert!(samples["parley_alerts_raised_total"] >= 1.0, "{samples:?}");
     // The latency histograms saw the polls, the ingest and the delivery.
     for name in [
