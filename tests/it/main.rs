@@ -2,6 +2,11 @@
 //! harness (`common`) and parley itself are compiled and linked once for the whole suite, not
 //! once per file (ripgrep's `tests/` layout). Run one file's tests with
 //! `cargo test --test it <module>::`, e.g. `cargo test --test it cluster::`.
+//!
+//! Two test files stay binaries of their own because they measure the whole test process:
+//! `tests/hostile.rs` reads the peak RSS of the process's children (`RUSAGE_CHILDREN`, which
+//! other modules' nats-server and chromium children would inflate) and `tests/memory.rs`
+//! counts the process's malloc arenas (which other tests' threads create).
 
 mod common;
 
@@ -21,8 +26,6 @@ mod feed;
 mod full_disk;
 mod fulltext;
 mod fuzz_corpus;
-mod hostile;
-mod memory;
 mod operator;
 mod props;
 mod replay;

@@ -5,6 +5,13 @@
 //!
 //! The server is a raw tokio `TcpListener`, so it can misbehave below HTTP: lie in
 //! Content-Length, stream forever, trickle a byte a second, or never answer.
+//!
+//! A test binary of its own, not a module of tests/it: the memory bound reads the peak RSS of
+//! this process's children, which other tests' nats-server and chromium would inflate.
+
+// The harness of tests/it, compiled into this binary too.
+#[path = "it/common/mod.rs"]
+mod common;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -12,7 +19,7 @@ use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::*;
+use common::*;
 use parley::events::Event;
 use parley::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
