@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::Builder;
 use crate::config::paths::resolve;
 use crate::config::raw::{RawNotifier, SourceFile, Str};
-use crate::config::{ConfigError, DEFAULT_WEBHOOK_TIMEOUT, EmailConfig, SmtpTls};
+use crate::config::{ConfigError, EmailConfig, SmtpTls};
 
 impl Builder<'_> {
     /// The SMTP part of an `email` notifier. Messages never include the password; `tls =
@@ -146,15 +146,7 @@ impl Builder<'_> {
                 format!("notifier {id:?}: type \"email\" needs at least one `to` address"),
             ));
         }
-        let subject = match &n.subject {
-            None => None,
-            Some(t) => {
-                let text = self.text(file, t)?;
-                crate::template::check(&text)
-                    .map_err(|e| file.err(&t.span(), format!("notifier {id:?}: subject: {e}")))?;
-                Some(text)
-            }
-        };
+        let subject = self.opt_template(file, id, "subject", n.subject.as_ref())?;
         let ca_pem = match &n.tls_ca_file {
             None => None,
             Some(_) if tls == SmtpTls::None => {
@@ -188,12 +180,7 @@ impl Builder<'_> {
                 Some(pem)
             }
         };
-        let timeout = self.opt_duration(
-            file,
-            n.timeout.as_ref(),
-            &format!("notifier {id:?}: timeout"),
-            DEFAULT_WEBHOOK_TIMEOUT,
-        )?;
+        let timeout = self.notifier_timeout(file, id, n)?;
         Ok(EmailConfig {
             ca_pem,
             host,

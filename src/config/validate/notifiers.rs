@@ -10,7 +10,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::Builder;
-use crate::config::raw::{RawNotifier, SourceFile};
+use crate::config::raw::{RawNotifier, SourceFile, Str};
 use crate::config::{
     ChatFlavor, ConfigError, DEFAULT_GROUP_INTERVAL, DEFAULT_MAX_AGE, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_INITIAL, DEFAULT_RETRY_MAX, DEFAULT_WEBHOOK_TIMEOUT, NotifierConfig,
@@ -96,12 +96,7 @@ impl Builder<'_> {
                         format!("notifier {id:?}: `program` must name a program first"),
                     ));
                 }
-                let timeout = self.opt_duration(
-                    file,
-                    n.timeout.as_ref(),
-                    &format!("notifier {id:?}: timeout"),
-                    DEFAULT_WEBHOOK_TIMEOUT,
-                )?;
+                let timeout = self.notifier_timeout(file, &id, n)?;
                 NotifierKind::Command {
                     program: argv,
                     timeout,
@@ -170,15 +165,7 @@ impl Builder<'_> {
             None => Severity::Info,
             Some(sv) => self.severity(file, sv, &format!("notifier {id:?}: min_severity"))?,
         };
-        let template = match &n.template {
-            None => None,
-            Some(t) => {
-                let text = self.text(file, t)?;
-                crate::template::check(&text)
-                    .map_err(|e| file.err(&t.span(), format!("notifier {id:?}: template: {e}")))?;
-                Some(text)
-            }
-        };
+        let template = self.opt_template(file, &id, "template", n.template.as_ref())?;
         let rate_limit = n
             .rate_limit
             .as_ref()
@@ -252,6 +239,39 @@ impl Builder<'_> {
 
     /// The URL and timeout of an HTTP notifier (webhook, chat services, ntfy).
     /// Messages never include the URL: its path is often the token.
+    /// A notifier's `timeout`, the one default every kind that sends over the network uses.
+    pub(super) fn notifier_timeout(
+        &self,
+        file: &SourceFile,
+        id: &str,
+        n: &RawNotifier,
+    ) -> Result<Duration, ConfigError> {
+        self.opt_duration(
+            file,
+            n.timeout.as_ref(),
+            &format!("notifier {id:?}: timeout"),
+            DEFAULT_WEBHOOK_TIMEOUT,
+        )
+    }
+
+    /// An optional template key (`template`, an email's `subject`), checked now so a typo is a
+    /// config error with its line, not a failed delivery.
+    pub(super) fn opt_template(
+        &self,
+        file: &SourceFile,
+        id: &str,
+        key: &str,
+        value: Option<&Str>,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(t) = value else {
+            return Ok(None);
+        };
+        let text = self.text(file, t)?;
+        crate::template::check(&text)
+            .map_err(|e| file.err(&t.span(), format!("notifier {id:?}: {key}: {e}")))?;
+        Ok(Some(text))
+    }
+
     fn http_target(
         &self,
         file: &SourceFile,
@@ -279,12 +299,7 @@ impl Builder<'_> {
                 format!("notifier {id:?}: {kind} url must be http:// or https://"),
             ));
         }
-        let timeout = self.opt_duration(
-            file,
-            n.timeout.as_ref(),
-            &format!("notifier {id:?}: timeout"),
-            DEFAULT_WEBHOOK_TIMEOUT,
-        )?;
+        let timeout = self.notifier_timeout(file, id, n)?;
         Ok((url, timeout))
     }
 
