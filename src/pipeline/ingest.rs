@@ -28,7 +28,7 @@ enum Appending {
     Extracted,
     Article,
     /// An alert, kept whole: once appended it goes to the caller's alert stream.
-    Alert(Alert),
+    Alert(Box<Alert>),
     Other,
 }
 
@@ -37,7 +37,7 @@ impl Appending {
         match &event.event {
             Event::EventExtracted(_) => Appending::Extracted,
             Event::ArticleIngested(_) => Appending::Article,
-            Event::AlertRaised(a) => Appending::Alert(a.clone()),
+            Event::AlertRaised(a) => Appending::Alert(Box::new(a.clone())),
             _ => Appending::Other,
         }
     }
@@ -220,7 +220,7 @@ async fn ingest_chunk(
                 new_alerts += 1;
                 stats.latency.arrived(&alert.alert_id, arrived);
                 info!(rule = %alert.rule, actors = %alert.actors.join(","), alert = %alert.alert_id, "Alert raised.");
-                raised.push(alert);
+                raised.push(*alert);
             }
             Appending::Other => {}
         }
