@@ -14,7 +14,7 @@ use crate::cli::{
 };
 use crate::commands::{self, AlertFilter};
 use crate::config;
-use crate::daemon::{self, RunOptions};
+use crate::daemon::{self, Backend, RunOptions};
 use crate::error::Error;
 use crate::opml;
 use crate::service;
@@ -86,17 +86,15 @@ async fn write<T: serde::de::DeserializeOwned>(
     match Store::open(&config.daemon.state_dir) {
         Ok(store) => {
             // With the NATS backend the event goes to the stream, so every node sees it.
-            let mirror = match attach_cluster(config, &store).await {
-                Ok(m) => m,
+            let attached = match Backend::attach(config, &store).await {
+                Ok(attached) => attached,
                 Err(error) => {
                     store.shutdown().await?;
                     return Err(error);
                 }
             };
             let result = local(&store).await;
-            if let Some(mirror) = mirror {
-                mirror.stop().await;
-            }
+            attached.detach().await;
             store.shutdown().await?;
             result
         }
@@ -108,30 +106,6 @@ async fn write<T: serde::de::DeserializeOwned>(
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// `replay` with the NATS backend: empties the local mirror and refills it from the stream
-/// (folding the projections as it goes). Never notifies: nothing here touches the outbox.
-async fn replay_from_stream(config: &config::Config, store: &Store) -> Result<u64, Error> {
-    let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
-    let cluster = crate::nats::Cluster::connect(&config.log, gauges).await?;
-    store.reset_mirror().await?;
-    cluster.mirror_caught_up(store).await?.stop().await;
-    Ok(store.last_seq()?)
-}
-
-/// With the NATS backend, makes `store` publish to the stream (and mirror it) for an
-/// operator verb that appends; `None` with sled.
-async fn attach_cluster(
-    config: &config::Config,
-    store: &Store,
-) -> Result<Option<crate::nats::Mirror>, Error> {
-    if config.log.backend != config::LogBackend::Nats {
-        return Ok(None);
-    }
-    let gauges = std::sync::Arc::new(crate::metrics::ClusterGauges::default());
-    let cluster = crate::nats::Cluster::connect(&config.log, gauges).await?;
-    Ok(Some(cluster.mirror_caught_up(store).await?))
 }
 
 /// Writes one line of command output.
@@ -500,7 +474,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             let events = if nats {
-                replay_from_stream(&prepared.config, &store).await
+                Backend::refill_from_stream(&prepared.config, &store).await
             } else {
                 commands::replay(&store).await
             };

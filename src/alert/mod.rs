@@ -147,12 +147,12 @@ fn type_allowed(rule: &RuleConfig, t: Option<PloverType>) -> bool {
 
 /// The status of an event (occurred / planned / denied / hypothetical), as extraction
 /// typed it. This is the one place alert rules read it.
-fn event_status(event: &ExtractedEvent) -> Option<&str> {
-    Some(event.status.as_str())
+fn event_status(event: &ExtractedEvent) -> &str {
+    event.status.as_str()
 }
 
 fn status_allowed(rule: &RuleConfig, event: &ExtractedEvent) -> bool {
-    rule.status.is_empty() || event_status(event).is_none_or(|s| rule.status.iter().any(|r| r == s))
+    rule.status.is_empty() || rule.status.iter().any(|r| r == event_status(event))
 }
 
 /// The sides of one typed interaction: who acts and who is acted upon.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::Hooks;
+use super::DaemonHandles;
 use crate::api::{self, ApiState};
 use crate::error::Error;
 use crate::pipeline::Prepared;
@@ -29,17 +29,17 @@ impl ApiServer {
     pub(super) async fn start(
         prepared: &Prepared,
         store: &Store,
-        hooks: &Hooks,
+        handles: &DaemonHandles,
     ) -> Result<ApiServer, Error> {
         let state = ApiState {
             store: store.clone(),
-            metrics: hooks.metrics.clone(),
+            metrics: handles.metrics.clone(),
             ready: Arc::new(AtomicBool::new(false)),
             config: Arc::new(RwLock::new(prepared.config.clone())),
-            alerts: hooks.alerts.clone(),
+            alerts: handles.alerts.clone(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
-            wake_relay: hooks.wake_relay.clone(),
+            wake_relay: handles.wake_relay.clone(),
         };
         let api = &prepared.config.api;
         if !api.enabled {

@@ -18,7 +18,7 @@ use crate::store::Store;
 /// rounds. They outlive configuration generations (a reload keeps the node's leases and
 /// position) and stop after the last generation, before the store closes.
 #[derive(Clone)]
-pub(super) struct ClusterRuntime {
+pub(crate) struct ClusterRuntime {
     /// The connection and the stream mirror.
     pub(super) cluster: Cluster,
     /// Which feeds this node polls.

@@ -5,7 +5,7 @@
 
 use tracing::{info, warn};
 
-use super::Ctx;
+use super::GenerationShared;
 use crate::feed::page::{self, PageText};
 use crate::feed::{self, FeedLocation, FullText};
 use crate::metrics::FetchRefused;
@@ -15,7 +15,7 @@ use crate::pipeline::ArticleFetch;
 /// adds its main text (`Article::full_text`), keeping it content-addressed in the store. A
 /// URL fetched before is served from the store; robots.txt and the per-host limits are
 /// obeyed; any failure keeps the feed's own text, so a page never stops an item.
-pub(super) async fn fetch_full_texts(ctx: &Ctx, articles: &mut [feed::Article]) {
+pub(super) async fn fetch_full_texts(ctx: &GenerationShared, articles: &mut [feed::Article]) {
     // A request the address policy refused (an article page, a robots.txt): logged and counted.
     let report_refused =
         |what, url: &str, refused| FetchRefused { what, url, refused }.emit(&ctx.stats);

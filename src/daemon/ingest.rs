@@ -1,20 +1,19 @@
 //! The single ingest task: one batch at a time from the pollers' queue, so cooldowns and
-//! dedup see a consistent log; the alerts a batch appended then go to the alert stream.
+//! dedup see a consistent log; the alerts a batch appended, as ingest hands them back, then
+//! go to the alert stream.
 
 use std::time::{Duration, Instant};
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tracing::{error, warn};
+use tracing::error;
 
 use super::supervise::store_cannot_write;
-use super::{Ctx, log_name};
+use super::{GenerationShared, log_name};
 use crate::config::FeedConfig;
 use crate::error::Error;
-use crate::events::{Alert, Event};
 use crate::feed;
 use crate::pipeline;
-use crate::store::Store;
 
 /// A batch of freshly parsed articles for the single ingest task. The poller waits on `done`
 /// before it stores the feed's new validators, so a crash can never skip unprocessed items.
@@ -34,18 +33,18 @@ pub(super) struct IngestRequest {
 /// Processes ingest requests one at a time, so cooldowns and dedup see a consistent log.
 /// After a batch's append has returned, its new alerts go to the alert stream.
 pub(super) async fn ingest_loop(
-    ctx: Ctx,
+    ctx: GenerationShared,
     mut rx: mpsc::Receiver<IngestRequest>,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     // Drop our own sender so the loop ends when the pollers' senders are gone.
-    let Ctx {
+    let GenerationShared {
         prepared,
         store,
         stats,
         wake_relay,
         ingest,
-        hooks,
+        handles,
         ..
     } = ctx;
     drop(ingest);
@@ -63,14 +62,9 @@ pub(super) async fn ingest_loop(
             let _ = request.done.send(Ok(()));
             continue;
         };
-        let streaming = hooks.alerts.receiver_count() > 0;
-        let before = if streaming {
-            store.last_seq().ok()
-        } else {
-            None
-        };
         let prepared = prepared.clone();
         let started = Instant::now();
+        let mut raised = Vec::new();
         let result = pipeline::ingest(
             &prepared,
             &store,
@@ -79,6 +73,7 @@ pub(super) async fn ingest_loop(
             request.articles,
             request.polled_at,
             &wake_relay,
+            &mut raised,
         )
         .await;
         stats
@@ -89,11 +84,12 @@ pub(super) async fn ingest_loop(
             error!(feed = %log_name(&feed.location), %error, "Ingest failed.");
             if store_cannot_write(error) {
                 error!(%error, "The store cannot write (is the disk full?); nothing more is appended. Stopping so that a restart resumes from the log once it can.");
-                hooks.store_failed.cancel();
+                handles.store_failed.cancel();
             }
         }
-        if let Some(before) = before {
-            broadcast_alerts(&store, before, &hooks.alerts);
+        // The alerts this batch appended go to the stream's subscribers (none: dropped).
+        for alert in raised {
+            let _ = handles.alerts.send(alert);
         }
         let _ = request.done.send(result);
         // The queue drained: a burst of polls is over. Give its freed memory back (see
@@ -107,21 +103,3 @@ pub(super) async fn ingest_loop(
 
 /// The shortest time between two trims of the heap by the ingest loop.
 const TRIM_EVERY: Duration = Duration::from_secs(10);
-
-/// Sends the `alert.raised` events appended after `before` to the stream's subscribers.
-/// Ingest is the only task appending alerts, so the range holds exactly this batch's.
-fn broadcast_alerts(store: &Store, before: u64, alerts: &broadcast::Sender<Alert>) {
-    for env in store.iter_from(before + 1) {
-        match env {
-            Ok(env) => {
-                if let Event::AlertRaised(alert) = env.event {
-                    let _ = alerts.send(alert);
-                }
-            }
-            Err(error) => {
-                warn!(%error, "Cannot read new alerts for the stream.");
-                return;
-            }
-        }
-    }
-}

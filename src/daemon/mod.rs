@@ -13,9 +13,12 @@
 //! - `supervise`: the supervisor that keeps the outbox relay running;
 //! - `watchdog`: systemd's watchdog, pinged only while every task makes progress;
 //! - `api_server`: the HTTP API's start, config updates and stop;
+//! - `backend`: the one seam to the log's backend (sled or NATS): feed state, which feeds
+//!   this node polls, which relay runs, the `--once` drain and the CLI's attach;
 //! - `cluster_runtime`: the NATS backend's process-wide part (mirror, leases).
 
 mod api_server;
+mod backend;
 mod cluster_runtime;
 mod full_text;
 mod ingest;
@@ -36,7 +39,6 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::api;
-use crate::config::LogBackend;
 use crate::error::Error;
 use crate::events::Alert;
 use crate::feed::FeedLocation;
@@ -46,10 +48,10 @@ use crate::metrics::{ConfigReloaded, Metrics};
 use crate::pipeline::{self, Prepared, Stats};
 use crate::service;
 use crate::signal::{self, Signal};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 use api_server::ApiServer;
-use cluster_runtime::ClusterRuntime;
+pub(crate) use backend::Backend;
 use ingest::{IngestRequest, ingest_loop};
 use poll::{poll_feed, poller};
 use supervise::supervise_relay;
@@ -71,42 +73,39 @@ pub struct RunOptions {
     pub once: bool,
 }
 
-/// What the service layer adds to a generation: where alerts are broadcast, and the
-/// counters the feed-health events update.
+/// The handles one daemon run shares between its generations and the HTTP API: where
+/// alerts are broadcast, the counters the feed-health events update, the store-failed
+/// signal and the relay's wake-up. Made once per run, so a reload keeps them.
 #[derive(Clone)]
-pub struct Hooks {
+pub(crate) struct DaemonHandles {
     /// Alerts appended by ingest, sent after their append returned (SSE subscribers).
-    pub alerts: broadcast::Sender<Alert>,
+    pub(crate) alerts: broadcast::Sender<Alert>,
     /// Service counters and the pipeline's stats.
-    pub metrics: Metrics,
+    pub(crate) metrics: Metrics,
     /// Cancelled when the store failed to write (a full disk, an I/O error). sled keeps such
     /// an error for the life of the open database, so every later append would fail too: the
     /// daemon stops and exits 1, and the service manager's restart (`Restart=on-failure`)
     /// reopens the store and resumes from the log once the disk can take writes again.
-    pub store_failed: CancellationToken,
+    pub(crate) store_failed: CancellationToken,
     /// Wakes the outbox relay of whichever generation runs; shared with the API, whose
     /// write verbs (`alerts retry`) put entries back into the outbox.
-    pub wake_relay: Arc<Notify>,
+    pub(crate) wake_relay: Arc<Notify>,
 }
 
-impl Hooks {
-    fn new(stats: &Arc<Stats>, cluster: Option<&ClusterRuntime>) -> Hooks {
-        let mut metrics = Metrics::new(stats.clone());
-        if let Some(c) = cluster {
-            metrics.cluster = c.cluster.gauges().clone();
-        }
-        Hooks {
+impl DaemonHandles {
+    fn new(stats: &Arc<Stats>, backend: &Backend) -> DaemonHandles {
+        DaemonHandles {
             alerts: broadcast::channel(api::ALERT_STREAM_CAPACITY).0,
-            metrics,
+            metrics: backend.metrics(stats),
             store_failed: CancellationToken::new(),
             wake_relay: Arc::new(Notify::new()),
         }
     }
 }
 
-/// Shared by the tasks of one generation.
+/// What the tasks of one generation share (pollers, ingest, the watchdog).
 #[derive(Clone)]
-struct Ctx {
+struct GenerationShared {
     prepared: Prepared,
     store: Store,
     stats: Arc<Stats>,
@@ -117,42 +116,42 @@ struct Ctx {
     hosts: Arc<HostGates>,
     /// robots.txt rules by origin, for article pages.
     robots: Arc<RobotsCache>,
-    hooks: Hooks,
+    handles: DaemonHandles,
     /// Polls finished (any outcome): the watchdog's evidence that the scheduler moves.
     polls_done: Arc<std::sync::atomic::AtomicU64>,
     /// True while this generation's outbox relay runs (false while its supervisor waits to
     /// restart it): the watchdog pings only while notifications can go out.
     relay_up: Arc<AtomicBool>,
-    /// The NATS backend, if configured: feed leases and shared feed state.
-    cluster: Option<ClusterRuntime>,
+    /// The log's backend: where feed state lives and which feeds this node polls.
+    backend: Backend,
 }
 
-impl Ctx {
+impl GenerationShared {
     /// Builds the shared context and the receiving end of the ingest queue.
     fn new(
         prepared: &Prepared,
         store: &Store,
         stats: &Arc<Stats>,
-        hooks: &Hooks,
-        cluster: Option<&ClusterRuntime>,
-    ) -> (Ctx, mpsc::Receiver<IngestRequest>) {
+        handles: &DaemonHandles,
+        backend: &Backend,
+    ) -> (GenerationShared, mpsc::Receiver<IngestRequest>) {
         let (ingest, rx) = mpsc::channel(64);
-        let ctx = Ctx {
+        let ctx = GenerationShared {
             limit: Arc::new(Semaphore::new(prepared.config.daemon.concurrency.max(1))),
             prepared: prepared.clone(),
             store: store.clone(),
             stats: stats.clone(),
-            wake_relay: hooks.wake_relay.clone(),
+            wake_relay: handles.wake_relay.clone(),
             ingest,
             hosts: Arc::new(HostGates::new(
                 prepared.config.daemon.per_host_concurrency,
                 prepared.config.daemon.per_host_delay,
             )),
             robots: Arc::default(),
-            hooks: hooks.clone(),
+            handles: handles.clone(),
             polls_done: Arc::default(),
             relay_up: Arc::new(AtomicBool::new(true)),
-            cluster: cluster.cloned(),
+            backend: backend.clone(),
         };
         (ctx, rx)
     }
@@ -165,16 +164,12 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
     let state_dir = prepared.config.daemon.state_dir.clone();
     service::status("Opening the store and catching projections up");
     let store = Store::open(&state_dir)?;
-    let cluster = if prepared.config.log.backend == LogBackend::Nats {
-        match ClusterRuntime::start(&prepared, &store).await {
-            Ok(c) => Some(c),
-            Err(error) => {
-                let _ = store.shutdown().await;
-                return Err(error);
-            }
+    let backend = match Backend::start(&prepared, &store).await {
+        Ok(backend) => backend,
+        Err(error) => {
+            let _ = store.shutdown().await;
+            return Err(error);
         }
-    } else {
-        None
     };
     let stats = Arc::new(Stats::default());
     let mut signals = signal::listen().map_err(|source| Error::Io {
@@ -194,14 +189,7 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
                 }
             })
         };
-        let result = run_once(
-            prepared,
-            store.clone(),
-            stats.clone(),
-            cancel,
-            cluster.as_ref(),
-        )
-        .await;
+        let result = run_once(prepared, store.clone(), stats.clone(), cancel, &backend).await;
         watcher.abort();
         result
     } else {
@@ -211,13 +199,11 @@ pub async fn run(config_path: &Path, options: RunOptions) -> Result<Arc<Stats>, 
             store.clone(),
             stats.clone(),
             &mut signals,
-            cluster.as_ref(),
+            &backend,
         )
         .await
     };
-    if let Some(cluster) = cluster {
-        cluster.stop().await;
-    }
+    backend.stop().await;
     // The store flushes and closes after every task of the last generation has stopped
     // (or the stop deadline passed: then whatever was not appended is re-polled later).
     let closed = match tokio::time::timeout(FLUSH_DEADLINE, store.shutdown()).await {
@@ -247,18 +233,17 @@ async fn run_forever(
     store: Store,
     stats: Arc<Stats>,
     signals: &mut mpsc::UnboundedReceiver<Signal>,
-    cluster: Option<&ClusterRuntime>,
+    backend: &Backend,
 ) -> Result<(), Error> {
-    let hooks = Hooks::new(&stats, cluster);
-    let server = ApiServer::start(&prepared, &store, &hooks).await?;
+    let handles = DaemonHandles::new(&stats, backend);
+    let server = ApiServer::start(&prepared, &store, &handles).await?;
     let result = loop {
         let generation = Generation::start(
             prepared.clone(),
             store.clone(),
             stats.clone(),
-            hooks.clone(),
-            false,
-            cluster,
+            handles.clone(),
+            backend,
         );
         // Store open, projections caught up, API bound, tasks running: ready.
         server.state.ready.store(true, Ordering::Release);
@@ -271,7 +256,7 @@ async fn run_forever(
         let next = loop {
             let received = tokio::select! {
                 signal = signals.recv() => signal,
-                () = hooks.store_failed.cancelled() => None,
+                () = handles.store_failed.cancelled() => None,
             };
             match received {
                 Some(Signal::Reload) => {
@@ -295,7 +280,7 @@ async fn run_forever(
                             ConfigReloaded {
                                 rejected: Some(&error.to_string()),
                             }
-                            .emit(&hooks.metrics.service);
+                            .emit(&handles.metrics.service);
                             service::ready(&format!(
                                 "{}; last reload rejected",
                                 running_status(&prepared)
@@ -314,7 +299,7 @@ async fn run_forever(
         let stopped = generation.stop(STOP_DEADLINE).await;
         match next {
             Some(new) => {
-                ConfigReloaded { rejected: None }.emit(&hooks.metrics.service);
+                ConfigReloaded { rejected: None }.emit(&handles.metrics.service);
                 prepared = new;
                 server.set_config(&prepared);
             }
@@ -322,7 +307,7 @@ async fn run_forever(
         }
     };
     server.stop().await;
-    if hooks.store_failed.is_cancelled() {
+    if handles.store_failed.is_cancelled() {
         return Err(Error::Store(crate::store::StoreError::Db {
             path: prepared.config.daemon.state_dir.display().to_string(),
             message: "a write failed (see the log above); stopped".into(),
@@ -336,10 +321,12 @@ async fn run_once(
     store: Store,
     stats: Arc<Stats>,
     cancel: CancellationToken,
-    cluster: Option<&ClusterRuntime>,
+    backend: &Backend,
 ) -> Result<(), Error> {
-    let hooks = Hooks::new(&stats, cluster);
-    let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &hooks, cluster);
+    // The rules are recorded (and backfilled) before anything is polled or delivered.
+    pipeline::ensure_reconciled(&prepared, &store).await?;
+    let handles = DaemonHandles::new(&stats, backend);
+    let (ctx, ingest_rx) = GenerationShared::new(&prepared, &store, &stats, &handles, backend);
     let ingest = tokio::spawn(ingest_loop(ctx.clone(), ingest_rx, cancel.clone()));
     let progress = progress_bar(prepared.config.feeds.len() as u64, "feeds");
     let pollers = TaskTracker::new();
@@ -363,27 +350,8 @@ async fn run_once(
         Ok(result) => result?,
         Err(join) => return Err(Error::Input(format!("ingest task failed: {join}"))),
     }
-    if let Some(c) = cluster
-        && !cancel.is_cancelled()
-    {
-        // Deliver what is due (retries included) and leave what grouping holds, as the
-        // sled drain does, through the cluster's locks and shared work queue.
-        c.cluster
-            .clone()
-            .drain(prepared, store, stats, cancel)
-            .await?;
-        return Ok(());
-    }
     if !cancel.is_cancelled() {
-        pipeline::relay_loop(
-            prepared,
-            store,
-            stats,
-            Arc::new(Notify::new()),
-            cancel,
-            true,
-        )
-        .await?;
+        backend.drain(prepared, store, stats, cancel).await?;
     }
     Ok(())
 }
@@ -395,19 +363,18 @@ struct Generation {
 }
 
 impl Generation {
-    /// Spawns the pollers, the ingest task, the outbox relay and (under a systemd watchdog)
-    /// the watchdog for `prepared`.
+    /// Spawns the pollers, the ingest task, the outbox relay (whichever `backend` uses) and
+    /// (under a systemd watchdog) the watchdog for `prepared`.
     fn start(
         prepared: Prepared,
         store: Store,
         stats: Arc<Stats>,
-        hooks: Hooks,
-        drain: bool,
-        cluster: Option<&ClusterRuntime>,
+        handles: DaemonHandles,
+        backend: &Backend,
     ) -> Generation {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let (ctx, ingest_rx) = Ctx::new(&prepared, &store, &stats, &hooks, cluster);
+        let (ctx, ingest_rx) = GenerationShared::new(&prepared, &store, &stats, &handles, backend);
         let wake_relay = ctx.wake_relay.clone();
         for feed in prepared.config.feeds.iter().cloned() {
             tracker.spawn(poller(ctx.clone(), feed, cancel.clone()));
@@ -425,8 +392,8 @@ impl Generation {
             });
         }
         let relay_up = ctx.relay_up.clone();
-        let store_failed = hooks.store_failed.clone();
-        let cluster = cluster.map(|c| c.cluster.clone());
+        let store_failed = handles.store_failed.clone();
+        let backend = backend.clone();
         let relay_cancel = cancel.clone();
         tracker.spawn(supervise_relay(
             relay_up,
@@ -434,21 +401,16 @@ impl Generation {
             cancel.clone(),
             move || {
                 let (prepared, store, stats) = (prepared.clone(), store.clone(), stats.clone());
-                let (cluster, wake_relay, cancel) =
-                    (cluster.clone(), wake_relay.clone(), relay_cancel.clone());
+                let (backend, wake_relay, cancel) =
+                    (backend.clone(), wake_relay.clone(), relay_cancel.clone());
                 async move {
-                    match cluster {
-                        // The shared work queue replaces the local outbox relay: each
-                        // notification goes to one node of the cluster.
-                        Some(cluster) => cluster
-                            .relay(prepared, store, stats, cancel)
-                            .await
-                            .map_err(StoreError::from),
-                        None => {
-                            pipeline::relay_loop(prepared, store, stats, wake_relay, cancel, drain)
-                                .await
-                        }
-                    }
+                    // The generation's rules are recorded (and backfilled) before its relay's
+                    // first pass, so a backfilled alert goes out with it; a failure is
+                    // retried with the relay's backoff.
+                    pipeline::ensure_reconciled(&prepared, &store).await?;
+                    backend
+                        .relay(prepared, store, stats, wake_relay, cancel)
+                        .await
                 }
             },
         ));

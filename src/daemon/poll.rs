@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 
 use super::full_text::fetch_full_texts;
 use super::ingest::IngestRequest;
-use super::{Ctx, log_name};
+use super::{GenerationShared, log_name};
 use crate::config::FeedConfig;
 use crate::error::Error;
 use crate::feed::{self, FeedLocation, FetchOutcome};
@@ -21,7 +21,7 @@ use crate::metrics::FetchRefused;
 use crate::store::FeedState;
 
 /// One feed's life in the daemon: wait until due, poll, reschedule; stop when cancelled.
-pub(super) async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken) {
+pub(super) async fn poller(ctx: GenerationShared, feed: FeedConfig, cancel: CancellationToken) {
     let key = feed.location.key();
     let mut delay = first_delay(&ctx, &feed).await;
     // Logs show the URL without its query string, where API keys live.
@@ -31,21 +31,11 @@ pub(super) async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(delay) => {}
         }
-        if let Some(c) = &ctx.cluster
-            && !c.leases.owns(&key)
-        {
+        if !ctx.backend.owns(&key) {
             // Another node polls it (or nobody yet): wait for this node's lease, then
             // follow the schedule the feed's shared state says.
-            loop {
-                let changed = c.leases.changed.notified();
-                if c.leases.owns(&key) {
-                    break;
-                }
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    () = changed => {}
-                    () = tokio::time::sleep(c.cluster.config().lease_ttl) => {}
-                }
+            if !ctx.backend.wait_to_own(&key, &cancel).await {
+                return;
             }
             tracing::debug!(feed = %shown, "Feed lease held; polling it here.");
             delay = first_delay(&ctx, &feed).await;
@@ -65,7 +55,7 @@ pub(super) async fn poller(ctx: Ctx, feed: FeedConfig, cancel: CancellationToken
     }
 }
 
-async fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
+async fn first_delay(ctx: &GenerationShared, feed: &FeedConfig) -> Duration {
     let jitter = Duration::from_millis(fastrand::u64(
         0..=feed.interval.as_millis().min(10_000) as u64,
     ));
@@ -88,22 +78,18 @@ async fn first_delay(ctx: &Ctx, feed: &FeedConfig) -> Duration {
     }
 }
 
-/// A feed's polling state: from the cluster's KV with the NATS backend (so it moves with
-/// the lease), else from the local store.
-async fn load_feed_state(ctx: &Ctx, key: &str) -> Result<Option<FeedState>, Error> {
-    match &ctx.cluster {
-        Some(c) => Ok(c.cluster.feed_state(key).await?),
-        None => Ok(ctx.store.feed_state(key)?),
-    }
+/// A feed's polling state, wherever the backend keeps it.
+async fn load_feed_state(ctx: &GenerationShared, key: &str) -> Result<Option<FeedState>, Error> {
+    ctx.backend.feed_state(&ctx.store, key).await
 }
 
-/// Saves a feed's polling state where [`load_feed_state`] reads it; with the NATS backend
-/// also into the local store, so `parley feeds` on this node shows the feeds it polls.
-async fn save_feed_state(ctx: &Ctx, key: &str, state: &FeedState) -> Result<(), Error> {
-    if let Some(c) = &ctx.cluster {
-        c.cluster.put_feed_state(key, state).await?;
-    }
-    Ok(ctx.store.put_feed_state(key, state).await?)
+/// Saves a feed's polling state where [`load_feed_state`] reads it.
+async fn save_feed_state(
+    ctx: &GenerationShared,
+    key: &str,
+    state: &FeedState,
+) -> Result<(), Error> {
+    ctx.backend.put_feed_state(&ctx.store, key, state).await
 }
 
 /// The interval, spread by up to ±10% so that feeds configured alike do not poll in lockstep.
@@ -139,7 +125,7 @@ struct Slots {
 /// global slots: otherwise a publisher with many feeds and a `per_host_delay` would starve
 /// every other host (and the watchdog, which takes a global slot to prove the scheduler
 /// admits work). `None` if the generation's semaphores are closed.
-async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
+async fn acquire_slots(ctx: &GenerationShared, feed: &FeedConfig) -> Option<Slots> {
     let gate = ctx.hosts.gate(&feed.location);
     let host = match &gate {
         Some(gate) => Some(gate.permit().await?),
@@ -158,7 +144,7 @@ async fn acquire_slots(ctx: &Ctx, feed: &FeedConfig) -> Option<Slots> {
 /// Polls one feed once: fetch, parse, ingest, then record the feed's state, including when
 /// it is due next (backoff on failure, Retry-After honoured). `None` if the state could not
 /// be read or saved, or ingest did not finish.
-pub(super) async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
+pub(super) async fn poll_feed(ctx: &GenerationShared, feed: &FeedConfig) -> Option<Next> {
     let started = Instant::now();
     let next = poll_feed_from(ctx, feed, started).await;
     if !matches!(next, Some(Next::Never)) {
@@ -171,7 +157,11 @@ pub(super) async fn poll_feed(ctx: &Ctx, feed: &FeedConfig) -> Option<Next> {
 }
 
 /// [`poll_feed`] for a poll that started at `started` (its articles' arrival time).
-async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Option<Next> {
+async fn poll_feed_from(
+    ctx: &GenerationShared,
+    feed: &FeedConfig,
+    started: Instant,
+) -> Option<Next> {
     let key = feed.location.key();
     // Logs and metrics show the URL without its query string, where API keys live.
     let shown = log_name(&feed.location);
@@ -204,7 +194,7 @@ async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Optio
         .await
     {
         Ok(FetchOutcome::Gone) => {
-            crate::metrics::FeedGone { feed: &shown }.emit(&ctx.hooks.metrics.service);
+            crate::metrics::FeedGone { feed: &shown }.emit(&ctx.handles.metrics.service);
             state.disabled = Some(format!(
                 "the server answered 410 Gone on {}",
                 now.format("%Y-%m-%d %H:%M UTC")
@@ -287,7 +277,7 @@ async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Optio
                         feed: &shown,
                         repairs,
                     }
-                    .emit(&ctx.hooks.metrics.service);
+                    .emit(&ctx.handles.metrics.service);
                 }
                 state.recovered = recovered;
                 ctx.stats
@@ -303,7 +293,7 @@ async fn poll_feed_from(ctx: &Ctx, feed: &FeedConfig, started: Instant) -> Optio
                     feed: &shown,
                     to: &FeedLocation::Http(to.clone()).redacted(),
                 }
-                .emit(&ctx.hooks.metrics.service);
+                .emit(&ctx.handles.metrics.service);
                 state.effective_url = Some(to.to_string());
             }
         }

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::Ctx;
+use super::GenerationShared;
 use super::ingest::IngestRequest;
 use crate::service;
 
@@ -23,7 +23,7 @@ use crate::service;
 /// The scheduler is judged by progress rather than by queueing for a slot: behind a first
 /// cycle of hundreds of feeds a queued probe could wait longer than the watchdog period
 /// while every poll moves along, and systemd would kill a healthy daemon.
-pub(super) async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationToken) {
+pub(super) async fn watchdog(ctx: GenerationShared, period: Duration, cancel: CancellationToken) {
     let every = period / 2;
     info!(?period, "systemd watchdog enabled.");
     let mut polls_seen = ctx.polls_done.load(Ordering::Relaxed);
@@ -56,7 +56,7 @@ pub(super) async fn watchdog(ctx: Ctx, period: Duration, cancel: CancellationTok
         };
         if healthy {
             service::watchdog_ping();
-            ctx.hooks
+            ctx.handles
                 .metrics
                 .service
                 .watchdog_pings

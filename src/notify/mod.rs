@@ -124,6 +124,10 @@ fn colour(severity: Severity) -> u32 {
     }
 }
 
+/// SMTP exchanges one message can take (connect, greeting, EHLO, STARTTLS, EHLO, AUTH, MAIL,
+/// DATA, body, QUIT), each bounded by the notifier's timeout; plus one RCPT per recipient.
+const SMTP_EXCHANGES: u32 = 10;
+
 impl Notifier {
     /// Builds the notifier (and its HTTP client for HTTP kinds).
     pub fn new(config: NotifierConfig) -> Result<Notifier, NotifyError> {
@@ -156,6 +160,23 @@ impl Notifier {
     /// Its config (retry policy).
     pub fn config(&self) -> &NotifierConfig {
         &self.config
+    }
+
+    /// The longest one send can take once started: its request timeout (reqwest's covers
+    /// the whole request), its program's timeout, or for mail every SMTP exchange at the
+    /// socket timeout. Stdout and log writes are local. A relay that takes over another
+    /// node's notifier waits this long for that node's in-flight send to finish.
+    pub(crate) fn send_bound(&self) -> Duration {
+        match &self.config.kind {
+            NotifierKind::Webhook { timeout, .. }
+            | NotifierKind::Chat { timeout, .. }
+            | NotifierKind::Ntfy { timeout, .. }
+            | NotifierKind::Command { timeout, .. } => *timeout,
+            NotifierKind::Email(mail) => mail
+                .timeout
+                .saturating_mul(SMTP_EXCHANGES + u32::try_from(mail.to.len()).unwrap_or(u32::MAX)),
+            NotifierKind::Stdout | NotifierKind::Log => Duration::from_secs(1),
+        }
     }
 
     /// Waits until `rate_limit` allows another delivery and reserves that slot.
@@ -388,12 +409,6 @@ impl Notifier {
                     .await
             }
         }
-    }
-
-    /// When to try again after `attempt` failures, or `None` to give up.
-    /// Kept for callers without the alert's age; see [`Notifier::next_attempt_for`].
-    pub fn next_attempt(&self, attempt: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.next_attempt_for(attempt, now, now)
     }
 
     /// When to try again after `attempt` failures of an alert raised at `raised_at`, or `None`

@@ -4,7 +4,8 @@
 //!
 //! Why it exists: this is the write side of the pipeline, the one place an article turns
 //! into `event.extracted`, `alert.raised` and `article.ingested` events, in the order that
-//! makes a crash safe to redo.
+//! makes a crash safe to redo. It also knows which alerts it appended, and hands them back
+//! for the alert stream, so nothing re-reads the log to find them.
 
 use chrono::Utc;
 use tokio::sync::Notify;
@@ -16,7 +17,7 @@ use super::prepared::Prepared;
 use super::rules::{Cooldown, ensure_reconciled};
 use crate::alert::{self, ArticleRef, Chain, PastArticle};
 use crate::config::FeedConfig;
-use crate::events::{ArticleIngested, Event, NewEvent, stable_id};
+use crate::events::{Alert, ArticleIngested, Event, NewEvent, stable_id};
 use crate::extract::Document;
 use crate::feed::Article;
 use crate::metrics::Stats;
@@ -26,11 +27,8 @@ use crate::store::{Appended, Store, StoreError};
 enum Appending {
     Extracted,
     Article,
-    Alert {
-        rule: String,
-        actors: String,
-        id: String,
-    },
+    /// An alert, kept whole: once appended it goes to the caller's alert stream.
+    Alert(Box<Alert>),
     Other,
 }
 
@@ -39,11 +37,7 @@ impl Appending {
         match &event.event {
             Event::EventExtracted(_) => Appending::Extracted,
             Event::ArticleIngested(_) => Appending::Article,
-            Event::AlertRaised(a) => Appending::Alert {
-                rule: a.rule.clone(),
-                actors: a.actors.join(","),
-                id: a.alert_id.clone(),
-            },
+            Event::AlertRaised(a) => Appending::Alert(Box::new(a.clone())),
             _ => Appending::Other,
         }
     }
@@ -56,6 +50,10 @@ impl Appending {
 /// appended *before* its `article.ingested`, which is the "done" marker the dedup check reads.
 /// A crash in between leaves the article unmarked, so the next poll redoes it; the events
 /// already written are skipped as duplicates by their deterministic ids.
+///
+/// Every alert newly appended is pushed onto `raised` in log order once its append has
+/// returned (also those of earlier chunks when a later chunk fails), for the alert stream.
+#[allow(clippy::too_many_arguments)]
 pub async fn ingest(
     prepared: &Prepared,
     store: &Store,
@@ -64,12 +62,16 @@ pub async fn ingest(
     articles: Vec<Article>,
     arrived: std::time::Instant,
     wake_relay: &Notify,
+    raised: &mut Vec<Alert>,
 ) -> Result<(), StoreError> {
     ensure_reconciled(prepared, store).await?;
     let mut articles = articles.into_iter().peekable();
     while articles.peek().is_some() {
         let chunk: Vec<Article> = articles.by_ref().take(INGEST_CHUNK).collect();
-        ingest_chunk(prepared, store, stats, feed, chunk, arrived, wake_relay).await?;
+        ingest_chunk(
+            prepared, store, stats, feed, chunk, arrived, wake_relay, raised,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -77,6 +79,7 @@ pub async fn ingest(
 /// Articles per append: bounds the memory of one atomic batch for feeds with huge item counts.
 const INGEST_CHUNK: usize = 256;
 
+#[allow(clippy::too_many_arguments)]
 async fn ingest_chunk(
     prepared: &Prepared,
     store: &Store,
@@ -85,6 +88,7 @@ async fn ingest_chunk(
     articles: Vec<Article>,
     arrived: std::time::Instant,
     wake_relay: &Notify,
+    raised: &mut Vec<Alert>,
 ) -> Result<(), StoreError> {
     let feed_key = feed.location.key();
     let now = Utc::now();
@@ -212,10 +216,11 @@ async fn ingest_chunk(
         match summary {
             Appending::Extracted => Stats::add(&stats.events_extracted, 1),
             Appending::Article => Stats::add(&stats.articles_new, 1),
-            Appending::Alert { rule, actors, id } => {
+            Appending::Alert(alert) => {
                 new_alerts += 1;
-                stats.latency.arrived(&id, arrived);
-                info!(%rule, %actors, alert = %id, "Alert raised.");
+                stats.latency.arrived(&alert.alert_id, arrived);
+                info!(rule = %alert.rule, actors = %alert.actors.join(","), alert = %alert.alert_id, "Alert raised.");
+                raised.push(*alert);
             }
             Appending::Other => {}
         }

@@ -8,8 +8,9 @@
 //! - `ingest`: a feed's new articles into log events ([`ingest`]).
 //! - `relay`: the outbox into notifications ([`relay_loop`], and the decisions the NATS
 //!   relay shares).
-//! - `rules`: rule definitions against the log ([`reconcile_rules`], [`backtest`]) and the
-//!   one cooldown judgement.
+//! - `rules`: rule definitions against the log ([`reconcile_rules`], [`backtest`]), run
+//!   once per loaded config when the daemon starts it ([`ensure_reconciled`]), and the one
+//!   cooldown judgement.
 //! - `history`: earlier articles as the log recorded them ([`StoreHistory`], [`stored_text`]).
 //! - `logged`: the conversion between extraction output and the log's record of it.
 //!
@@ -29,6 +30,7 @@ pub use logged::{extraction_of, logged_event, owned_ids};
 pub use prepared::{PrepareError, Prepared, shipped};
 pub(crate) use relay::{entry_due, relay_pass, schedule};
 pub use relay::{relay_loop, relay_once};
+pub(crate) use rules::ensure_reconciled;
 pub use rules::{backtest, reconcile_rules};
 
 pub use crate::metrics::{ArticleFetch, Stats};

@@ -47,8 +47,8 @@ pub struct Prepared {
     /// The shared HTTP client for feeds.
     pub fetcher: Fetcher,
     /// Set once this config's rule definitions are recorded (and backfills done); see
-    /// [`super::reconcile_rules`]. Shared by clones, so ingest and the relay do it once
-    /// between them.
+    /// [`super::reconcile_rules`]. Shared by clones, so the daemon's start of a generation
+    /// and ingest's guard do it once between them.
     pub reconciled: Arc<tokio::sync::OnceCell<()>>,
 }
 

@@ -19,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::prepared::Prepared;
-use super::rules::ensure_reconciled;
 use crate::events::{Alert, Event, NewEvent, NotificationDelivered, NotificationFailed, stable_id};
 use crate::metrics::Stats;
 use crate::notify::Notifier;
@@ -408,6 +407,8 @@ async fn record_failure(
 
 /// Runs the relay until cancelled: delivers due entries, then sleeps until the next one is due
 /// or ingest wakes it. With `drain`, it returns as soon as the outbox is empty instead.
+/// The caller has recorded the config's rules first (`pipeline::rules`), so backfilled
+/// alerts are in the outbox before the first pass.
 pub async fn relay_loop(
     prepared: Prepared,
     store: Store,
@@ -416,7 +417,6 @@ pub async fn relay_loop(
     cancel: CancellationToken,
     drain: bool,
 ) -> Result<(), StoreError> {
-    ensure_reconciled(&prepared, &store).await?;
     for notifier in prepared.notifiers.values() {
         let last = store.notifier_state(notifier.id())?.last_attempt;
         notifier.seed_rate_limit(last).await;

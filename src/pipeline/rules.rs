@@ -3,8 +3,10 @@
 //! [`Cooldown`] is the one place a rule's cooldown is judged.
 //!
 //! Why it exists apart from ingest: what a rule means for the log's past (a `rule.changed`
-//! cut, a backfill, a backtest) is decided once per config, not per article; ingest and the
-//! relay only make sure it has happened ([`ensure_reconciled`]) before they act.
+//! cut, a backfill, a backtest) is decided once per config, not per article. The daemon
+//! runs it when it starts a configuration ([`ensure_reconciled`]: before a generation's
+//! relay delivers, before `--once` polls); ingest only makes sure it has happened before it
+//! appends, and the relays never run it.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,7 +21,9 @@ use crate::events::{Alert, Event, NewEvent, RuleChanged, stable_id};
 use crate::extract::{Document, Extraction};
 use crate::store::{Store, StoreError};
 
-/// Records rule definitions once per loaded config (start and every reload).
+/// Records rule definitions once per loaded config (start and every reload): the first
+/// caller runs [`reconcile_rules`], later callers (and clones of `prepared`) wait for it
+/// or find it done. A failure leaves it to be tried again by the next caller.
 pub(crate) async fn ensure_reconciled(
     prepared: &Prepared,
     store: &Store,

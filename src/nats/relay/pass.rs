@@ -10,7 +10,6 @@ use tracing::{debug, info, warn};
 
 use super::lock::{LiveToken, token_of};
 use super::{RECORD_BUDGET, Relay};
-use crate::config::{NotifierConfig, NotifierKind};
 use crate::nats::keys::{WriteError, Written, kv_key};
 use crate::nats::retry::{self, retry};
 use crate::nats::{ClusterError, MIRROR_WAIT, RELAY_ACK_WAIT, js_err};
@@ -18,26 +17,6 @@ use crate::pipeline;
 
 /// First and longest pause between renewal attempts that failed with an error that may pass.
 const RENEW_RETRY: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(1));
-/// SMTP exchanges one message can take (connect, greeting, EHLO, STARTTLS, EHLO, AUTH, MAIL,
-/// DATA, body, QUIT), each bounded by the notifier's timeout; plus one RCPT per recipient.
-const SMTP_EXCHANGES: u32 = 10;
-
-/// The longest one send of `config` can take once started: its request timeout (reqwest's
-/// covers the whole request), its program's timeout, or for mail every SMTP exchange at the
-/// socket timeout. Stdout and log writes are local.
-fn send_bound(config: &NotifierConfig) -> Duration {
-    match &config.kind {
-        NotifierKind::Webhook { timeout, .. }
-        | NotifierKind::Chat { timeout, .. }
-        | NotifierKind::Ntfy { timeout, .. }
-        | NotifierKind::Command { timeout, .. } => *timeout,
-        NotifierKind::Email(mail) => mail
-            .timeout
-            .saturating_mul(SMTP_EXCHANGES + u32::try_from(mail.to.len()).unwrap_or(u32::MAX)),
-        NotifierKind::Stdout | NotifierKind::Log => Duration::from_secs(1),
-    }
-}
-
 impl Relay {
     /// Runs [`pipeline::relay_pass`] for `notifier` under its cluster-wide lock. `false`
     /// when the notifier is busy (its lock is held here or elsewhere). While the pass runs,
@@ -75,7 +54,7 @@ impl Relay {
                 .prepared
                 .notifiers
                 .get(notifier)
-                .map_or(Duration::ZERO, |n| send_bound(n.config()));
+                .map_or(Duration::ZERO, |n| n.send_bound());
             let grace = send + RECORD_BUDGET;
             warn!(notifier, from = %from, ?grace, "Took over a relay lock its holder stopped renewing; waiting for its in-flight delivery to be recorded.");
             grace
