@@ -485,6 +485,26 @@ mod tests {
     }
 
     #[test]
+    fn a_config_that_does_not_include_the_managed_file_is_refused() {
+        // Writing a file the config never loads would be an edit that silently does nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("parley.toml");
+        std::fs::create_dir_all(dir.path().join("watchlists")).unwrap();
+        std::fs::write(dir.path().join("watchlists/hand.toml"), "").unwrap();
+        let path = managed_path(&main);
+        assert!(ensure_exists(&path).unwrap());
+        let rule = format!("{HEADER}\n[[actor]]\nid = \"a\"\nname = \"A\"\n");
+        std::fs::write(&main, "include = [\"watchlists/hand.toml\"]\n").unwrap();
+        let refused = validate_candidate(&main, &rule).unwrap_err();
+        assert!(refused.message.contains("do not match"), "{refused}");
+        std::fs::write(&main, "include = [\"watchlists/*.toml\"]\n").unwrap();
+        let config = validate_candidate(&main, &rule).unwrap();
+        assert_eq!(config.actors.len(), 1);
+        // The candidate was read from memory: the file on disk is still the empty one.
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), HEADER);
+    }
+
+    #[test]
     fn diff_shows_added_and_removed_lines() {
         // The log's record of a change is this diff; it must name exactly what changed.
         let d = line_diff("a\nb\nc\n", "a\nc\nd\n");
