@@ -94,7 +94,9 @@ impl Change {
                 original,
                 body,
             } => {
-                let id = body_id(body).or_else(|| original.clone()).unwrap_or_default();
+                let id = body_id(body)
+                    .or_else(|| original.clone())
+                    .unwrap_or_default();
                 let verb = match original {
                     None => "added",
                     Some(o) if *o == id => "edited",
@@ -159,17 +161,17 @@ impl ManagedFile {
                 });
             }
         };
-        let table: toml::Table = text
-            .as_deref()
-            .unwrap_or("")
-            .parse()
-            .map_err(|e: toml::de::Error| ConfigError {
-                location: location.clone(),
-                message: format!(
-                    "the managed watchlist does not parse ({}); fix it by hand first",
-                    e.message()
-                ),
-            })?;
+        let table: toml::Table =
+            text.as_deref()
+                .unwrap_or("")
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError {
+                    location: location.clone(),
+                    message: format!(
+                        "the managed watchlist does not parse ({}); fix it by hand first",
+                        e.message()
+                    ),
+                })?;
         let mut blocks = Vec::new();
         for (key, value) in table {
             let items = match value {
@@ -430,12 +432,16 @@ mod tests {
     #[test]
     fn body_renders_nested_values_inline_and_id_first() {
         // A body sits under its [[table]] header: a nested [section] would escape it.
-        let t: toml::Table = "name = \"A\"\nid = \"a\"\nroles = [{ title = \"PM\", from = 2021-01-02 }]\n"
-            .parse()
-            .unwrap();
+        let t: toml::Table =
+            "name = \"A\"\nid = \"a\"\nroles = [{ title = \"PM\", from = 2021-01-02 }]\n"
+                .parse()
+                .unwrap();
         let body = render_body(&t);
         assert!(body.starts_with("id = \"a\"\nname = \"A\"\n"), "{body}");
-        assert!(!body.contains("[roles]") && !body.contains("[[roles]]"), "{body}");
+        assert!(
+            !body.contains("[roles]") && !body.contains("[[roles]]"),
+            "{body}"
+        );
         let back: toml::Table = body.parse().unwrap();
         assert_eq!(back, t);
     }

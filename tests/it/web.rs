@@ -626,8 +626,11 @@ async fn a_rule_added_on_the_watchlist_alerts_on_the_next_poll_and_a_bad_one_is_
         },
     );
     let browser = Browser::start(1280, 900).await;
-    let body = config(&feeds.url("desk.xml"), false)
-        .replacen("include = [", "include = [\"watchlists/*.toml\", ", 1);
+    let body = config(&feeds.url("desk.xml"), false).replacen(
+        "include = [",
+        "include = [\"watchlists/*.toml\", ",
+        1,
+    );
     let cfg = TestConfig::new(&body);
     cfg.write("watchlists/hand.toml", HAND_WRITTEN);
     let dir = cfg.dir.path().to_path_buf();
@@ -683,10 +686,7 @@ async fn a_rule_added_on_the_watchlist_alerts_on_the_next_poll_and_a_bad_one_is_
         .await;
     browser.click("#add-toml button[type=submit]").await;
     browser
-        .wait_until(
-            "the refusal",
-            "return !!document.querySelector('#refusal')",
-        )
+        .wait_until("the refusal", "return !!document.querySelector('#refusal')")
         .await;
     let shown = browser
         .eval(

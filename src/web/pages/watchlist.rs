@@ -119,9 +119,12 @@ pub(crate) async fn watchlist(
 
 fn notice_text(n: &Notice) -> Option<String> {
     let what = n.what.as_deref().unwrap_or("the watchlist changed");
-    let recorded = format!("{what}: written to {MANAGED_FILE} and recorded in the log as watchlist.changed");
+    let recorded =
+        format!("{what}: written to {MANAGED_FILE} and recorded in the log as watchlist.changed");
     match n.done.as_deref()? {
-        "applied" => Some(format!("{recorded}; the daemon reloaded and it is in force.")),
+        "applied" => Some(format!(
+            "{recorded}; the daemon reloaded and it is in force."
+        )),
         "rejected" => Some(format!(
             "{recorded}, but the daemon rejected the reload (see its log); the running \
              configuration stays in force."
@@ -148,9 +151,7 @@ fn watchlist_page(store: &Store, config: &Config) -> Result<WatchlistPage, PageE
             .map(|b| b.body.clone())
     };
     Ok(WatchlistPage {
-        managed_file: managed::managed_path(&config.source)
-            .display()
-            .to_string(),
+        managed_file: managed::managed_path(&config.source).display().to_string(),
         notice: None,
         error: None,
         draft: None,
@@ -337,7 +338,11 @@ pub(crate) async fn edit(State(state): State<ApiState>, Form(form): Form<EditFor
         Err(e) => return refused(&store, &config, &form, e).await,
     };
     let reloads = state.metrics.service.reloads.load(Ordering::Acquire);
-    let rejected = state.metrics.service.reloads_rejected.load(Ordering::Acquire);
+    let rejected = state
+        .metrics
+        .service
+        .reloads_rejected
+        .load(Ordering::Acquire);
     let result = {
         let (store, source, change) = (store.clone(), config.source.clone(), change.clone());
         let handle = tokio::runtime::Handle::current();
