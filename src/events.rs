@@ -83,6 +83,11 @@ pub enum Event {
     /// projections and `parley events` drop them, the log keeps them as what was known then.
     #[serde(rename = "extraction.superseded")]
     ExtractionSuperseded(ExtractionSuperseded),
+    /// An analyst changed the managed watchlist (`watchlists/managed.toml`) on `/watchlist`:
+    /// who, and the file's diff. Added within schema version 1 (a new kind changes no
+    /// existing payload); projections fold nothing from it: it is the record.
+    #[serde(rename = "watchlist.changed")]
+    WatchlistChanged(WatchlistChanged),
 }
 
 impl Event {
@@ -100,11 +105,12 @@ impl Event {
             Event::AlertAcked(_) => "alert.acked",
             Event::RuleChanged(_) => "rule.changed",
             Event::ExtractionSuperseded(_) => "extraction.superseded",
+            Event::WatchlistChanged(_) => "watchlist.changed",
         }
     }
 
     /// Every kind string, for validating `--kind`.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 12] = [
         "article.ingested",
         "event.extracted",
         "alert.raised",
@@ -116,6 +122,7 @@ impl Event {
         "alert.acked",
         "rule.changed",
         "extraction.superseded",
+        "watchlist.changed",
     ];
 }
 
@@ -340,6 +347,25 @@ pub struct ExtractionSuperseded {
     pub article_id: String,
     /// The `event.extracted` ids (of this article) that the new extraction replaces.
     pub event_ids: Vec<String>,
+}
+
+/// Payload of `watchlist.changed`: one change to the managed watchlist file, as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchlistChanged {
+    /// Who made it: the web UI's principal (`web`; there are no user accounts, the token
+    /// is shared).
+    pub who: String,
+    /// The file changed, as the config's folder names it (`watchlists/managed.toml`).
+    pub file: String,
+    /// What changed, in words: "rule r1 added", "actor a edited", "group g removed".
+    pub change: String,
+    /// Hex SHA-256 of the file before (absent when it did not exist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256_before: Option<String>,
+    /// Hex SHA-256 of the file as written.
+    pub sha256_after: String,
+    /// The file's line diff, unified form.
+    pub diff: String,
 }
 
 /// Payload of `rule.changed`: the hash of the rule's matching definition from now on.

@@ -29,7 +29,9 @@ use crate::store::Store;
 pub use crate::cli::{parse_since, parse_time};
 pub use explain::alerts_show;
 pub use extract::extract;
-pub use ops::{alerts_ack, alerts_retry, silence_add, silence_expire};
+pub use ops::{
+    WatchlistEdit, alerts_ack, alerts_retry, silence_add, silence_expire, watchlist_edit,
+};
 pub use query::{
     AlertFilter, EventFilter, FeedReport, event_filter, feed_reports, find_alert, parse_kind,
     query_alerts, query_clusters, query_events,

@@ -1,15 +1,20 @@
-//! The operator's writes: ack, retry, silence add and expire. Each appends one kind of
-//! event through the store's appender, so the CLI, the API and the web UI write the same
-//! records.
+//! The operator's writes: ack, retry, silence add and expire, and a watchlist edit. Each
+//! appends one kind of event through the store's appender, so the CLI, the API and the web
+//! UI write the same records.
+
+use std::path::Path;
 
 use chrono::Utc;
 
 use super::query::find_alert;
 use crate::config;
+use crate::config::managed::{self, Change, MANAGED_FILE, ManagedFile};
 use crate::error::Error;
 use crate::events::{
-    AlertAcked, Event, NewEvent, NotificationRetried, SilenceAdded, SilenceExpired, stable_id,
+    AlertAcked, Event, NewEvent, NotificationRetried, SilenceAdded, SilenceExpired,
+    WatchlistChanged, stable_id,
 };
+use crate::pipeline::{PrepareError, Prepared};
 use crate::store::Store;
 
 /// `parley alerts ack ID`: records an `alert.acked` event.
@@ -127,4 +132,98 @@ pub async fn silence_expire(store: &Store, id: &str) -> Result<(), Error> {
         }])
         .await?;
     Ok(())
+}
+
+/// What [`watchlist_edit`] did.
+#[derive(Debug, Clone)]
+pub struct WatchlistEdit {
+    /// "rule r1 added", as recorded.
+    pub change: String,
+    /// The file's diff, as recorded.
+    pub diff: String,
+    /// The `watchlist.changed` event's id.
+    pub event_id: String,
+}
+
+/// One watchlist edit at a time: each reads the managed file, changes it and writes it.
+static EDIT_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Applies `change` to the managed watchlist of the config at `source` (absolute): the
+/// whole config is loaded and compiled with the candidate file in its place, exactly as
+/// `parley check` does (`Prepared::load`), and an invalid change is refused with that
+/// error, the file left as it was. A valid one is written atomically and recorded as a
+/// `watchlist.changed` event (`who`, the diff). Hand-written files are only read. The
+/// caller reloads the daemon to apply it.
+pub async fn watchlist_edit(
+    store: &Store,
+    source: &Path,
+    who: &str,
+    change: &Change,
+) -> Result<WatchlistEdit, Error> {
+    let _one_at_a_time = EDIT_LOCK.lock().await;
+    let current = ManagedFile::read(source)?;
+    let candidate = current.with_change(change).map_err(Error::Usage)?;
+    let before = current.text.clone();
+    if before.as_deref() == Some(candidate.as_str()) {
+        return Err(Error::Usage(format!(
+            "{}: nothing changed",
+            change.describe()
+        )));
+    }
+    let io = |source| Error::Io {
+        path: current.path.clone(),
+        source,
+    };
+    // The include globs match files on disk, so a first edit creates the (empty) file.
+    let created = managed::ensure_exists(&current.path).map_err(io)?;
+    let checked = managed::validate_candidate(source, &candidate)
+        .map_err(PrepareError::from)
+        .and_then(Prepared::from_config);
+    if let Err(refused) = checked {
+        if created {
+            let _ = std::fs::remove_file(&current.path);
+        }
+        return Err(refused.into());
+    }
+    let diff = managed::line_diff(before.as_deref().unwrap_or(""), &candidate);
+    let sha256_before = before.as_deref().map(managed::sha256_hex);
+    let sha256_after = managed::sha256_hex(&candidate);
+    let now = Utc::now();
+    let event_id = stable_id(
+        "watchlist",
+        &[
+            sha256_before.as_deref().unwrap_or(""),
+            &sha256_after,
+            who,
+            &now.to_rfc3339(),
+        ],
+    );
+    managed::write_atomic(&current.path, &candidate).map_err(io)?;
+    let appended = store
+        .append(vec![NewEvent {
+            event_id: event_id.clone(),
+            occurred_at: now,
+            event: Event::WatchlistChanged(WatchlistChanged {
+                who: who.to_string(),
+                file: MANAGED_FILE.to_string(),
+                change: change.describe(),
+                sha256_before,
+                sha256_after,
+                diff: diff.clone(),
+            }),
+        }])
+        .await;
+    if let Err(error) = appended {
+        // Unrecorded, so undone: the file goes back to what it was.
+        let _ = match &before {
+            Some(text) => managed::write_atomic(&current.path, text),
+            None => std::fs::remove_file(&current.path),
+        };
+        return Err(error.into());
+    }
+    Ok(WatchlistEdit {
+        change: change.describe(),
+        diff,
+        event_id,
+    })
 }

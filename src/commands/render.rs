@@ -68,6 +68,7 @@ pub fn describe(env: &Envelope) -> String {
         Event::ExtractionSuperseded(s) => {
             format!("{}: {} records replaced", s.article_id, s.event_ids.len())
         }
+        Event::WatchlistChanged(w) => format!("{} by {} ({})", w.change, w.who, w.file),
     };
     format!(
         "{:>7}  {}  {:<22}  {}",

@@ -2,6 +2,7 @@
 //! raw tables (`raw`, phase one), all then handed to `validate` (phase two). Only the main
 //! file may hold `[daemon]`, `[api]` and `include`.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -20,16 +21,36 @@ pub fn load_with_env(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
+    load_overlaid(path, env, None)
+}
+
+/// One file's text given in memory instead of read from disk: the web UI validates a
+/// candidate `watchlists/managed.toml` with `parley check`'s own loading before writing it.
+pub(crate) struct Overlay<'a> {
+    /// The file's absolute path (as the include globs find it).
+    pub path: &'a Path,
+    /// The text to read instead of the file's.
+    pub text: &'a str,
+    /// Set when the load read it, i.e. the include globs match it.
+    pub read: Cell<bool>,
+}
+
+/// [`load_with_env`], reading `overlay`'s text in place of its file.
+pub(crate) fn load_overlaid(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overlay: Option<&Overlay<'_>>,
+) -> Result<Config, ConfigError> {
     let display = path.display().to_string();
     let source = paths::absolutize(path).map_err(|e| ConfigError {
         location: display.clone(),
         message: format!("cannot resolve the config path: {e}"),
     })?;
-    let main = read_source(display, &source, None)?;
+    let main = read_source(display, &source, None, overlay)?;
     let main_raw = main.parse()?;
     let mut files = Vec::new();
     let included = match &main_raw.include {
-        Some(patterns) => include_files(&main, &source, patterns, env)?,
+        Some(patterns) => include_files(&main, &source, patterns, env, overlay)?,
         None => Vec::new(),
     };
     files.push((main, main_raw));
@@ -42,14 +63,21 @@ fn read_source(
     display: String,
     absolute: &Path,
     included_from: Option<&str>,
+    overlay: Option<&Overlay<'_>>,
 ) -> Result<SourceFile, ConfigError> {
     let suffix = included_from
         .map(|at| format!(" (included from {at})"))
         .unwrap_or_default();
-    let bytes = std::fs::read(absolute).map_err(|e| ConfigError {
-        location: display.clone(),
-        message: format!("cannot read the config file: {e}{suffix}"),
-    })?;
+    let bytes = match overlay.filter(|o| o.path == absolute) {
+        Some(o) => {
+            o.read.set(true);
+            o.text.as_bytes().to_vec()
+        }
+        None => std::fs::read(absolute).map_err(|e| ConfigError {
+            location: display.clone(),
+            message: format!("cannot read the config file: {e}{suffix}"),
+        })?,
+    };
     let text = String::from_utf8(bytes).map_err(|_| ConfigError {
         location: display.clone(),
         message: format!("the config file is not valid UTF-8{suffix}"),
@@ -66,6 +94,7 @@ fn include_files(
     main_abs: &Path,
     patterns: &toml::Spanned<Vec<raw::Str>>,
     env: &dyn Fn(&str) -> Option<String>,
+    overlay: Option<&Overlay<'_>>,
 ) -> Result<Vec<(SourceFile, RawFile)>, ConfigError> {
     let display_dir = Path::new(&main.display)
         .parent()
@@ -117,7 +146,7 @@ fn include_files(
             if !seen.insert(abs.clone()) {
                 continue;
             }
-            let file = read_source(path.display().to_string(), &abs, Some(&at))?;
+            let file = read_source(path.display().to_string(), &abs, Some(&at), overlay)?;
             let raw = file.parse()?;
             if let Some(daemon) = &raw.daemon {
                 return Err(file.err(

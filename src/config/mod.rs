@@ -109,6 +109,7 @@
 mod defaults;
 mod expand;
 mod load;
+pub mod managed;
 mod paths;
 mod raw;
 mod redact;

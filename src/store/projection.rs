@@ -196,6 +196,8 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             let value = encode(&key, &record)?;
             ops.push(Op::Put(key, value));
         }
+        // The record of a watchlist edit; no projection reads it.
+        Event::WatchlistChanged(_) => {}
     }
     Ok(ops)
 }

@@ -87,7 +87,10 @@ pub fn router(state: ApiState) -> Router<ApiState> {
         .route("/pair/{a}/{b}", get(pages::pair))
         .route("/events", get(pages::events))
         .route("/graph", get(pages::graph))
-        .route("/watchlist", get(pages::watchlist))
+        .route(
+            "/watchlist",
+            get(pages::watchlist).post(pages::watchlist_edit),
+        )
         .route_layer(middleware::from_fn_with_state(state, require_session));
     Router::new()
         .route("/login", get(pages::login_form).post(pages::login))

@@ -63,6 +63,11 @@ impl Desk {
     /// Starts the daemon on the sample feed and waits until the sample's four alerts are in.
     async fn start(feeds: &FeedServer, token: bool) -> Desk {
         let cfg = TestConfig::new(&config(&feeds.url("desk.xml"), token));
+        Desk::start_with(cfg).await
+    }
+
+    /// [`Desk::start`] with a config already written (and its other files in place).
+    async fn start_with(cfg: TestConfig) -> Desk {
         cfg.write("api-token", &format!("{TOKEN}\n"));
         let daemon = parley_cmd(&cfg.path(), &["run"])
             .stdout(Stdio::null())
@@ -583,6 +588,151 @@ async fn with_a_token_nothing_is_readable_without_it() {
         "only the same-origin ack is recorded: {acks:?}"
     );
 
+    drop(browser);
+    desk.stop().await;
+}
+
+/// A hand-written watchlist with a comment and its own layout: editing on /watchlist must
+/// leave it byte for byte as written.
+const HAND_WRITTEN: &str = "# Hand-written: parley never rewrites this file.\n\
+[[group]]\n\
+id   = \"hand-pair\"      # aligned by hand\n\
+members = [\"netanyahu\", \"mikati\"]\n";
+
+/// The sample feed plus a plain story naming Netanyahu and Mikati in one sentence.
+fn feed_with_new_story() -> String {
+    let item = r#"
+    <item>
+      <title>Netanyahu and Mikati meet</title>
+      <link>https://example.org/news/netanyahu-mikati</link>
+      <guid isPermaLink="false">parley-web-test-watchlist</guid>
+      <pubDate>Tue, 05 Dec 2023 09:00:00 GMT</pubDate>
+      <description>Prime Minister Benjamin Netanyahu met Najib Mikati in Beirut on Tuesday.</description>
+    </item>
+  </channel>"#;
+    sample_feed().replacen("</channel>", item, 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_added_on_the_watchlist_alerts_on_the_next_poll_and_a_bad_one_is_refused() {
+    // Check 6: an edit on /watchlist is validated as `parley check` validates, written to the
+    // managed file only, recorded as watchlist.changed, and in force after the reload.
+    let feeds = FeedServer::start().await;
+    feeds.set(
+        "desk.xml",
+        Route::Feed {
+            body: sample_feed(),
+            etag: "\"1\"".into(),
+        },
+    );
+    let browser = Browser::start(1280, 900).await;
+    let body = config(&feeds.url("desk.xml"), false).replacen(
+        "include = [",
+        "include = [\"watchlists/*.toml\", ",
+        1,
+    );
+    let cfg = TestConfig::new(&body);
+    cfg.write("watchlists/hand.toml", HAND_WRITTEN);
+    let dir = cfg.dir.path().to_path_buf();
+    let managed = dir.join("watchlists/managed.toml");
+    let desk = Desk::start_with(cfg).await;
+
+    // Add a rule with the structured form, as an analyst would.
+    browser.goto(&format!("{}/watchlist", desk.base)).await;
+    browser.click("#add-rule summary").await;
+    browser.type_into("#rule-id", "web-added").await;
+    browser.type_into("#rule-actors", "netanyahu, mikati").await;
+    browser.type_into("#rule-notify", "console").await;
+    browser.click("#add-rule button[type=submit]").await;
+    browser
+        .wait_until(
+            "the watchlist after the reload",
+            "return location.search.includes('done=applied') && !!document.querySelector('#rule-web-added')",
+        )
+        .await;
+    let written = std::fs::read_to_string(&managed).unwrap();
+    assert!(
+        written.contains("[[rule]]\nid = \"web-added\"\n"),
+        "{written}"
+    );
+
+    // The next poll brings a story the new rule matches: it alerts.
+    feeds.set(
+        "desk.xml",
+        Route::Feed {
+            body: feed_with_new_story(),
+            etag: "\"2\"".into(),
+        },
+    );
+    let mut raised = false;
+    for _ in 0..600 {
+        if desk.alerts().await.iter().any(|a| a["rule"] == "web-added") {
+            raised = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(raised, "no web-added alert: {:?}", desk.alerts().await);
+
+    // An invalid rule (an unknown actor), added as TOML, is refused with check's message.
+    let bad = "id = \"bad-rule\"\nactors = [\"nobody-at-all\"]";
+    browser.goto(&format!("{}/watchlist", desk.base)).await;
+    browser.click("#add-toml summary").await;
+    browser
+        .eval(
+            "document.querySelector('#toml-body').value = arguments[0]",
+            json!([bad]),
+        )
+        .await;
+    browser.click("#add-toml button[type=submit]").await;
+    browser
+        .wait_until("the refusal", "return !!document.querySelector('#refusal')")
+        .await;
+    let shown = browser
+        .eval(
+            "return document.querySelector('#refusal').textContent",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(&managed).unwrap(),
+        written,
+        "a refused change leaves the managed file as it was"
+    );
+    // What `parley check` says of the same file with the candidate in place.
+    std::fs::write(&managed, format!("{written}\n[[rule]]\n{bad}\n")).unwrap();
+    let check = parley_cmd(&dir.join("parley.toml"), &["check"])
+        .output()
+        .unwrap();
+    std::fs::write(&managed, &written).unwrap();
+    assert!(!check.status.success());
+    let said = stderr(&check)
+        .lines()
+        .find_map(|l| l.strip_prefix("parley: "))
+        .unwrap_or_default()
+        .to_string();
+    assert!(said.contains("nobody-at-all"), "{said}");
+    assert_eq!(shown.as_str().unwrap(), said);
+
+    // The log holds the one accepted change, with who and the diff.
+    let out = parley_cmd(
+        &dir.join("parley.toml"),
+        &["events", "--kind", "watchlist.changed", "--json"],
+    )
+    .output()
+    .unwrap();
+    let changes = json_lines(&out);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["payload"]["who"], "web");
+    assert_eq!(changes[0]["payload"]["change"], "rule web-added added");
+    let diff = changes[0]["payload"]["diff"].as_str().unwrap();
+    assert!(diff.contains("+id = \"web-added\""), "{diff}");
+
+    // The hand-written watchlist is byte for byte what it was.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("watchlists/hand.toml")).unwrap(),
+        HAND_WRITTEN
+    );
     drop(browser);
     desk.stop().await;
 }

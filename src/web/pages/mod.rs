@@ -29,7 +29,7 @@ pub(super) use graph::graph;
 pub(super) use inbox::inbox;
 pub(super) use login::{login, login_form};
 pub(super) use search::events;
-pub(super) use watchlist::watchlist;
+pub(super) use watchlist::{edit as watchlist_edit, watchlist};
 
 /// A page's failure, shown as a page: usage errors (a bad `since`, an unknown id) are the
 /// user's to fix (400/404), the rest are the server's (500, logged).
