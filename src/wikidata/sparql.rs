@@ -3,7 +3,8 @@
 //!
 //! The protocol is the W3C SPARQL 1.1 Protocol as the Query Service documents it
 //! (<https://www.mediawiki.org/wiki/Wikidata_Query_Service/User_Manual#SPARQL_endpoint>): a
-//! GET of `{endpoint}?query=…&format=json`, answered in the W3C "SPARQL 1.1 Query Results
+//! GET of `{endpoint}?query=…&format=json` (a form POST of the same for long queries),
+//! answered in the W3C "SPARQL 1.1 Query Results
 //! JSON Format" (`application/sparql-results+json`): `{"head": {"vars": […]}, "results":
 //! {"bindings": [{var: {"type", "value", "datatype"?, "xml:lang"?}}]}}`. Only that format
 //! is the contract; extra fields are ignored.
@@ -16,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
@@ -28,6 +29,11 @@ pub const DEFAULT_ENDPOINT: &str = "https://query.wikidata.org/sparql";
 
 /// The media type of SPARQL JSON results.
 const RESULTS_JSON: &str = "application/sparql-results+json";
+
+/// Longest GET URL sent; a longer query (e.g. a long `--countries` list) is POSTed as a
+/// form instead, which the SPARQL Protocol and the Query Service accept, because servers
+/// and proxies refuse URLs past a few kilobytes.
+const MAX_GET_URL: usize = 4000;
 
 /// One solution: variable name to its value. Unbound (OPTIONAL) variables are absent.
 pub type Row = HashMap<String, Term>;
@@ -125,9 +131,17 @@ impl SparqlClient {
                     url: shown.clone(),
                     message: e.to_string(),
                 })?;
-            let response = self
-                .http
-                .get(url.clone())
+            let request = if url.as_str().len() <= MAX_GET_URL {
+                self.http.get(url.clone())
+            } else {
+                let mut base = url.clone();
+                base.set_query(None);
+                self.http
+                    .post(base)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(url.query().unwrap_or_default().to_string())
+            };
+            let response = request
                 .header(ACCEPT, RESULTS_JSON)
                 .send()
                 .await
@@ -175,7 +189,7 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(item_id(&rows[0]["person"]).as_deref(), Some("Q42"));
         assert_eq!(rows[0]["personLabel"].lang.as_deref(), Some("en"));
-        assert!(rows[1].get("end").is_none());
+        assert!(!rows[1].contains_key("end"));
         assert!(parse_results("test", b"<html>").is_err());
     }
 
@@ -202,6 +216,42 @@ mod tests {
             ..uri("Q7")
         };
         assert_eq!(item_id(&literal), None);
+    }
+
+    #[tokio::test]
+    async fn long_queries_are_posted_as_a_form() {
+        // A GET URL of many kilobytes is refused by servers and proxies; the protocol
+        // allows the same parameters as a form body.
+        use axum::routing::{get, post};
+        let app = axum::Router::new()
+            .route("/sparql", get(|| async { "not JSON" }))
+            .route(
+                "/sparql",
+                post(|body: String| async move {
+                    let pairs: HashMap<String, String> =
+                        url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+                    assert_eq!(pairs["format"], "json");
+                    format!(
+                        r#"{{"head":{{"vars":["n"]}},"results":{{"bindings":[{{"n":{{"type":"literal","value":"{}"}}}}]}}}}"#,
+                        pairs["query"].len()
+                    )
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let endpoint = url::Url::parse(&format!("http://{addr}/sparql")).unwrap();
+        let c = SparqlClient::new(&endpoint, "t", Duration::from_secs(10), 1 << 20).unwrap();
+        let long = format!(
+            "SELECT ?n WHERE {{ VALUES ?n {{ {} }} }}",
+            "\"XX\" ".repeat(1000)
+        );
+        let rows = c.select("long", &long).await.unwrap();
+        assert_eq!(rows[0]["n"].value, long.len().to_string());
+        assert!(
+            c.select("short", "SELECT ?n WHERE {}").await.is_err(),
+            "short ones are GET"
+        );
     }
 
     #[test]

@@ -33,3 +33,4 @@ mod store;
 mod store_golden;
 mod web;
 mod wikidata;
+mod wikidata_import;
