@@ -415,6 +415,24 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             };
             Ok(crate::wikidata::sync::run(&config, &opts, &mut out).await?)
         }
+        Command::Watchlist {
+            action: WatchlistAction::Import(a),
+        } => {
+            let config = config::load(&cli.config)?;
+            let import = crate::wikidata::import::ImportOptions::from_args(
+                &config.source,
+                &a.endpoint,
+                &a.positions,
+                &a.countries,
+                a.since,
+                a.out.clone(),
+                a.dry_run,
+                &a.entity_endpoint,
+                &a.languages,
+            );
+            let run = async { crate::wikidata::import::run(&config, &import?, &mut out).await };
+            run.await.map_err(|e| e.for_command("import"))
+        }
         Command::Eval {
             gold,
             json,

@@ -188,7 +188,7 @@ pub enum Command {
     },
     /// Keep watchlists current: names and dated roles from Wikidata.
     Watchlist {
-        /// sync.
+        /// sync | import.
         #[command(subcommand)]
         action: WatchlistAction,
     },
@@ -301,6 +301,46 @@ pub enum WatchlistAction {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Add the holders of chosen offices, found through Wikidata's SPARQL endpoint, as
+    /// actors with their Wikidata ids (one generated file the config includes), then sync
+    /// them. Actors already in the watchlists are not added twice.
+    Import(WatchlistImport),
+}
+
+/// `parley watchlist import` options.
+#[derive(Debug, clap::Args)]
+pub struct WatchlistImport {
+    /// Which offices (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        value_parser = clap::builder::PossibleValuesParser::new(crate::wikidata::positions::POSITION_NAMES)
+    )]
+    pub positions: Vec<String>,
+    /// `all`, or ISO 3166-1 alpha-2 country codes (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub countries: Vec<String>,
+    /// Also those who held the offices on or after this day (YYYY-MM-DD); without it,
+    /// current holders only.
+    #[arg(long)]
+    pub since: Option<NaiveDate>,
+    /// SPARQL endpoint (the Wikidata Query Service).
+    #[arg(long, default_value = crate::wikidata::sparql::DEFAULT_ENDPOINT)]
+    pub endpoint: url::Url,
+    /// The generated actors file (default: watchlists/wikidata-import.toml next to the
+    /// config).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print what would be added; write nothing (the sync that follows is a dry run too).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wikibase endpoint of the sync that follows (as `watchlist sync --endpoint`).
+    #[arg(long, default_value = crate::wikidata::sync::DEFAULT_ENDPOINT)]
+    pub entity_endpoint: url::Url,
+    /// Languages of the sync that follows (as `watchlist sync --languages`).
+    #[arg(long, value_delimiter = ',', default_value = crate::wikidata::sync::DEFAULT_LANGUAGES)]
+    pub languages: Vec<String>,
 }
 
 /// Parses a publication time: RFC 3339 or a bare date (taken as midnight UTC).

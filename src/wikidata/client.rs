@@ -155,67 +155,16 @@ impl Client {
                     url,
                 });
             }
-            let later = status == StatusCode::TOO_MANY_REQUESTS
-                || status == StatusCode::SERVICE_UNAVAILABLE;
-            if !later {
-                return Err(WikidataError::Status {
-                    url,
-                    status: status.as_u16(),
-                    detail: String::new(),
-                });
-            }
-            let wait = header(&response, &RETRY_AFTER)
-                .and_then(|v| retry_after(&v, SystemTime::now()))
-                .unwrap_or(Duration::from_secs(1 << attempt));
+            let wait = wait_before_retry(&url, status, &response, attempt)?;
             drop(permit);
-            if attempt >= MAX_ATTEMPTS {
-                return Err(WikidataError::Status {
-                    url,
-                    status: status.as_u16(),
-                    detail: format!(" {attempt} times; try again later"),
-                });
-            }
-            if wait > MAX_RETRY_WAIT {
-                return Err(WikidataError::Status {
-                    url,
-                    status: status.as_u16(),
-                    detail: format!(
-                        " and asked to wait {}s (more than {}s); try again later",
-                        wait.as_secs(),
-                        MAX_RETRY_WAIT.as_secs()
-                    ),
-                });
-            }
             tracing::info!(url = %url, status = status.as_u16(), wait_secs = wait.as_secs(), "Wikidata asked to wait; retrying.");
             tokio::time::sleep(wait).await;
         }
     }
 
-    /// The body, refused past `max_body` bytes (a hostile or broken endpoint must not
-    /// exhaust memory).
-    async fn body(
-        &self,
-        url: &str,
-        mut response: reqwest::Response,
-    ) -> Result<Vec<u8>, WikidataError> {
-        let too_large = || WikidataError::TooLarge {
-            url: url.to_string(),
-            limit: self.max_body,
-        };
-        if response.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| WikidataError::Request {
-            url: url.to_string(),
-            message: e.to_string(),
-        })? {
-            if (body.len() + chunk.len()) as u64 > self.max_body {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+    /// The body, refused past `max_body` bytes.
+    async fn body(&self, url: &str, response: reqwest::Response) -> Result<Vec<u8>, WikidataError> {
+        read_body(url, response, self.max_body).await
     }
 
     fn cache_path(&self, id: &str) -> PathBuf {
@@ -246,7 +195,80 @@ impl Client {
     }
 }
 
-fn header(response: &reqwest::Response, name: &reqwest::header::HeaderName) -> Option<String> {
+/// How long to wait before asking `url` again after `status` on attempt `attempt`: only
+/// 429 and 503 mean "later"; `Retry-After` is obeyed (else 2, 4, 8 s). An error when the
+/// status means "no", the attempts are used up, or the wait is longer than
+/// [`MAX_RETRY_WAIT`]. Shared with the SPARQL reader (`sparql`).
+pub(crate) fn wait_before_retry(
+    url: &str,
+    status: StatusCode,
+    response: &reqwest::Response,
+    attempt: u32,
+) -> Result<Duration, WikidataError> {
+    let later =
+        status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
+    if !later {
+        return Err(WikidataError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            detail: String::new(),
+        });
+    }
+    let wait = header(response, &RETRY_AFTER)
+        .and_then(|v| retry_after(&v, SystemTime::now()))
+        .unwrap_or(Duration::from_secs(1 << attempt));
+    if attempt >= MAX_ATTEMPTS {
+        return Err(WikidataError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            detail: format!(" {attempt} times; try again later"),
+        });
+    }
+    if wait > MAX_RETRY_WAIT {
+        return Err(WikidataError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            detail: format!(
+                " and asked to wait {}s (more than {}s); try again later",
+                wait.as_secs(),
+                MAX_RETRY_WAIT.as_secs()
+            ),
+        });
+    }
+    Ok(wait)
+}
+
+/// A response body, refused past `max_body` bytes (a hostile or broken endpoint must not
+/// exhaust memory). Shared with the SPARQL reader (`sparql`).
+pub(crate) async fn read_body(
+    url: &str,
+    mut response: reqwest::Response,
+    max_body: u64,
+) -> Result<Vec<u8>, WikidataError> {
+    let too_large = || WikidataError::TooLarge {
+        url: url.to_string(),
+        limit: max_body,
+    };
+    if response.content_length().is_some_and(|n| n > max_body) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| WikidataError::Request {
+        url: url.to_string(),
+        message: e.to_string(),
+    })? {
+        if (body.len() + chunk.len()) as u64 > max_body {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub(crate) fn header(
+    response: &reqwest::Response,
+    name: &reqwest::header::HeaderName,
+) -> Option<String> {
     response
         .headers()
         .get(name)
@@ -256,7 +278,7 @@ fn header(response: &reqwest::Response, name: &reqwest::header::HeaderName) -> O
 
 /// `Retry-After` as delta-seconds or an HTTP date (past dates mean now); `None` when
 /// unparseable. Not capped here: the caller refuses waits past [`MAX_RETRY_WAIT`].
-fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(

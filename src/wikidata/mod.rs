@@ -7,13 +7,22 @@
 //! `[[actor_update]]` tables (aliases, dated roles) that the config loader merges into the
 //! hand-written actors by id, hand-written names and roles winning on conflict.
 //!
+//! `parley watchlist import` fills the watchlists in the first place: it asks Wikidata's
+//! SPARQL endpoint for the holders of chosen offices and adds them as actors with their ids,
+//! then runs the sync for them.
+//!
 //! One job per file: [`client`] speaks HTTP politely and caches by revision, [`entity`] reads
-//! Wikidata's entity JSON, [`sync`] builds the generated file and the change report, and
-//! `atomic` replaces a file whole (for the cache and the generated file).
+//! Wikidata's entity JSON, [`sync`] builds the generated file and the change report,
+//! [`sparql`] asks the Query Service and reads its JSON results, [`positions`] holds the
+//! queries per kind of office, [`import`] turns their answers into actors, and `atomic`
+//! replaces a file whole (for the cache and the generated files).
 
 mod atomic;
 pub mod client;
 pub mod entity;
+pub mod import;
+pub mod positions;
+pub mod sparql;
 pub mod sync;
 
 use std::path::PathBuf;
@@ -83,14 +92,22 @@ pub enum WikidataError {
     Usage(String),
 }
 
-impl From<WikidataError> for Error {
-    /// Keeps the exit codes meaningful: 78 for config, 2 for usage, 1 for the rest.
-    fn from(e: WikidataError) -> Error {
-        match e {
+impl WikidataError {
+    /// The error of a failed `parley watchlist {command}`. Keeps the exit codes meaningful:
+    /// 78 for config, 2 for usage, 1 for the rest.
+    pub fn for_command(self, command: &str) -> Error {
+        match self {
             WikidataError::Config(c) => Error::Config(c),
             WikidataError::Usage(m) => Error::Usage(m),
             WikidataError::Io { path, source } => Error::Io { path, source },
-            other => Error::Input(format!("watchlist sync failed: {other}")),
+            other => Error::Input(format!("watchlist {command} failed: {other}")),
         }
+    }
+}
+
+impl From<WikidataError> for Error {
+    /// A failed sync (see [`WikidataError::for_command`]).
+    fn from(e: WikidataError) -> Error {
+        e.for_command("sync")
     }
 }

@@ -16,10 +16,10 @@ use serde::Deserialize;
 use url::Url;
 
 use super::WikidataError;
-use super::atomic::write_atomically;
+use super::atomic::replace_checked;
 use super::client::Client;
 use super::entity::Entity;
-use crate::config::{self, Config};
+use crate::config::Config;
 
 /// Default endpoint: Wikidata itself.
 pub const DEFAULT_ENDPOINT: &str = "https://www.wikidata.org";
@@ -135,39 +135,17 @@ pub async fn run(
             ),
         );
     }
-    if let Some(parent) = opts.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| WikidataError::Io {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    write_atomically(&opts.out, text.as_bytes()).map_err(|source| WikidataError::Io {
-        path: opts.out.clone(),
-        source,
-    })?;
     // The new file must leave the config valid; otherwise the daemon's next reload fails.
-    if let Err(error) = config::load(&config.source) {
-        let restored = match &old {
-            Some((previous, _)) => write_atomically(&opts.out, previous.as_bytes()),
-            None => std::fs::remove_file(&opts.out),
-        };
-        let kept = match (restored, &old) {
-            (Ok(()), Some(_)) => "the previous file was put back",
-            (Ok(()), None) => "it was removed again",
-            (Err(_), _) => "the previous state could NOT be restored",
-        };
-        return Err(WikidataError::Config(config::ConfigError {
-            location: error.location,
-            message: format!(
-                "{} (the generated file made the config invalid; {kept})",
-                error.message
-            ),
-        }));
-    }
+    replace_checked(
+        &opts.out,
+        &text,
+        old.as_ref().map(|(previous, _)| previous.as_str()),
+        &config.source,
+    )?;
     say(out, &format!("wrote {} ({totals})", opts.out.display()))
 }
 
-fn say(out: &mut dyn Write, line: &str) -> Result<(), WikidataError> {
+pub(crate) fn say(out: &mut dyn Write, line: &str) -> Result<(), WikidataError> {
     writeln!(out, "{line}").map_err(|source| WikidataError::Io {
         path: "<stdout>".into(),
         source,

@@ -36,3 +36,4 @@ mod store;
 mod store_golden;
 mod web;
 mod wikidata;
+mod wikidata_import;

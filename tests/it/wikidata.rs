@@ -13,7 +13,8 @@ const RUBIO: &str = "Q9100002";
 const SECSTATE: &str = "Q9100100";
 
 /// The main config: includes the watchlists folder, keeps state in the temp folder.
-const MAIN: &str = "include = [\"watchlists/*.toml\"]\n[daemon]\nstate_dir = \"state\"\n";
+pub(crate) const MAIN: &str =
+    "include = [\"watchlists/*.toml\"]\n[daemon]\nstate_dir = \"state\"\n";
 
 /// Hand-written actors with their Wikidata ids and no roles: the sync must supply those.
 fn people() -> String {
@@ -39,7 +40,7 @@ fn qualifier(property: &str, date: &str) -> Value {
 }
 
 /// One P39 statement: (position, start, end, rank).
-fn held(
+pub(crate) fn held(
     owner: &str,
     n: usize,
     position: &str,
@@ -63,7 +64,7 @@ fn held(
 }
 
 /// An item document: labels (lang, value), aliases (lang, value), P39 statements.
-fn item(
+pub(crate) fn item(
     id: &str,
     revision: u64,
     labels: &[(&str, &str)],
@@ -97,7 +98,7 @@ fn item(
     .to_string()
 }
 
-fn serve(server: &FeedServer, id: &str, revision: u64, body: String) {
+pub(crate) fn serve(server: &FeedServer, id: &str, revision: u64, body: String) {
     server.set(
         &format!("wiki/Special:EntityData/{id}.json"),
         Route::Feed {
@@ -206,7 +207,7 @@ fn setup() -> TestConfig {
 }
 
 /// The actor ids `parley extract --text --published DATE` finds in `text`.
-fn actors_in(cfg: &TestConfig, text: &str, date: &str) -> Vec<String> {
+pub(crate) fn actors_in(cfg: &TestConfig, text: &str, date: &str) -> Vec<String> {
     cfg.write("article.txt", text);
     let input = cfg.dir.path().join("article.txt");
     let out = cfg.parley(&[
