@@ -431,7 +431,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 &a.languages,
             );
             let run = async { crate::wikidata::import::run(&config, &import?, &mut out).await };
-            run.await.map_err(|e| e.for_command("import"))
+            run.await.map_err(|e| Error::from_wikidata(e, "import"))
         }
         Command::Eval {
             gold,

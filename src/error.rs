@@ -80,6 +80,27 @@ impl From<PrepareError> for Error {
     }
 }
 
+impl Error {
+    /// The error of a failed `parley watchlist {command}` (sync, import). Keeps the exit codes
+    /// meaningful: 78 for config, 2 for usage, 1 for the rest.
+    pub fn from_wikidata(e: crate::wikidata::WikidataError, command: &str) -> Error {
+        use crate::wikidata::WikidataError;
+        match e {
+            WikidataError::Config(c) => Error::Config(c),
+            WikidataError::Usage(m) => Error::Usage(m),
+            WikidataError::Io { path, source } => Error::Io { path, source },
+            other => Error::Input(format!("watchlist {command} failed: {other}")),
+        }
+    }
+}
+
+impl From<crate::wikidata::WikidataError> for Error {
+    /// A failed sync (see [`Error::from_wikidata`]).
+    fn from(e: crate::wikidata::WikidataError) -> Error {
+        Error::from_wikidata(e, "sync")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

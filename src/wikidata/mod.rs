@@ -28,7 +28,6 @@ pub mod sync;
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
-use crate::error::Error;
 
 /// Everything a sync can fail with. Each message names the entity or URL concerned.
 #[derive(Debug, thiserror::Error)]
@@ -90,24 +89,4 @@ pub enum WikidataError {
     /// A command-line value was malformed (e.g. a language code).
     #[error("{0}")]
     Usage(String),
-}
-
-impl WikidataError {
-    /// The error of a failed `parley watchlist {command}`. Keeps the exit codes meaningful:
-    /// 78 for config, 2 for usage, 1 for the rest.
-    pub fn for_command(self, command: &str) -> Error {
-        match self {
-            WikidataError::Config(c) => Error::Config(c),
-            WikidataError::Usage(m) => Error::Usage(m),
-            WikidataError::Io { path, source } => Error::Io { path, source },
-            other => Error::Input(format!("watchlist {command} failed: {other}")),
-        }
-    }
-}
-
-impl From<WikidataError> for Error {
-    /// A failed sync (see [`WikidataError::for_command`]).
-    fn from(e: WikidataError) -> Error {
-        e.for_command("sync")
-    }
 }
