@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use super::full_text::fetch_full_texts;
 use super::ingest::IngestRequest;
@@ -207,9 +207,7 @@ async fn poll_feed_from(
             return Some(Next::Never);
         }
         Ok(FetchOutcome::NotModified) => {
-            ctx.stats
-                .feeds_not_modified
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::metrics::FeedNotModified { feed: &shown }.emit(&ctx.stats);
             Ok(None)
         }
         Ok(FetchOutcome::Body {
@@ -280,10 +278,11 @@ async fn poll_feed_from(
                     .emit(&ctx.handles.metrics.service);
                 }
                 state.recovered = recovered;
-                ctx.stats
-                    .feeds_ok
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                info!(feed = %shown, items = count, "Feed polled.");
+                crate::metrics::FeedPolled {
+                    feed: &shown,
+                    items: count,
+                }
+                .emit(&ctx.stats);
             }
             state.last_success = Some(now);
             state.last_error = None;
@@ -299,11 +298,13 @@ async fn poll_feed_from(
         }
         Err((message, retry_after)) => {
             retry = retry_after;
-            ctx.stats
-                .feeds_failed
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             state.consecutive_failures += 1;
-            warn!(feed = %shown, error = %message, failures = state.consecutive_failures, "Feed fetch failed.");
+            crate::metrics::FeedFetchFailed {
+                feed: &shown,
+                error: &message,
+                failures: state.consecutive_failures,
+            }
+            .emit(&ctx.stats);
             state.last_error = Some(message);
         }
     }

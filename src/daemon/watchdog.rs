@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::GenerationShared;
 use super::ingest::IngestRequest;
@@ -56,16 +56,8 @@ pub(super) async fn watchdog(ctx: GenerationShared, period: Duration, cancel: Ca
         };
         if healthy {
             service::watchdog_ping();
-            ctx.handles
-                .metrics
-                .service
-                .watchdog_pings
-                .fetch_add(1, Ordering::Relaxed);
-        } else {
-            warn!(
-                "Watchdog round failed: the poll scheduler, ingest, the outbox relay or the store appender is stuck."
-            );
         }
+        crate::metrics::WatchdogRound { healthy }.emit(&ctx.handles.metrics.service);
         let rest = every.saturating_sub(started.elapsed());
         tokio::select! {
             () = cancel.cancelled() => return,

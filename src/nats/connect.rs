@@ -57,9 +57,7 @@ impl Cluster {
                             info!("NATS connection established.");
                         }
                         async_nats::Event::Disconnected => {
-                            gauges.connected.store(false, Ordering::Release);
-                            gauges.disconnects.fetch_add(1, Ordering::Relaxed);
-                            warn!("NATS connection lost; reconnecting with backoff.");
+                            crate::metrics::NatsDisconnected.emit(&gauges);
                         }
                         other => warn!(event = %other, "NATS client event."),
                     }

@@ -9,7 +9,7 @@
 
 use chrono::Utc;
 use tokio::sync::Notify;
-use tracing::{debug, info};
+use tracing::info;
 
 use super::history::StoreHistory;
 use super::logged::{extraction_of, logged_event};
@@ -159,8 +159,11 @@ async fn ingest_chunk(
                 continue;
             }
             if cooling {
-                debug!(rule = %key.0, actors = %key.1, "Alert silenced by cooldown.");
-                Stats::add(&stats.alerts_cooled_down, 1);
+                crate::metrics::AlertCooledDown {
+                    rule: &key.0,
+                    actors: &key.1,
+                }
+                .emit(stats);
                 continue;
             }
             let mut alert = candidate.alert;
@@ -218,15 +221,17 @@ async fn ingest_chunk(
             Appending::Article => Stats::add(&stats.articles_new, 1),
             Appending::Alert(alert) => {
                 new_alerts += 1;
-                stats.latency.arrived(&alert.alert_id, arrived);
-                info!(rule = %alert.rule, actors = %alert.actors.join(","), alert = %alert.alert_id, "Alert raised.");
+                crate::metrics::AlertRaised {
+                    alert: &alert,
+                    arrived,
+                }
+                .emit(stats);
                 raised.push(*alert);
             }
             Appending::Other => {}
         }
     }
     if new_alerts > 0 {
-        Stats::add(&stats.alerts_raised, new_alerts);
         wake_relay.notify_one();
     }
     Ok(())

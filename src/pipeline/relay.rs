@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::info;
 
 use super::prepared::Prepared;
 use crate::events::{Alert, Event, NewEvent, NotificationDelivered, NotificationFailed, stable_id};
@@ -282,17 +282,14 @@ async fn deliver_digest(
         }
     }
     store.append(events).await?;
-    match &result {
-        Ok(()) => {
-            Stats::add(&stats.delivered, kept.len() as u64);
-            debug!(notifier = %notifier.id(), alerts = kept.len(), "Grouped notification delivered.");
-        }
-        Err(error) => {
-            warn!(notifier = %notifier.id(), alerts = kept.len(), %error, "Grouped notification failed.");
-            Stats::add(&stats.delivery_failures, kept.len() as u64);
-            Stats::add(&stats.given_up, given_up);
-        }
+    let error = result.as_ref().err().map(|e| e.to_string());
+    crate::metrics::DigestSent {
+        notifier: notifier.id(),
+        alerts: kept.len(),
+        error: error.as_deref(),
+        given_up,
     }
+    .emit(stats);
     Ok(())
 }
 
@@ -309,19 +306,16 @@ async fn deliver_entry(
         Some(env) => match env.event {
             Event::AlertRaised(alert) => alert,
             _ => {
-                warn!(alert = %entry.alert_id, "Outbox entry does not point at an alert; giving up.");
                 return record_failure(store, stats, &entry, attempt, "not an alert".into(), None)
                     .await;
             }
         },
         None => {
-            warn!(alert = %entry.alert_id, "Outbox entry points at a missing alert; giving up.");
             return record_failure(store, stats, &entry, attempt, "alert missing".into(), None)
                 .await;
         }
     };
     let Some(notifier) = prepared.notifiers.get(&entry.notifier) else {
-        warn!(alert = %entry.alert_id, notifier = %entry.notifier, "Notifier is no longer configured; giving up.");
         return record_failure(
             store,
             stats,
@@ -344,14 +338,16 @@ async fn deliver_entry(
     match notifier.deliver(&alert).await {
         Ok(()) => {
             store.append(vec![delivered_event(&entry, attempt)]).await?;
-            stats.latency.delivered(&entry.alert_id, &entry.notifier);
-            Stats::add(&stats.delivered, 1);
-            debug!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, "Notification delivered.");
+            crate::metrics::NotificationDelivered {
+                alert: &entry.alert_id,
+                notifier: &entry.notifier,
+                attempt,
+            }
+            .emit(stats);
             Ok(())
         }
         Err(error) => {
             let next = notifier.next_attempt_for(attempt, Utc::now(), entry.queued_at);
-            warn!(alert = %entry.alert_id, notifier = %entry.notifier, attempt, %error, "Notification failed.");
             record_failure(store, stats, &entry, attempt, error.to_string(), next).await
         }
     }
@@ -396,12 +392,21 @@ async fn record_failure(
     next_attempt_at: Option<chrono::DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     store
-        .append(vec![failure_event(entry, attempt, error, next_attempt_at)])
+        .append(vec![failure_event(
+            entry,
+            attempt,
+            error.clone(),
+            next_attempt_at,
+        )])
         .await?;
-    Stats::add(&stats.delivery_failures, 1);
-    if next_attempt_at.is_none() {
-        Stats::add(&stats.given_up, 1);
+    crate::metrics::NotificationFailed {
+        alert: &entry.alert_id,
+        notifier: &entry.notifier,
+        attempt,
+        error: &error,
+        gave_up: next_attempt_at.is_none(),
     }
+    .emit(stats);
     Ok(())
 }
 

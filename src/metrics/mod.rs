@@ -11,6 +11,9 @@
 //! Events that both log and count are small structs with an `emit` method (the Vector
 //! "internal events" idea): the log line and the counter cannot drift apart.
 
+mod events;
+pub use events::*;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,7 +29,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
-use tracing::{info, warn};
+use tracing::warn;
 
 /// The label of `parley_alert_latency_seconds`: which notifier delivered.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -625,105 +628,6 @@ impl Metrics {
             warn!(%error, "Cannot encode metrics.");
         }
         out
-    }
-}
-
-/// A feed moved permanently (301/308): logged and counted together.
-#[derive(Debug)]
-pub struct FeedRedirected<'a> {
-    /// The configured feed, as [`crate::feed::FeedLocation::redacted`] shows it.
-    pub feed: &'a str,
-    /// Where it is polled from now on.
-    pub to: &'a str,
-}
-
-impl FeedRedirected<'_> {
-    /// Logs and counts the event.
-    pub fn emit(&self, counters: &ServiceCounters) {
-        counters.feeds_redirected.fetch_add(1, Ordering::Relaxed);
-        warn!(feed = %self.feed, to = %self.to, "Feed moved permanently; polling the new URL. Update the config to silence this.");
-    }
-}
-
-/// A feed answered 410 Gone and is disabled: logged and counted together.
-#[derive(Debug)]
-pub struct FeedGone<'a> {
-    /// The configured feed, as [`crate::feed::FeedLocation::redacted`] shows it.
-    pub feed: &'a str,
-}
-
-impl FeedGone<'_> {
-    /// Logs and counts the event.
-    pub fn emit(&self, counters: &ServiceCounters) {
-        counters.feeds_gone.fetch_add(1, Ordering::Relaxed);
-        warn!(feed = %self.feed, "Feed is gone (410); it is disabled and no longer polled. Remove it from the config.");
-    }
-}
-
-/// A request that feed content asked for (an article page, a robots.txt, a feed's redirect)
-/// and the address policy refused: logged and counted together. Nothing was sent.
-#[derive(Debug)]
-pub struct FetchRefused<'a> {
-    /// What was asked for: "article page", "robots.txt" or "feed redirect".
-    pub what: &'static str,
-    /// The URL, as [`crate::feed::FeedLocation::redacted`] shows it.
-    pub url: &'a str,
-    /// Why.
-    pub refused: crate::feed::address::Refused,
-}
-
-impl FetchRefused<'_> {
-    /// Logs and counts the event.
-    pub fn emit(&self, stats: &Stats) {
-        let reason = self.refused.reason;
-        if let Some(i) = crate::feed::address::REASONS
-            .iter()
-            .position(|r| *r == reason)
-        {
-            stats.fetch_refused[i].fetch_add(1, Ordering::Relaxed);
-        }
-        warn!(what = self.what, url = %self.url, reason, addr = %self.refused.addr, "Fetch refused by the address policy; keeping what the feed said.");
-    }
-}
-
-/// A feed parsed only after its malformed XML was repaired: logged and counted together, so
-/// the operator can tell its publisher before a worse breakage loses items.
-#[derive(Debug)]
-pub struct FeedRecovered<'a> {
-    /// The configured feed, as [`crate::feed::FeedLocation::redacted`] shows it.
-    pub feed: &'a str,
-    /// What was repaired.
-    pub repairs: &'a str,
-}
-
-impl FeedRecovered<'_> {
-    /// Logs and counts the event.
-    pub fn emit(&self, counters: &ServiceCounters) {
-        counters.feed_recoveries.fetch_add(1, Ordering::Relaxed);
-        warn!(feed = %self.feed, repairs = %self.repairs, "Feed is malformed XML; parsed after repairs.");
-    }
-}
-
-/// A reload took effect or was rejected: logged and counted together.
-#[derive(Debug)]
-pub struct ConfigReloaded<'a> {
-    /// `None` when it took effect, else the validation error.
-    pub rejected: Option<&'a str>,
-}
-
-impl ConfigReloaded<'_> {
-    /// Logs and counts the event.
-    pub fn emit(&self, counters: &ServiceCounters) {
-        match self.rejected {
-            None => {
-                counters.reloads.fetch_add(1, Ordering::Relaxed);
-                info!("Configuration reloaded.");
-            }
-            Some(error) => {
-                counters.reloads_rejected.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(%error, "Reload rejected; the running configuration stays in force.");
-            }
-        }
     }
 }
 
