@@ -318,7 +318,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Backtest { rule, since, json } => {
             let since = since
                 .as_deref()
-                .map(|s| commands::parse_since(s, chrono::Utc::now()))
+                .map(|s| crate::cli::parse_since(s, chrono::Utc::now()))
                 .transpose()?;
             let prepared = crate::pipeline::Prepared::load(&cli.config)?;
             let store = Store::open(&prepared.config.daemon.state_dir)?;
@@ -337,7 +337,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 rule: rule.clone(),
                 since: since
                     .as_deref()
-                    .map(|s| commands::parse_since(s, chrono::Utc::now()))
+                    .map(|s| crate::cli::parse_since(s, chrono::Utc::now()))
                     .transpose()?,
                 limit: *limit,
             };

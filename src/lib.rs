@@ -1,29 +1,29 @@
 //! parley: a daemon that watches news feeds for diplomacy and notifies people when the actors
 //! they track appear together. See ARCHITECTURE.md for the map.
 
-pub mod alert;
+pub(crate) mod alert;
 pub mod api;
 pub mod app;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
 pub mod daemon;
 pub mod error;
-pub mod eval;
+pub(crate) mod eval;
 pub mod events;
 pub mod extract;
 pub mod feed;
 pub mod memory;
 pub mod metrics;
-pub mod nats;
+pub(crate) mod nats;
 pub mod notify;
-pub mod opml;
+pub(crate) mod opml;
 pub mod pipeline;
 pub mod plover;
 mod server;
-pub mod service;
-pub mod signal;
+pub(crate) mod service;
+pub(crate) mod signal;
 pub mod store;
-pub mod template;
-pub mod web;
-pub mod wikidata;
+pub(crate) mod template;
+pub(crate) mod web;
+pub(crate) mod wikidata;

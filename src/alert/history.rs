@@ -44,10 +44,12 @@ pub trait History {
     ) -> Result<Vec<PastArticle>, StoreError>;
 }
 
+#[cfg(test)]
 /// No history: single-article rules only (what [`super::evaluate`] uses).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHistory;
 
+#[cfg(test)]
 impl History for NoHistory {
     fn recent(
         &self,

@@ -8,7 +8,9 @@
 
 mod history;
 
-pub use history::{Chain, History, NoHistory, PastArticle};
+#[cfg(test)]
+use history::NoHistory;
+pub use history::{Chain, History, PastArticle};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -358,8 +360,10 @@ fn outlets(views: &[&View<'_>]) -> Vec<String> {
 }
 
 /// Evaluates every rule of `config` on one article, without history (window scope and
-/// corroboration then see this article alone). `raised_at` is stamped on the alerts.
-pub fn evaluate(
+/// corroboration then see this article alone). `raised_at` is stamped on the alerts. The
+/// daemon always has history; the rule tests use this.
+#[cfg(test)]
+pub(crate) fn evaluate(
     config: &Config,
     article: &ArticleRef<'_>,
     extraction: &Extraction,

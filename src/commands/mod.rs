@@ -24,20 +24,15 @@ use crate::error::Error;
 use crate::pipeline::Prepared;
 use crate::store::Store;
 
-/// Kept at its old path (`commands::parse_time`, `commands::parse_since`); the parsing is the
-/// command line's.
-pub use crate::cli::{parse_since, parse_time};
 pub use explain::alerts_show;
 pub use extract::extract;
-pub use ops::{
-    WatchlistEdit, alerts_ack, alerts_retry, silence_add, silence_expire, watchlist_edit,
-};
+pub use ops::{alerts_ack, alerts_retry, silence_add, silence_expire, watchlist_edit};
 pub use query::{
-    AlertFilter, EventFilter, FeedReport, event_filter, feed_reports, find_alert, parse_kind,
-    query_alerts, query_clusters, query_events,
+    AlertFilter, EventFilter, event_filter, feed_reports, find_alert, query_alerts, query_clusters,
+    query_events,
 };
 pub use render::{
-    describe, render_store_stats, write_alerts, write_clusters, write_dead_letters, write_events,
+    render_store_stats, write_alerts, write_clusters, write_dead_letters, write_events,
     write_feeds, write_silences,
 };
 pub use replay::{reextract, replay};
@@ -58,43 +53,6 @@ pub fn check(config_path: &Path) -> Result<String, Error> {
         config_path.display(),
         prepared.config.summary()
     ))
-}
-
-/// `parley events`.
-pub fn events(
-    store: &Store,
-    filter: &EventFilter,
-    json: bool,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    write_events(&query_events(store, filter)?, json, out)
-}
-
-/// `parley alerts`.
-pub fn alerts(
-    store: &Store,
-    rule: Option<&str>,
-    since: Option<DateTime<Utc>>,
-    limit: Option<usize>,
-    json: bool,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    let filter = AlertFilter {
-        rule: rule.map(str::to_string),
-        since,
-        limit,
-    };
-    write_alerts(&query_alerts(store, &filter)?, json, out)
-}
-
-/// `parley alerts --failed`: the dead letters.
-pub fn alerts_failed(store: &Store, json: bool, out: &mut dyn Write) -> Result<(), Error> {
-    write_dead_letters(&store.dead_letters()?, json, out)
-}
-
-/// `parley silence list`.
-pub fn silence_list(store: &Store, out: &mut dyn Write) -> Result<(), Error> {
-    write_silences(&store.silences()?, out)
 }
 
 /// `parley backtest`: what `rule` would have raised over the stored articles.

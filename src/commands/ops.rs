@@ -139,10 +139,6 @@ pub async fn silence_expire(store: &Store, id: &str) -> Result<(), Error> {
 pub struct WatchlistEdit {
     /// "rule r1 added", as recorded.
     pub change: String,
-    /// The file's diff, as recorded.
-    pub diff: String,
-    /// The `watchlist.changed` event's id.
-    pub event_id: String,
 }
 
 /// One watchlist edit at a time: each reads the managed file, changes it and writes it.
@@ -223,7 +219,5 @@ pub async fn watchlist_edit(
     }
     Ok(WatchlistEdit {
         change: change.describe(),
-        diff,
-        event_id,
     })
 }

@@ -14,15 +14,12 @@ use crate::error::Error;
 /// One annotated item of a gold file: the extraction input plus what a careful reader finds.
 #[derive(Debug, Clone, Deserialize)]
 pub struct GoldItem {
+    // Other keys of a gold line (`url`, `title`: where and under which headline the text was
+    // published; an interaction's `source`/`target`: informative, not scored) are read by
+    // people and ignored here.
     /// Item id (string or number), echoed in error messages.
     #[serde(default)]
     pub id: Option<Value>,
-    /// Where the text was published (real-news items); not used in scoring.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Headline: metadata, not extracted (the guide annotates `text` only).
-    #[serde(default)]
-    pub title: Option<String>,
     /// Body text.
     pub text: String,
     /// Publication date (RFC 3339 or YYYY-MM-DD); dated roles resolve against it.
@@ -51,12 +48,6 @@ pub struct GoldInteraction {
     /// occurred | planned | denied | hypothetical.
     #[serde(default = "occurred")]
     pub status: String,
-    /// Who acts, when the sentence says (informative; not scored yet).
-    #[serde(default)]
-    pub source: Option<Vec<String>>,
-    /// Who is acted on (informative; not scored yet).
-    #[serde(default)]
-    pub target: Option<Vec<String>>,
     /// A case a reasonable annotator could code either way (the guide's "at most
     /// optional"): predicting it neither rewards nor penalises.
     #[serde(default)]

@@ -60,15 +60,10 @@ use crate::extract::{Document, Extractor};
 
 pub use errors::Breakdown;
 use errors::error_classes;
-pub use facts::{CATEGORIES, ItemFacts, Pair, PairFact, category, predicted_facts};
-pub use gold::{GoldInteraction, GoldItem, STATUSES, gold_facts, read_gold, validate};
-pub use measures::{Counts, Evaluation, Floors, Report, StatusCounts};
+pub use facts::predicted_facts;
+pub use gold::{GoldItem, gold_facts, read_gold};
+pub use measures::{Evaluation, Floors};
 pub use train::train;
-
-/// Scores an extractor on gold items. Pure apart from the extractor itself (which is pure).
-pub fn score(extractor: &Extractor, items: &[GoldItem]) -> Result<Report, Error> {
-    score_with_errors(extractor, items).map(|(e, _)| e.total)
-}
 
 /// The extraction of one gold item. The title is not sent: by the annotation guide it is
 /// metadata, and mentions and interactions refer to `text` only.

@@ -39,7 +39,7 @@ impl Report {
 
     /// The report as one JSON object: `{items, mentions: {precision, recall, f1, tp, fp, fn},
     /// ..., status: {accuracy, correct, scored}}`.
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         let mut obj = serde_json::Map::new();
         obj.insert("items".into(), self.items.into());
         for (name, c) in self.measures() {

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::facts::pair;
+use super::facts::{Pair, PairFact, pair};
+use super::gold::validate;
+use super::measures::{Counts, Report, StatusCounts};
 use super::*;
 
 fn gold(v: Value) -> GoldItem {

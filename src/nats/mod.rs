@@ -49,8 +49,6 @@ mod wire;
 
 pub use lease::Leases;
 pub use mirror::Mirror;
-pub use relay::RelayLock;
-pub use wire::{events_subject, outbox_stream, outbox_subject};
 
 /// How long an append waits for its own events to come back through the mirror before it
 /// reports the mirror as stuck.

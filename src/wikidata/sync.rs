@@ -195,6 +195,11 @@ async fn fetch(
         })
         .collect();
     let people = try_join_all(tracked.iter().map(|(_, _, q)| client.entity(q))).await?;
+    tracing::debug!(
+        entities = people.len(),
+        unchanged = people.iter().filter(|p| p.from_cache).count(),
+        "Wikidata people read (unchanged: answered 304 from the revision cache)."
+    );
     let positions: BTreeSet<String> = people
         .iter()
         .flat_map(|p| p.entity.positions_held())
