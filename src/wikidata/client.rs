@@ -57,6 +57,23 @@ pub struct Client {
     max_body: u64,
 }
 
+/// The HTTP client both Wikidata clients (entities, SPARQL) send with: their User-Agent and
+/// timeout, one place.
+pub(crate) fn http_client(
+    endpoint: &url::Url,
+    user_agent: &str,
+    timeout: Duration,
+) -> Result<reqwest::Client, WikidataError> {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| WikidataError::Request {
+            url: endpoint.to_string(),
+            message: format!("cannot build the HTTP client: {e}"),
+        })
+}
+
 impl Client {
     /// A client for `endpoint` (e.g. `https://www.wikidata.org`). `write_cache = false`
     /// (dry runs) reads the cache but never writes it.
@@ -68,14 +85,7 @@ impl Client {
         state_dir: &Path,
         write_cache: bool,
     ) -> Result<Client, WikidataError> {
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| WikidataError::Request {
-                url: endpoint.to_string(),
-                message: format!("cannot build the HTTP client: {e}"),
-            })?;
+        let http = http_client(endpoint, user_agent, timeout)?;
         Ok(Client {
             http,
             endpoint: endpoint.as_str().trim_end_matches('/').to_string(),

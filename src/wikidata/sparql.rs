@@ -90,14 +90,7 @@ impl SparqlClient {
         timeout: Duration,
         max_body: u64,
     ) -> Result<SparqlClient, WikidataError> {
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .timeout(timeout)
-            .build()
-            .map_err(|e| WikidataError::Request {
-                url: endpoint.to_string(),
-                message: format!("cannot build the HTTP client: {e}"),
-            })?;
+        let http = super::client::http_client(endpoint, user_agent, timeout)?;
         Ok(SparqlClient {
             http,
             endpoint: endpoint.clone(),
