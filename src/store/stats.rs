@@ -57,6 +57,8 @@ fn kind_of(key: &[u8]) -> &'static str {
         (Some(&keys::PROJECTION), Some(&keys::NOTIFIED)) => "projection: repeat state",
         (Some(&keys::PROJECTION), Some(&keys::NOTIFIER)) => "projection: notifier state",
         (Some(&keys::PROJECTION), Some(&keys::SUPERSEDED)) => "projection: superseded",
+        (Some(&keys::PROJECTION), Some(&keys::KIND_TIME)) => "projection: kind postings",
+        (Some(&keys::PROJECTION), Some(&keys::ACTOR_TIME)) => "projection: actor postings",
         (Some(&keys::PROJECTION), _) => "projection: other",
         _ => "metadata",
     }
