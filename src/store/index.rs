@@ -11,8 +11,9 @@
 //! by the pure fold in the event's own atomic batch, covered by the checkpoint, caught up
 //! after a crash, deleted and refolded by `replay` and when the projection version changes.
 //! A posting only narrows the search: readers load each event and apply their filter to it
-//! (times here are whole seconds; a superseded record keeps its postings and the query
-//! hides it, as it does when scanning).
+//! (times here are whole seconds). A superseded extracted record leaves the actor postings,
+//! which are the per-actor index ([`Store::actor_event_seqs`]), and keeps its kind posting;
+//! the query hides it, as it does when scanning.
 //!
 //! Reads are exact even while the postings lag the log (during a replay, or after an
 //! append whose projections failed): events after the checkpoint are read from the log and
@@ -33,22 +34,35 @@ pub(crate) fn postings(env: &Envelope) -> Vec<Op> {
         keys::posting(keys::kind_time_prefix(code), env.occurred_at, env.seq),
         Vec::new(),
     )];
+    ops.extend(
+        actor_postings(env)
+            .into_iter()
+            .map(|key| Op::Put(key, Vec::new())),
+    );
+    ops
+}
+
+/// The keys of an event's actor postings (none for kinds that name no actors); the fold
+/// deletes them again when a re-extraction supersedes the record.
+pub(crate) fn actor_postings(env: &Envelope) -> Vec<Vec<u8>> {
+    let Some(code) = keys::kind_code(env.event.kind()) else {
+        return Vec::new();
+    };
     let actors: &[String] = match &env.event {
         Event::EventExtracted(e) => &e.actors,
         Event::AlertRaised(a) => &a.actors,
         _ => &[],
     };
-    for actor in actors {
-        ops.push(Op::Put(
+    actors
+        .iter()
+        .map(|actor| {
             keys::posting(
                 keys::actor_time_prefix(actor, code),
                 env.occurred_at,
                 env.seq,
-            ),
-            Vec::new(),
-        ));
-    }
-    ops
+            )
+        })
+        .collect()
 }
 
 impl Store {
@@ -67,8 +81,8 @@ impl Store {
     }
 
     /// Seqs of the events of `kind` that name `actor` (extracted records and alerts; other
-    /// kinds name none) and occurred in or after `since`'s second, ascending. Superseded
-    /// records are included: callers hide them as they do when scanning.
+    /// kinds name none) and occurred in or after `since`'s second, ascending. Extracted records
+    /// a re-extraction superseded are not among them (once the supersession is folded).
     pub fn actor_kind_seqs(
         &self,
         actor: &str,

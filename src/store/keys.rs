@@ -19,8 +19,6 @@ pub(crate) const TEXT: u8 = b't';
 pub(crate) const URL_TEXT: u8 = b'u';
 /// Prefix shared by every projection key; `replay` deletes exactly these.
 pub(crate) const PROJECTION: u8 = b'p';
-/// Second byte of per-actor index keys: `pa` + lp(actor) + seq → empty.
-pub(crate) const ACTOR: u8 = b'a';
 /// Second byte of alert-state keys: `pl` + lp(rule) + lp(actor_key) → occurred_at JSON.
 pub(crate) const ALERT: u8 = b'l';
 /// Second byte of outbox keys: `po` + lp(alert_id) + lp(notifier) → OutboxRecord JSON.
@@ -106,20 +104,6 @@ pub(crate) fn feed(feed_key: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + feed_key.len());
     key.push(FEED);
     key.extend_from_slice(feed_key.as_bytes());
-    key
-}
-
-/// Prefix of every per-actor index entry of `actor`.
-pub(crate) fn actor_prefix(actor: &str) -> Vec<u8> {
-    let mut key = vec![PROJECTION, ACTOR];
-    push_lp(&mut key, actor);
-    key
-}
-
-/// Per-actor index entry: `actor` is named by the event at `seq`.
-pub(crate) fn actor(actor: &str, seq: u64) -> Vec<u8> {
-    let mut key = actor_prefix(actor);
-    key.extend_from_slice(&seq.to_be_bytes());
     key
 }
 
@@ -340,9 +324,10 @@ mod tests {
     #[test]
     fn length_prefix_keeps_actor_prefixes_apart() {
         // Without it, actor "a" would scan actor "ab"'s entries.
-        let a = actor_prefix("a");
-        assert!(!actor("ab", 1).starts_with(&a));
-        assert!(actor("a", 1).starts_with(&a));
+        let a = actor_time_prefix("a", 2);
+        let at = chrono::DateTime::UNIX_EPOCH;
+        assert!(!posting(actor_time_prefix("ab", 2), at, 1).starts_with(&a));
+        assert!(posting(actor_time_prefix("a", 2), at, 1).starts_with(&a));
         assert_ne!(alert_state("r", "ab"), alert_state("ra", "b"));
         assert_ne!(outbox("a", "bc"), outbox("ab", "c"));
     }

@@ -17,7 +17,6 @@
 //! | `f` feed_key                         | FeedState JSON                  | poll state    |
 //! | `t` hex sha256                       | UTF-8 text                      | article text  |
 //! | `u` article URL                      | hex sha256                      | fetch cache   |
-//! | `pa` lp(actor) seq                   | empty                           | actor index   |
 //! | `pi` kind time seq                   | empty                           | kind postings |
 //! | `pw` lp(actor) kind time seq         | empty                           | actor postings|
 //! | `pl` lp(rule) lp(actor_key)          | occurred_at JSON                | alert state   |
@@ -51,7 +50,9 @@
 //! The postings (`pi`, `pw`; `index.rs`) are such a fold too: one key per event under its
 //! kind, and one per actor an extracted record or alert names, each with the second it
 //! occurred, so the read side finds `--kind`, `--since` and `--actor` matches without reading
-//! the log (`kind` is a one-byte code, `time` eight bytes in time order).
+//! the log (`kind` is a one-byte code, `time` eight bytes in time order). The actor postings
+//! of extracted records are also the per-actor index (a store before projection version 7
+//! kept that as `pa` lp(actor) seq).
 //!
 //! # Writing
 //!

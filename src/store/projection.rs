@@ -23,7 +23,8 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 4 added event clusters (`pp`, `ph`, `pc`, `pe`).
 /// Version 5 added superseded extractions (`px`), which leave the actor index.
 /// Version 6 stores values packed (`codec`: tagged, zstd) instead of bare JSON.
-/// Version 7 added the kind and actor postings (`pi`, `pw`; `index.rs`).
+/// Version 7 added the kind and actor postings (`pi`, `pw`; `index.rs`); the actor postings
+/// replace the actor index (`pa`).
 pub(crate) const VERSION: u32 = 7;
 
 /// The writes that folding `env` into the projections produces.
@@ -34,9 +35,7 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             ops.extend(super::stories::on_article(state, article)?);
         }
         Event::EventExtracted(extracted) => {
-            for actor in &extracted.actors {
-                ops.push(Op::Put(keys::actor(actor, env.seq), Vec::new()));
-            }
+            // Its actor postings (written above) are the per-actor index.
             ops.extend(super::stories::on_extracted(state, env, extracted)?);
         }
         Event::AlertRaised(alert) => {
@@ -158,8 +157,8 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             ops.push(Op::Put(key, value));
         }
         Event::ExtractionSuperseded(sup) => {
-            // The replaced records leave the actor index and are marked, so `events` hides
-            // them. The fold reads them back from the log, which is immutable, so a replay
+            // The replaced records leave the actor postings (the per-actor index; their
+            // kind posting stays) and are marked, so `events` hides them. The fold reads them back from the log, which is immutable, so a replay
             // does the same.
             for id in &sup.event_ids {
                 let id_key = keys::id(id);
@@ -171,19 +170,21 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                     continue;
                 };
                 let old: Envelope = decode(&ekey, &raw)?;
-                let Event::EventExtracted(e) = old.event else {
+                let Event::EventExtracted(e) = &old.event else {
                     continue;
                 };
                 if e.article_id != sup.article_id {
                     continue;
                 }
-                for actor in &e.actors {
-                    ops.push(Op::Delete(keys::actor(actor, seq)));
-                }
+                ops.extend(
+                    super::index::actor_postings(&old)
+                        .into_iter()
+                        .map(Op::Delete),
+                );
                 ops.push(Op::Put(keys::superseded(id), Vec::new()));
                 // Each record's cluster writes read the state before this envelope, so
                 // records of one event in the same cluster are applied one at a time.
-                let cluster_ops = super::stories::on_superseded(&Applied(state, &ops), id, &e)?;
+                let cluster_ops = super::stories::on_superseded(&Applied(state, &ops), id, e)?;
                 ops.extend(cluster_ops);
             }
         }
@@ -370,7 +371,7 @@ mod tests {
 
     #[test]
     fn extracted_indexes_each_actor() {
-        // actor_event_seqs is served from one entry per (actor, seq).
+        // actor_event_seqs is served from one posting per (actor, seq).
         let mut m = Map::default();
         m.apply(&env(
             7,
@@ -386,9 +387,7 @@ mod tests {
                 ..Default::default()
             }),
         ));
-        assert!(m.0.contains_key(&keys::actor("fra", 7)));
-        assert!(m.0.contains_key(&keys::actor("usa", 7)));
-        // And the postings: one under the kind, one per actor (`index.rs`).
+        // The postings: one under the kind, one per actor (`index.rs`).
         let code = keys::kind_code("event.extracted").unwrap();
         for prefix in [
             keys::kind_time_prefix(code),
@@ -397,7 +396,7 @@ mod tests {
         ] {
             assert!(m.0.contains_key(&keys::posting(prefix, t(0), 7)));
         }
-        assert_eq!(m.0.len(), 5);
+        assert_eq!(m.0.len(), 3);
     }
 
     #[test]
