@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::query::find_alert;
+use super::query::{alert_notifications, find_alert};
 use super::stdout_err;
 use crate::config;
 use crate::error::Error;
@@ -97,8 +97,7 @@ pub fn alerts_show(
         }
     }
     lines.push("deliveries".into());
-    for env in store.iter_from(1) {
-        let env = env?;
+    for env in alert_notifications(store, &alert.alert_id)? {
         let line = match &env.event {
             Event::NotificationDelivered(n) if n.alert_id == alert.alert_id => format!(
                 "  {} delivered to {} (attempt {})",

@@ -98,39 +98,99 @@ pub fn event_filter(
     })
 }
 
-/// The events matching `filter`, in log order. Uses the per-actor index when it can.
+/// The events matching `filter`, in log order. Reads the store's postings (by kind, actor and
+/// time) when the filter narrows the search, and the whole log only when it does not.
 pub fn query_events(store: &Store, filter: &EventFilter) -> Result<Vec<Envelope>, Error> {
-    let mut kept: VecDeque<Envelope> = VecDeque::new();
-    let mut keep = |mut env: Envelope| -> Result<(), Error> {
+    let keep = |mut env: Envelope| -> Result<Option<Envelope>, Error> {
         // A record a re-extraction replaced is history, not a current finding.
         if matches!(env.event, Event::EventExtracted(_)) && store.is_superseded(&env.event_id)? {
-            return Ok(());
+            return Ok(None);
         }
-        if filter.matches(&env) {
-            redact_for_display(&mut env);
-            kept.push_back(env);
-            if filter.limit.is_some_and(|n| kept.len() > n) {
-                kept.pop_front();
-            }
+        if !filter.matches(&env) {
+            return Ok(None);
         }
-        Ok(())
+        redact_for_display(&mut env);
+        Ok(Some(env))
     };
-    let extracted_only = filter.kind.as_deref() == Some("event.extracted");
-    match &filter.actor {
-        Some(actor) if extracted_only => {
-            for seq in store.actor_event_seqs(actor)? {
-                if let Some(env) = store.get_seq(seq)? {
-                    keep(env)?;
+    match candidate_seqs(store, filter)? {
+        Some(seqs) => newest_kept(store, &seqs, filter.limit, keep),
+        None => {
+            let mut kept: VecDeque<Envelope> = VecDeque::new();
+            for env in store.iter_from(1) {
+                if let Some(env) = keep(env?)? {
+                    kept.push_back(env);
+                    if filter.limit.is_some_and(|n| kept.len() > n) {
+                        kept.pop_front();
+                    }
+                }
+            }
+            Ok(kept.into())
+        }
+    }
+}
+
+/// The seqs that can match `filter`, ascending, from the store's postings; `None` when the
+/// filter does not narrow the search (no kind, actor, type or since), so the log is read.
+/// A superset: the caller applies the filter to each event.
+fn candidate_seqs(store: &Store, filter: &EventFilter) -> Result<Option<Vec<u64>>, Error> {
+    // Only extracted records and alerts name actors or carry a PLOVER type.
+    const NAMING: [&str; 2] = ["event.extracted", "alert.raised"];
+    let given;
+    let kinds: &[&str] = match &filter.kind {
+        Some(kind) => {
+            given = [kind.as_str()];
+            &given
+        }
+        None if filter.actor.is_some() || filter.event_type.is_some() => &NAMING,
+        None if filter.since.is_some() => &Event::KINDS,
+        None => return Ok(None),
+    };
+    let mut seqs = Vec::new();
+    for kind in kinds {
+        seqs.extend(match &filter.actor {
+            Some(actor) => store.actor_kind_seqs(actor, kind, filter.since)?,
+            None => store.kind_seqs(kind, filter.since)?,
+        });
+    }
+    seqs.sort_unstable();
+    seqs.dedup();
+    Ok(Some(seqs))
+}
+
+/// Loads the events at `seqs` (ascending) and keeps what `keep` returns, in log order; with
+/// a `limit`, only the last N kept, found by reading from the newest end and stopping there.
+fn newest_kept<T>(
+    store: &Store,
+    seqs: &[u64],
+    limit: Option<usize>,
+    mut keep: impl FnMut(Envelope) -> Result<Option<T>, Error>,
+) -> Result<Vec<T>, Error> {
+    let mut kept = Vec::new();
+    match limit {
+        Some(n) => {
+            for &seq in seqs.iter().rev() {
+                if kept.len() >= n {
+                    break;
+                }
+                if let Some(env) = store.get_seq(seq)?
+                    && let Some(x) = keep(env)?
+                {
+                    kept.push(x);
+                }
+            }
+            kept.reverse();
+        }
+        None => {
+            for &seq in seqs {
+                if let Some(env) = store.get_seq(seq)?
+                    && let Some(x) = keep(env)?
+                {
+                    kept.push(x);
                 }
             }
         }
-        _ => {
-            for env in store.iter_from(1) {
-                keep(env?)?;
-            }
-        }
     }
-    Ok(kept.into())
+    Ok(kept)
 }
 
 /// The event clusters matching `filter` (actor, type, since on the latest report date,
@@ -179,30 +239,25 @@ pub struct AlertFilter {
 }
 
 /// The raised alerts matching `filter`, in log order (the query behind `parley alerts` and
-/// `GET /api/v1/alerts`).
+/// `GET /api/v1/alerts`), read through the `alert.raised` postings.
 pub fn query_alerts(store: &Store, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
     let kind = EventFilter {
         kind: Some("alert.raised".into()),
         since: filter.since,
         ..EventFilter::default()
     };
-    let mut kept = VecDeque::new();
-    for env in store.iter_from(1) {
-        let env = env?;
+    let seqs = store.kind_seqs("alert.raised", filter.since)?;
+    newest_kept(store, &seqs, filter.limit, |env| {
         if !kind.matches(&env) {
-            continue;
+            return Ok(None);
         }
-        if let Event::AlertRaised(alert) = env.event {
-            if filter.rule.as_ref().is_some_and(|r| *r != alert.rule) {
-                continue;
+        Ok(match env.event {
+            Event::AlertRaised(alert) if filter.rule.as_ref().is_none_or(|r| *r == alert.rule) => {
+                Some(alert)
             }
-            kept.push_back(alert);
-            if filter.limit.is_some_and(|n| kept.len() > n) {
-                kept.pop_front();
-            }
-        }
-    }
-    Ok(kept.into())
+            _ => None,
+        })
+    })
 }
 
 /// Finds an alert by id or unique id prefix.
@@ -213,8 +268,9 @@ pub fn find_alert(store: &Store, id: &str) -> Result<crate::events::Alert, Error
         return Ok(alert);
     }
     let mut found = Vec::new();
-    for env in store.iter_from(1) {
-        if let Event::AlertRaised(alert) = env?.event
+    for seq in store.kind_seqs("alert.raised", None)? {
+        if let Some(env) = store.get_seq(seq)?
+            && let Event::AlertRaised(alert) = env.event
             && alert.alert_id.starts_with(id)
         {
             found.push(alert);
@@ -227,6 +283,29 @@ pub fn find_alert(store: &Store, id: &str) -> Result<crate::events::Alert, Error
             "{n} alerts start with {id:?}; give more of the id"
         ))),
     }
+}
+
+/// The delivery records of one alert (`notification.delivered`, `.failed`, `.retried`), in
+/// log order, read through their kinds' postings: what `alerts show` lists.
+pub(crate) fn alert_notifications(store: &Store, alert_id: &str) -> Result<Vec<Envelope>, Error> {
+    let mut seqs = Vec::new();
+    for kind in [
+        "notification.delivered",
+        "notification.failed",
+        "notification.retried",
+    ] {
+        seqs.extend(store.kind_seqs(kind, None)?);
+    }
+    seqs.sort_unstable();
+    newest_kept(store, &seqs, None, |env| {
+        let of_alert = match &env.event {
+            Event::NotificationDelivered(n) => n.alert_id == alert_id,
+            Event::NotificationFailed(n) => n.alert_id == alert_id,
+            Event::NotificationRetried(n) => n.alert_id == alert_id,
+            _ => false,
+        };
+        Ok(of_alert.then_some(env))
+    })
 }
 
 /// One line of `parley feeds`: a configured feed and its stored health.

@@ -26,11 +26,6 @@ impl Store {
         let _ = self.inner.upstream.set(upstream);
     }
 
-    /// Is an [`Upstream`] (the NATS backend) installed?
-    pub fn has_upstream(&self) -> bool {
-        self.inner.upstream.get().is_some()
-    }
-
     /// Mirrors events read from the upstream stream into this log, recording `cursor` (the
     /// stream seq of the last of them) in the same atomic batch, so a restart resumes right
     /// after what is durable here. Ids already present are skipped as usual.

@@ -53,8 +53,9 @@ pub(crate) enum Request {
     Reset {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Store a feed's state (already encoded).
-    PutFeed {
+    /// Store a record kept outside the log, already encoded: a feed's state, or an article
+    /// text and its fetch-cache entry (`put_article_text`).
+    PutFeedOrText {
         key: Vec<u8>,
         value: Vec<u8>,
         reply: oneshot::Sender<Result<(), StoreError>>,
@@ -275,7 +276,7 @@ impl Appender {
                         let result = self.append_events(events, cursor);
                         pending.push(Pending::Append(reply, result));
                     }
-                    Request::PutFeed { key, value, reply } => {
+                    Request::PutFeedOrText { key, value, reply } => {
                         let result = self
                             .db
                             .insert(key, value)

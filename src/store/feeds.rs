@@ -65,7 +65,7 @@ impl Store {
         let key = keys::feed(feed_key);
         let value = codec::encode(&key, state)?;
         let (reply, answer) = oneshot::channel();
-        self.send(Request::PutFeed { key, value, reply })?;
+        self.send(Request::PutFeedOrText { key, value, reply })?;
         answer.await.unwrap_or(Err(StoreError::Closed))
     }
 
@@ -82,7 +82,7 @@ impl Store {
             (keys::url_text(url), sha.as_bytes().to_vec()),
         ] {
             let (reply, answer) = oneshot::channel();
-            self.send(Request::PutFeed { key, value, reply })?;
+            self.send(Request::PutFeedOrText { key, value, reply })?;
             answer.await.unwrap_or(Err(StoreError::Closed))?;
         }
         Ok(sha)

@@ -19,8 +19,6 @@ pub(crate) const TEXT: u8 = b't';
 pub(crate) const URL_TEXT: u8 = b'u';
 /// Prefix shared by every projection key; `replay` deletes exactly these.
 pub(crate) const PROJECTION: u8 = b'p';
-/// Second byte of per-actor index keys: `pa` + lp(actor) + seq → empty.
-pub(crate) const ACTOR: u8 = b'a';
 /// Second byte of alert-state keys: `pl` + lp(rule) + lp(actor_key) → occurred_at JSON.
 pub(crate) const ALERT: u8 = b'l';
 /// Second byte of outbox keys: `po` + lp(alert_id) + lp(notifier) → OutboxRecord JSON.
@@ -52,6 +50,12 @@ pub(crate) const NOTIFIER: u8 = b't';
 /// Second byte of superseded-extraction keys: `px` + lp(event_id) → empty: an
 /// `event.extracted` that `replay --reextract` replaced (`extraction.superseded`).
 pub(crate) const SUPERSEDED: u8 = b'x';
+/// Second byte of the kind-time postings: `pi` + kind code + occurred second + seq → empty
+/// (`index.rs`): the events of one kind from a time on, without reading the log.
+pub(crate) const KIND_TIME: u8 = b'i';
+/// Second byte of the actor-time postings: `pw` + lp(actor) + kind code + occurred second +
+/// seq → empty (`index.rs`): the extracted records and alerts naming an actor from a time on.
+pub(crate) const ACTOR_TIME: u8 = b'w';
 /// `m` + "checkpoint" → u64 BE: the highest seq folded into the projections.
 pub(crate) const CHECKPOINT: &[u8] = b"mcheckpoint";
 /// `m` + "projection_version" → u32 BE: which projection code built the `p` keys.
@@ -100,20 +104,6 @@ pub(crate) fn feed(feed_key: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + feed_key.len());
     key.push(FEED);
     key.extend_from_slice(feed_key.as_bytes());
-    key
-}
-
-/// Prefix of every per-actor index entry of `actor`.
-pub(crate) fn actor_prefix(actor: &str) -> Vec<u8> {
-    let mut key = vec![PROJECTION, ACTOR];
-    push_lp(&mut key, actor);
-    key
-}
-
-/// Per-actor index entry: `actor` is named by the event at `seq`.
-pub(crate) fn actor(actor: &str, seq: u64) -> Vec<u8> {
-    let mut key = actor_prefix(actor);
-    key.extend_from_slice(&seq.to_be_bytes());
     key
 }
 
@@ -250,6 +240,53 @@ pub(crate) fn cluster(cluster_id: &str) -> Vec<u8> {
     key
 }
 
+/// The one-byte code of an envelope kind in the postings' keys; `None` for a string that is
+/// no kind. Fixed codes (not positions in `Event::KINDS`), so reordering that list cannot
+/// change what a stored key means; a new kind takes the next free code.
+pub(crate) fn kind_code(kind: &str) -> Option<u8> {
+    Some(match kind {
+        "article.ingested" => 1,
+        "event.extracted" => 2,
+        "alert.raised" => 3,
+        "notification.delivered" => 4,
+        "notification.failed" => 5,
+        "notification.retried" => 6,
+        "silence.added" => 7,
+        "silence.expired" => 8,
+        "alert.acked" => 9,
+        "rule.changed" => 10,
+        "extraction.superseded" => 11,
+        _ => return None,
+    })
+}
+
+/// A time to the second as eight bytes whose byte order is time order (the sign bit
+/// flipped), for the postings. Seconds, not nanoseconds: a posting only has to find the
+/// events from a second on; readers compare the exact `occurred_at` themselves.
+pub(crate) fn time_part(at: chrono::DateTime<chrono::Utc>) -> [u8; 8] {
+    ((at.timestamp() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// Prefix of the kind-time postings of one kind code.
+pub(crate) fn kind_time_prefix(code: u8) -> Vec<u8> {
+    vec![PROJECTION, KIND_TIME, code]
+}
+
+/// Prefix of the actor-time postings of one actor and kind code.
+pub(crate) fn actor_time_prefix(actor: &str, code: u8) -> Vec<u8> {
+    let mut key = vec![PROJECTION, ACTOR_TIME];
+    push_lp(&mut key, actor);
+    key.push(code);
+    key
+}
+
+/// A posting: `prefix` + the time part + seq.
+pub(crate) fn posting(mut prefix: Vec<u8>, at: chrono::DateTime<chrono::Utc>, seq: u64) -> Vec<u8> {
+    prefix.extend_from_slice(&time_part(at));
+    prefix.extend_from_slice(&seq.to_be_bytes());
+    prefix
+}
+
 /// Decodes a big-endian u64 from exactly eight bytes.
 pub(crate) fn be_u64(bytes: &[u8]) -> Option<u64> {
     let arr: [u8; 8] = bytes.try_into().ok()?;
@@ -287,11 +324,30 @@ mod tests {
     #[test]
     fn length_prefix_keeps_actor_prefixes_apart() {
         // Without it, actor "a" would scan actor "ab"'s entries.
-        let a = actor_prefix("a");
-        assert!(!actor("ab", 1).starts_with(&a));
-        assert!(actor("a", 1).starts_with(&a));
+        let a = actor_time_prefix("a", 2);
+        let at = chrono::DateTime::UNIX_EPOCH;
+        assert!(!posting(actor_time_prefix("ab", 2), at, 1).starts_with(&a));
+        assert!(posting(actor_time_prefix("a", 2), at, 1).starts_with(&a));
         assert_ne!(alert_state("r", "ab"), alert_state("ra", "b"));
         assert_ne!(outbox("a", "bc"), outbox("ab", "c"));
+    }
+
+    #[test]
+    fn every_kind_has_its_own_code_and_times_sort() {
+        // A kind without a code would never be found through the postings.
+        let mut codes: Vec<u8> = crate::events::Event::KINDS
+            .iter()
+            .map(|k| kind_code(k).unwrap())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), crate::events::Event::KINDS.len());
+        assert_eq!(kind_code("alert"), None);
+        use chrono::TimeZone;
+        let early = chrono::Utc.with_ymd_and_hms(1960, 1, 1, 0, 0, 0).unwrap();
+        let late = chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        assert!(time_part(early) < time_part(late));
+        assert!(posting(kind_time_prefix(2), late, 1) > posting(kind_time_prefix(2), early, 9));
     }
 
     #[test]

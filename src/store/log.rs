@@ -88,21 +88,9 @@ impl Store {
         })
     }
 
-    /// Seqs of the `event.extracted` events naming this actor, ascending (per-actor index).
+    /// Seqs of the `event.extracted` events naming this actor, ascending, without those a
+    /// re-extraction superseded (the actor postings, `index.rs`).
     pub fn actor_event_seqs(&self, actor: &str) -> Result<Vec<u64>, StoreError> {
-        let prefix = keys::actor_prefix(actor);
-        let durable = self.durable();
-        let mut seqs = Vec::new();
-        for item in self.inner.db.scan_prefix(&prefix).keys() {
-            let k = item.map_err(|e| self.db_err(e))?;
-            let seq = keys::be_u64(&k[prefix.len()..]).ok_or_else(|| StoreError::Corrupt {
-                key: keys::printable(&k),
-                message: "actor index key without a u64 seq".into(),
-            })?;
-            if seq <= durable {
-                seqs.push(seq);
-            }
-        }
-        Ok(seqs)
+        self.actor_kind_seqs(actor, "event.extracted", None)
     }
 }

@@ -17,7 +17,8 @@
 //! | `f` feed_key                         | FeedState JSON                  | poll state    |
 //! | `t` hex sha256                       | UTF-8 text                      | article text  |
 //! | `u` article URL                      | hex sha256                      | fetch cache   |
-//! | `pa` lp(actor) seq                   | empty                           | actor index   |
+//! | `pi` kind time seq                   | empty                           | kind postings |
+//! | `pw` lp(actor) kind time seq         | empty                           | actor postings|
 //! | `pl` lp(rule) lp(actor_key)          | occurred_at JSON                | alert state   |
 //! | `po` lp(alert_id) lp(notifier)       | OutboxRecord JSON (+ last seq)  | outbox        |
 //! | `ps` lp(silence_id)                  | SilenceAdded JSON               | silences      |
@@ -46,6 +47,12 @@
 //!
 //! `p` keys are pure folds over the log (`projection.rs`), rebuilt by [`Store::replay`] and at
 //! open when the stored projection version differs or the checkpoint is behind the log.
+//! The postings (`pi`, `pw`; `index.rs`) are such a fold too: one key per event under its
+//! kind, and one per actor an extracted record or alert names, each with the second it
+//! occurred, so the read side finds `--kind`, `--since` and `--actor` matches without reading
+//! the log (`kind` is a one-byte code, `time` eight bytes in time order). The actor postings
+//! of extracted records are also the per-actor index (a store before projection version 7
+//! kept that as `pa` lp(actor) seq).
 //!
 //! # Writing
 //!
@@ -66,9 +73,10 @@
 //! This file holds the interface types and the handle. `open` starts and stops a store,
 //! `append` sends writes to the single writer (`appender`), `log` reads events, `outbox` and
 //! `views` read the projections that `projection` and `cluster` fold (on the vocabulary in
-//! `fold`), and `feeds` keeps feed state and article texts. `keys` and `codec` are the key
-//! layout and the value format, `migrate` converts older stores, `stats` counts and compacts,
-//! and `similar` is the story fingerprint the cluster projection stores.
+//! `fold`), `index` folds and reads the kind and actor postings, and `feeds` keeps feed
+//! state and article texts. `keys` and `codec` are the key layout and the value format,
+//! `migrate` converts older stores, `stats` counts and compacts, and `similar` is the story
+//! fingerprint the cluster projection stores.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,6 +94,7 @@ mod appender;
 mod codec;
 mod feeds;
 mod fold;
+mod index;
 mod keys;
 mod log;
 mod migrate;

@@ -23,19 +23,19 @@ use crate::events::{Envelope, Event, actor_key};
 /// Version 4 added event clusters (`pp`, `ph`, `pc`, `pe`).
 /// Version 5 added superseded extractions (`px`), which leave the actor index.
 /// Version 6 stores values packed (`codec`: tagged, zstd) instead of bare JSON.
-pub(crate) const VERSION: u32 = 6;
+/// Version 7 added the kind and actor postings (`pi`, `pw`; `index.rs`); the actor postings
+/// replace the actor index (`pa`).
+pub(crate) const VERSION: u32 = 7;
 
 /// The writes that folding `env` into the projections produces.
 pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op>, StoreError> {
-    let mut ops = Vec::new();
+    let mut ops = super::index::postings(env);
     match &env.event {
         Event::ArticleIngested(article) => {
             ops.extend(super::stories::on_article(state, article)?);
         }
         Event::EventExtracted(extracted) => {
-            for actor in &extracted.actors {
-                ops.push(Op::Put(keys::actor(actor, env.seq), Vec::new()));
-            }
+            // Its actor postings (written above) are the per-actor index.
             ops.extend(super::stories::on_extracted(state, env, extracted)?);
         }
         Event::AlertRaised(alert) => {
@@ -157,8 +157,8 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
             ops.push(Op::Put(key, value));
         }
         Event::ExtractionSuperseded(sup) => {
-            // The replaced records leave the actor index and are marked, so `events` hides
-            // them. The fold reads them back from the log, which is immutable, so a replay
+            // The replaced records leave the actor postings (the per-actor index; their
+            // kind posting stays) and are marked, so `events` hides them. The fold reads them back from the log, which is immutable, so a replay
             // does the same.
             for id in &sup.event_ids {
                 let id_key = keys::id(id);
@@ -170,19 +170,21 @@ pub(crate) fn fold(state: &impl ProjectionRead, env: &Envelope) -> Result<Vec<Op
                     continue;
                 };
                 let old: Envelope = decode(&ekey, &raw)?;
-                let Event::EventExtracted(e) = old.event else {
+                let Event::EventExtracted(e) = &old.event else {
                     continue;
                 };
                 if e.article_id != sup.article_id {
                     continue;
                 }
-                for actor in &e.actors {
-                    ops.push(Op::Delete(keys::actor(actor, seq)));
-                }
+                ops.extend(
+                    super::index::actor_postings(&old)
+                        .into_iter()
+                        .map(Op::Delete),
+                );
                 ops.push(Op::Put(keys::superseded(id), Vec::new()));
                 // Each record's cluster writes read the state before this envelope, so
                 // records of one event in the same cluster are applied one at a time.
-                let cluster_ops = super::stories::on_superseded(&Applied(state, &ops), id, &e)?;
+                let cluster_ops = super::stories::on_superseded(&Applied(state, &ops), id, e)?;
                 ops.extend(cluster_ops);
             }
         }
@@ -277,6 +279,17 @@ mod tests {
             }
         }
 
+        /// Keys other than the postings (one or more per event, `index.rs`).
+        fn state_len(&self) -> usize {
+            self.0
+                .keys()
+                .filter(|k| {
+                    !(k.starts_with(&[keys::PROJECTION, keys::KIND_TIME])
+                        || k.starts_with(&[keys::PROJECTION, keys::ACTOR_TIME]))
+                })
+                .count()
+        }
+
         fn outbox(&self, alert: &str, notifier: &str) -> Option<OutboxRecord> {
             let key = keys::outbox(alert, notifier);
             self.0.get(&key).map(|v| decode(&key, v).unwrap())
@@ -331,9 +344,10 @@ mod tests {
     }
 
     #[test]
-    fn article_writes_only_its_report_facts() {
-        // Articles are in the log; their only projection entry is what event clusters need
-        // (feed, host, sketch). A stray write would break replay equality.
+    fn article_writes_only_its_report_facts_and_posting() {
+        // Articles are in the log; their only projection entries are what event clusters need
+        // (feed, host, sketch) and their kind posting. A stray write would break replay
+        // equality.
         let mut m = Map::default();
         m.apply(&env(
             1,
@@ -351,13 +365,15 @@ mod tests {
                 full_text_sha256: None,
             }),
         ));
-        assert_eq!(m.0.len(), 1);
+        assert_eq!(m.0.len(), 2);
         assert!(m.0.contains_key(&keys::report("art-1")));
+        let code = keys::kind_code("article.ingested").unwrap();
+        assert!(m.0.contains_key(&keys::posting(keys::kind_time_prefix(code), t(0), 1)));
     }
 
     #[test]
     fn extracted_indexes_each_actor() {
-        // actor_event_seqs is served from one entry per (actor, seq).
+        // actor_event_seqs is served from one posting per (actor, seq).
         let mut m = Map::default();
         m.apply(&env(
             7,
@@ -373,9 +389,16 @@ mod tests {
                 ..Default::default()
             }),
         ));
-        assert!(m.0.contains_key(&keys::actor("fra", 7)));
-        assert!(m.0.contains_key(&keys::actor("usa", 7)));
-        assert_eq!(m.0.len(), 2);
+        // The postings: one under the kind, one per actor (`index.rs`).
+        let code = keys::kind_code("event.extracted").unwrap();
+        for prefix in [
+            keys::kind_time_prefix(code),
+            keys::actor_time_prefix("fra", code),
+            keys::actor_time_prefix("usa", code),
+        ] {
+            assert!(m.0.contains_key(&keys::posting(prefix, t(0), 7)));
+        }
+        assert_eq!(m.0.len(), 3);
     }
 
     #[test]
@@ -457,7 +480,7 @@ mod tests {
         let desk: NotifierState =
             decode(&keys::notifier("desk"), &m.0[&keys::notifier("desk")]).unwrap();
         assert_eq!((desk.last_delivered, desk.last_attempt), (None, Some(t(3))));
-        assert_eq!(m.0.len(), 5);
+        assert_eq!(m.state_len(), 5);
         // A retry puts the dead letter back into the outbox with a fresh count.
         m.apply(&env(
             6,

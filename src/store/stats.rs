@@ -17,7 +17,8 @@ use super::{StoreError, codec, db_err, keys};
 /// Live bytes of one record kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KindStats {
-    /// What the records are (`log article.ingested`, `actor index`, `article text`, ...).
+    /// What the records are (`log article.ingested`, `projection: kind postings`,
+    /// `article text`, ...).
     pub kind: String,
     /// How many keys.
     pub records: u64,
@@ -43,7 +44,6 @@ fn kind_of(key: &[u8]) -> &'static str {
         (Some(&keys::FEED), _) => "feed state",
         (Some(&keys::TEXT), _) => "article text",
         (Some(&keys::URL_TEXT), _) => "fetch cache",
-        (Some(&keys::PROJECTION), Some(&keys::ACTOR)) => "projection: actor index",
         (Some(&keys::PROJECTION), Some(&keys::ALERT)) => "projection: alert state",
         (Some(&keys::PROJECTION), Some(&keys::OUTBOX)) => "projection: outbox",
         (Some(&keys::PROJECTION), Some(&keys::SILENCE)) => "projection: silences",
@@ -57,6 +57,8 @@ fn kind_of(key: &[u8]) -> &'static str {
         (Some(&keys::PROJECTION), Some(&keys::NOTIFIED)) => "projection: repeat state",
         (Some(&keys::PROJECTION), Some(&keys::NOTIFIER)) => "projection: notifier state",
         (Some(&keys::PROJECTION), Some(&keys::SUPERSEDED)) => "projection: superseded",
+        (Some(&keys::PROJECTION), Some(&keys::KIND_TIME)) => "projection: kind postings",
+        (Some(&keys::PROJECTION), Some(&keys::ACTOR_TIME)) => "projection: actor postings",
         (Some(&keys::PROJECTION), _) => "projection: other",
         _ => "metadata",
     }
