@@ -58,12 +58,19 @@ fn events() -> Vec<NewEvent> {
 /// Opens the tree behind a store's back. No background flusher: its thread holds the
 /// database (and its file lock) for a moment after the handle is dropped, which made the
 /// reopen that follows race it and fail with `Locked`.
+/// A raw sled handle on a store's folder. A `Store` just dropped has joined its appender,
+/// but sled's own I/O threads may hold the file lock a moment longer (see
+/// [`reopen_after_raw`]), so a refused open is retried (bounded); this test helper failed
+/// once that way in a full `cargo test --lib`.
 fn raw(dir: &Path) -> sled::Db {
-    sled::Config::new()
-        .path(dir)
-        .flush_every_ms(None)
-        .open()
-        .unwrap()
+    let open = || sled::Config::new().path(dir).flush_every_ms(None).open();
+    for _ in 0..200 {
+        if let Ok(db) = open() {
+            return db;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    open().unwrap()
 }
 
 /// Reopens a store that a raw handle just used. sled's internal I/O threads keep the
