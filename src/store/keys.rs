@@ -256,6 +256,7 @@ pub(crate) fn kind_code(kind: &str) -> Option<u8> {
         "alert.acked" => 9,
         "rule.changed" => 10,
         "extraction.superseded" => 11,
+        "watchlist.changed" => 12,
         _ => return None,
     })
 }
